@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0
+# Vigie build. Quiet unless V=1. All output under $(OUTPUT).
+OUTPUT ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+
+PKGS := libbpf jansson zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
+USER_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Iuser -I$(OUTPUT) $(PKG_CFLAGS) -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__VIGIE_BPF__ -Wall -Werror \
+	-Wno-unused-function -Ibpf -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+SAN_OBJS := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+LIVE_SRCS := $(wildcard tests/live/test_*.c)
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+LIVE_BINS := $(patsubst tests/live/%.c,$(OUTPUT)/tests/%,$(LIVE_SRCS))
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(patsubst tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
+
+VIGIE := $(OUTPUT)/vigie
+
+.PHONY: all clean test unit-test live-test run install uninstall bench demo setup
+all: $(VIGIE) $(TOOL_BINS)
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests $(OUTPUT)/tools:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(USER_OBJS) $(SAN_OBJS): | $(SKELS)
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/san/%.o: user/%.c | $(OUTPUT)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(VIGIE): $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests $< $(SAN_OBJS) $(PKG_LIBS) -o $@
+
+$(OUTPUT)/tests/live_%: tests/live/test_%.c $(TESTLIB_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LIVE-CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests $< $(TESTLIB_SRCS) $(LIB_OBJS) $(PKG_LIBS) -o $@
+
+$(OUTPUT)/tools/%: tools/%.c $(LIB_OBJS) | $(OUTPUT)/tools
+	$(call msg,TOOL-CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(PKG_LIBS) -o $@
+
+LIVE_BINS := $(patsubst tests/live/test_%.c,$(OUTPUT)/tests/live_%,$(LIVE_SRCS))
+
+unit-test: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+live-test: $(VIGIE) $(TOOL_BINS) $(LIVE_BINS)
+	$(Q)tests/run-live.sh $(OUTPUT)
+
+# Sets up what is missing (apt-get), builds, runs every test.
+test:
+	$(Q)scripts/setup.sh
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(LIVE_BINS)
+	$(Q)tests/run-all.sh $(OUTPUT)
+
+run: $(VIGIE)
+	$(Q)$(VIGIE) run -c examples/vigie.json
+
+bench: $(VIGIE) $(TOOL_BINS)
+	$(Q)tools/bench.sh $(OUTPUT)
+
+demo: $(VIGIE) $(TOOL_BINS)
+	$(Q)tools/demo.sh $(OUTPUT)
+
+install: $(VIGIE)
+	install -D -m 0755 $(VIGIE) $(DESTDIR)$(SBINDIR)/vigie
+	install -D -m 0644 packaging/vigie.8 $(DESTDIR)$(MANDIR)/man8/vigie.8
+	install -D -m 0644 packaging/vigie.service $(DESTDIR)$(UNITDIR)/vigie.service
+	sed -i 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $(DESTDIR)$(UNITDIR)/vigie.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json || \
+		install -D -m 0600 examples/vigie.json $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/vigie $(DESTDIR)$(MANDIR)/man8/vigie.8 $(DESTDIR)$(UNITDIR)/vigie.service
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/san/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tools/*.d)

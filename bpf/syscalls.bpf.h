@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Syscall tracepoints, included by vigie.bpf.c.
+ *  - syscalls mode (kernels without sock:sock_*_length): send/recv family
+ *    enter/exit with fd -> socket resolution;
+ *  - db_file: read family enter/exit with fd -> file -> data directory.
+ * User space enables only the programs the configuration needs.
+ */
+#ifndef VIGIE_SYSCALLS_BPF_H
+#define VIGIE_SYSCALLS_BPF_H
+
+const volatile bool count_sock_syscalls = false;
+const volatile bool count_dbfile = false;
+
+#define DIR_WALK_MAX 32
+#define MMSG_MAX 1024
+
+/* What a syscall's enter saw, for its exit. */
+struct sys_stash {
+	__u64 send_sk;
+	__u64 recv_sk;
+	__u64 mmsg;   /* user pointer to struct mmsghdr[], 0 if not *mmsg */
+	__s32 dir;    /* data directory index of the file read, or -1 */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct sys_stash);
+} sys_stash SEC(".maps");
+
+/* Configured data directories, by inode identity. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIE_MAX_DATA_DIRS);
+	__type(key, struct vigie_inode_key);
+	__type(value, __u32);
+} data_dirs SEC(".maps");
+
+/* Which data directory (or -1) a file inode lives under. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct vigie_inode_key);
+	__type(value, __s32);
+} dir_cache SEC(".maps");
+
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline void inode_key(struct inode *inode, struct vigie_inode_key *ik)
+{
+	ik->ino = BPF_CORE_READ(inode, i_ino);
+	ik->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	ik->pad = 0;
+}
+
+/* Walk the dentry's parents looking for a configured data directory. */
+static __always_inline __s32 file_data_dir(struct file *f, struct inode *inode)
+{
+	struct vigie_inode_key ik, dk;
+	struct dentry *d, *parent;
+	__s32 found = -1, *cached;
+	__u32 *idx;
+
+	inode_key(inode, &ik);
+	cached = bpf_map_lookup_elem(&dir_cache, &ik);
+	if (cached)
+		return *cached;
+	stat_add(VIGIE_STAT_DIRCACHE_MISS, 1);
+	d = BPF_CORE_READ(f, f_path.dentry);
+	for (int i = 0; i < DIR_WALK_MAX; i++) {
+		parent = BPF_CORE_READ(d, d_parent);
+		if (!parent || parent == d)
+			break;
+		d = parent;
+		inode_key(BPF_CORE_READ(d, d_inode), &dk);
+		idx = bpf_map_lookup_elem(&data_dirs, &dk);
+		if (idx) {
+			found = (__s32)*idx;
+			break;
+		}
+	}
+	bpf_map_update_elem(&dir_cache, &ik, &found, BPF_ANY);
+	return found;
+}
+
+static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg)
+{
+	struct sys_stash s = { .dir = -1 };
+	__u64 id = bpf_get_current_pid_tgid();
+	bool any = false;
+	struct file *f;
+
+	if ((__u32)(id >> 32) == self_tgid)
+		return 0;
+	if (count_sock_syscalls && out_fd >= 0) {
+		f = fd_file(out_fd);
+		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK) {
+			struct socket *sock = BPF_CORE_READ(f, private_data);
+
+			s.send_sk = (__u64)BPF_CORE_READ(sock, sk);
+			any = s.send_sk != 0;
+		}
+	}
+	if (in_fd >= 0 && (count_sock_syscalls || count_dbfile)) {
+		f = fd_file(in_fd);
+		if (f) {
+			struct inode *inode = BPF_CORE_READ(f, f_inode);
+			__u16 mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
+
+			if (count_sock_syscalls && mode == S_IFSOCK) {
+				struct socket *sock = BPF_CORE_READ(f, private_data);
+
+				s.recv_sk = (__u64)BPF_CORE_READ(sock, sk);
+				any |= s.recv_sk != 0;
+			} else if (count_dbfile && mode == S_IFREG) {
+				s.dir = file_data_dir(f, inode);
+				any |= s.dir >= 0;
+			}
+		}
+	}
+	if (!any)
+		return 0;
+	s.mmsg = mmsg;
+	if (bpf_map_update_elem(&sys_stash, &id, &s, BPF_ANY))
+		stat_add(VIGIE_STAT_SYSARGS_FAIL, 1);
+	return 0;
+}
+
+struct mmsg_sum_ctx {
+	__u64 vec;
+	__u64 sum;
+};
+
+static long mmsg_sum_one(__u32 i, void *data)
+{
+	struct mmsg_sum_ctx *c = data;
+	__u32 len = 0;
+
+	bpf_probe_read_user(&len, sizeof(len),
+			    (void *)(c->vec + (__u64)i * sizeof(struct mmsghdr) +
+				     __builtin_offsetof(struct mmsghdr, msg_len)));
+	c->sum += len;
+	return 0;
+}
+
+static __always_inline int on_sys_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vigie_flow_key k;
+	struct sys_stash *sp, s;
+	__u64 bytes;
+
+	sp = bpf_map_lookup_elem(&sys_stash, &id);
+	if (!sp)
+		return 0;
+	s = *sp;
+	bpf_map_delete_elem(&sys_stash, &id);
+	if (ret <= 0)
+		return 0;
+	bytes = (__u64)ret;
+	if (s.mmsg) {
+		struct mmsg_sum_ctx c = { .vec = s.mmsg };
+		__u32 n = ret > MMSG_MAX ? MMSG_MAX : (__u32)ret;
+
+		bpf_loop(n, mmsg_sum_one, &c, 0);
+		bytes = c.sum;
+		if (!bytes)
+			return 0;
+	}
+	if (s.send_sk) {
+		__builtin_memset(&k, 0, sizeof(k));
+		if (sock_endpoint_core((struct sock *)s.send_sk, &k) && fill_task(&k))
+			count_send(&k, bytes);
+	}
+	if (s.recv_sk) {
+		__builtin_memset(&k, 0, sizeof(k));
+		if (sock_endpoint_core((struct sock *)s.recv_sk, &k) && fill_task(&k))
+			count_recv(&k, bytes);
+	}
+	if (s.dir >= 0) {
+		__builtin_memset(&k, 0, sizeof(k));
+		if (fill_task(&k)) {
+			k.cls = VIGIE_CLASS_DB_FILE;
+			k.lport = (__u16)s.dir;
+			count_bytes(&k, bytes);
+		}
+	}
+	return 0;
+}
+
+#define SYS_ENTER(name, out_fd, in_fd, mmsg)                                  \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                           \
+	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)           \
+	{                                                                     \
+		return on_sys_enter(out_fd, in_fd, mmsg);                     \
+	}                                                                     \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                            \
+	int sys_exit_##name(struct trace_event_raw_sys_exit *ctx)             \
+	{                                                                     \
+		return on_sys_exit(ctx->ret);                                 \
+	}
+
+#define ARG(n) ((int)ctx->args[n])
+
+/* send family: the socket is written */
+SYS_ENTER(sendto, ARG(0), -1, 0)
+SYS_ENTER(sendmsg, ARG(0), -1, 0)
+SYS_ENTER(sendmmsg, ARG(0), -1, ctx->args[1])
+SYS_ENTER(write, ARG(0), -1, 0)
+SYS_ENTER(writev, ARG(0), -1, 0)
+/* recv family: the socket is read */
+SYS_ENTER(recvfrom, -1, ARG(0), 0)
+SYS_ENTER(recvmsg, -1, ARG(0), 0)
+SYS_ENTER(recvmmsg, -1, ARG(0), ctx->args[1])
+/* read family: a socket or a file is read */
+SYS_ENTER(read, -1, ARG(0), 0)
+SYS_ENTER(readv, -1, ARG(0), 0)
+SYS_ENTER(pread64, -1, ARG(0), 0)
+SYS_ENTER(preadv, -1, ARG(0), 0)
+SYS_ENTER(preadv2, -1, ARG(0), 0)
+/* both ends: sendfile(out, in), splice(in, off, out), copy_file_range(in, off, out) */
+SYS_ENTER(sendfile64, ARG(0), ARG(1), 0)
+SYS_ENTER(splice, ARG(2), ARG(0), 0)
+SYS_ENTER(copy_file_range, -1, ARG(0), 0)
+
+#endif

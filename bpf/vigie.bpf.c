@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Vigie kernel side: counts bytes per (process, user, cgroup, class, remote
+ * endpoint) in kernel maps, and reports exec/exit through a ring buffer.
+ *
+ * Two ways to see socket traffic, chosen by user space by trying:
+ *  - sock mode: sock:sock_send_length / sock:sock_recv_length (Linux >= 6.3),
+ *    in a tp_btf variant (direct loads) and a classic tracepoint variant;
+ *  - syscalls mode: syscall enter/exit tracepoints with fd -> socket
+ *    resolution.
+ * db_file counting (reads of files under data directories) always uses the
+ * read-family syscall tracepoints, attached only when directories are set.
+ *
+ * Counters live in an inner hash map reached through a one-slot
+ * ARRAY_OF_MAPS: user space swaps in the spare map before draining the
+ * old one (the swap waits for running programs), so every increment is
+ * read exactly once.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "vigie.h"
+#include "vigie.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Settings, set by user space between open and load. */
+const volatile __u64 db_port_bits[VIGIE_PORT_WORDS] = {};
+const volatile bool exclude_loopback = true;
+const volatile bool have_excluded_nets = false;
+const volatile bool have_db_endpoints = false;
+const volatile __u32 self_tgid = 0;
+
+struct flow_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vigie_flow_key);
+	__type(value, struct vigie_counter);
+};
+
+struct total_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vigie_total_key);
+	__type(value, struct vigie_counter);
+};
+
+struct flow_map flows_a SEC(".maps"), flows_b SEC(".maps");
+struct total_map totals_a SEC(".maps"), totals_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct flow_map);
+} flows SEC(".maps") = {
+	.values = { &flows_a },
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct total_map);
+} totals SEC(".maps") = {
+	.values = { &totals_a },
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIGIE_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 256);
+	__type(key, struct vigie_net_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} excluded_nets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct vigie_endpoint_key);
+	__type(value, __u8);
+} db_endpoints SEC(".maps");
+
+static __always_inline void stat_add(__u32 idx, __u64 v)
+{
+	__u64 *p = bpf_map_lookup_elem(&stats, &idx);
+
+	if (p)
+		*p += v;
+}
+
+static __always_inline bool port_is_db(__u16 port)
+{
+	__u32 word = port >> 6;
+
+	if (word >= VIGIE_PORT_WORDS)
+		return false;
+	return (db_port_bits[word] >> (port & 63)) & 1;
+}
+
+/* Add bytes to the detailed map; when it is full, to the coarse totals;
+ * when that is full too, to the per-class lost counters. */
+static __always_inline void count_bytes(struct vigie_flow_key *k, __u64 bytes)
+{
+	struct vigie_counter init = { .bytes = bytes, .ops = 1 };
+	struct vigie_total_key tk = {};
+	struct vigie_counter *c;
+	__u32 zero = 0;
+	void *inner;
+
+	inner = bpf_map_lookup_elem(&flows, &zero);
+	if (inner) {
+		c = bpf_map_lookup_elem(inner, k);
+		if (c)
+			goto add;
+		if (!bpf_map_update_elem(inner, k, &init, BPF_NOEXIST))
+			return;
+		c = bpf_map_lookup_elem(inner, k); /* lost a race to insert */
+		if (c)
+			goto add;
+	}
+	stat_add(VIGIE_STAT_FLOW_FALLBACK, 1);
+	tk.tgid = k->tgid;
+	tk.uid = k->uid;
+	tk.cls = k->cls;
+	inner = bpf_map_lookup_elem(&totals, &zero);
+	if (inner) {
+		c = bpf_map_lookup_elem(inner, &tk);
+		if (c)
+			goto add;
+		if (!bpf_map_update_elem(inner, &tk, &init, BPF_NOEXIST))
+			return;
+		c = bpf_map_lookup_elem(inner, &tk);
+		if (c)
+			goto add;
+	}
+	stat_add(VIGIE_STAT_TOTAL_FAIL, 1);
+	stat_add(VIGIE_STAT_LOST_BYTES_EGRESS + (k->cls & 3), bytes);
+	return;
+add:
+	__sync_fetch_and_add(&c->bytes, bytes);
+	__sync_fetch_and_add(&c->ops, 1);
+}
+
+/* Fill the process part of the key. False for our own process. */
+static __always_inline bool fill_task(struct vigie_flow_key *k)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (tgid == self_tgid)
+		return false;
+	k->tgid = tgid;
+	k->uid = (__u32)bpf_get_current_uid_gid();
+	k->cgroup_id = bpf_get_current_cgroup_id();
+	return true;
+}
+
+/* IPv4-mapped IPv6 (::ffff:a.b.c.d) is reported as IPv4. */
+static __always_inline void normalize_mapped(struct vigie_flow_key *k)
+{
+	__u32 *w = (__u32 *)k->raddr;
+
+	if (k->family == AF_INET6 && w[0] == 0 && w[1] == 0 &&
+	    w[2] == bpf_htonl(0x0000ffff)) {
+		w[0] = w[3];
+		w[2] = 0;
+		w[3] = 0;
+		k->family = AF_INET;
+	}
+}
+
+static __always_inline bool is_loopback(const struct vigie_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k->raddr;
+
+	if (k->family == AF_INET)
+		return k->raddr[0] == 127;
+	return w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1);
+}
+
+static __always_inline bool is_excluded_net(const struct vigie_flow_key *k)
+{
+	struct vigie_net_key nk = { .prefixlen = 128 };
+	__u32 *w = (__u32 *)nk.addr;
+
+	if (k->family == AF_INET) {
+		w[2] = bpf_htonl(0x0000ffff);
+		__builtin_memcpy(&w[3], k->raddr, 4);
+	} else {
+		__builtin_memcpy(nk.addr, k->raddr, 16);
+	}
+	return bpf_map_lookup_elem(&excluded_nets, &nk) != NULL;
+}
+
+static __always_inline bool is_db_endpoint(const struct vigie_flow_key *k)
+{
+	struct vigie_endpoint_key ek = { .family = k->family, .port = k->rport };
+
+	__builtin_memcpy(ek.addr, k->raddr, 16);
+	if (bpf_map_lookup_elem(&db_endpoints, &ek))
+		return true;
+	ek.port = 0;
+	return bpf_map_lookup_elem(&db_endpoints, &ek) != NULL;
+}
+
+/* A sent byte: db_server when the local port is a database port, else
+ * egress unless the destination is loopback or an internal network. */
+static __always_inline void count_send(struct vigie_flow_key *k, __u64 bytes)
+{
+	normalize_mapped(k);
+	if (port_is_db(k->lport)) {
+		k->cls = VIGIE_CLASS_DB_SERVER;
+	} else {
+		if ((exclude_loopback && is_loopback(k)) ||
+		    (have_excluded_nets && is_excluded_net(k))) {
+			stat_add(VIGIE_STAT_EXCLUDED, 1);
+			return;
+		}
+		k->cls = VIGIE_CLASS_EGRESS;
+	}
+	count_bytes(k, bytes);
+}
+
+/* A received byte counts only when it comes from a database endpoint. */
+static __always_inline void count_recv(struct vigie_flow_key *k, __u64 bytes)
+{
+	normalize_mapped(k);
+	if (port_is_db(k->rport) || (have_db_endpoints && is_db_endpoint(k))) {
+		k->cls = VIGIE_CLASS_DB_CLIENT;
+		count_bytes(k, bytes);
+	}
+}
+
+/* Endpoint of a socket, for programs with BTF pointers (direct loads). */
+static __always_inline bool sock_endpoint_btf(struct sock *sk, struct vigie_flow_key *k)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	k->family = family;
+	k->proto = sk->sk_protocol;
+	k->lport = sk->__sk_common.skc_num;
+	k->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (family == AF_INET) {
+		__u32 a = sk->__sk_common.skc_daddr;
+
+		__builtin_memcpy(k->raddr, &a, 4);
+	} else {
+		__u32 *w = (__u32 *)k->raddr;
+
+		w[0] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0];
+		w[1] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1];
+		w[2] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
+		w[3] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
+	}
+	return true;
+}
+
+/* Same through CO-RE probe reads, for classic tracepoints. */
+static __always_inline bool sock_endpoint_core(struct sock *sk, struct vigie_flow_key *k)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	k->family = family;
+	k->proto = BPF_CORE_READ(sk, sk_protocol);
+	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET)
+		BPF_CORE_READ_INTO((__u32 *)k->raddr, sk, __sk_common.skc_daddr);
+	else
+		BPF_CORE_READ_INTO((struct in6_addr *)k->raddr, sk, __sk_common.skc_v6_daddr);
+	return true;
+}
+
+/* ---- sock mode -------------------------------------------------------- */
+
+static __always_inline int on_sock_length(struct sock *sk, int ret, int flags, bool send,
+					  bool btf)
+{
+	struct vigie_flow_key k = {};
+
+	if (ret <= 0 || (!send && (flags & MSG_PEEK)))
+		return 0;
+	if (btf ? !sock_endpoint_btf(sk, &k) : !sock_endpoint_core(sk, &k))
+		return 0;
+	if (!fill_task(&k))
+		return 0;
+	if (send)
+		count_send(&k, (__u64)ret);
+	else
+		count_recv(&k, (__u64)ret);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send_btf, struct sock *sk, int ret, int flags)
+{
+	return on_sock_length(sk, ret, flags, true, true);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv_btf, struct sock *sk, int ret, int flags)
+{
+	return on_sock_length(sk, ret, flags, false, true);
+}
+
+/* Layout of sock:sock_{send,recv}_length records (see the format file). */
+struct sock_length_record {
+	__u64 common;
+	struct sock *sk;
+	__u16 family;
+	__u16 protocol;
+	int ret;
+	int flags;
+};
+
+SEC("tracepoint/sock/sock_send_length")
+int sock_send_tp(struct sock_length_record *ctx)
+{
+	if (ctx->family != AF_INET && ctx->family != AF_INET6)
+		return 0;
+	return on_sock_length(ctx->sk, ctx->ret, ctx->flags, true, false);
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int sock_recv_tp(struct sock_length_record *ctx)
+{
+	if (ctx->family != AF_INET && ctx->family != AF_INET6)
+		return 0;
+	return on_sock_length(ctx->sk, ctx->ret, ctx->flags, false, false);
+}
+
+#include "syscalls.bpf.h"
+#include "process.bpf.h"

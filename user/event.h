@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Building ECS events: the common envelope every Vigie event carries, and
+ * helpers that keep the output valid JSON whatever a process names itself.
+ */
+#ifndef VIGIE_EVENT_H
+#define VIGIE_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define VIGIE_VERSION "0.1.0"
+
+/* Host name written in host.name (set once: the live host, or a trace's). */
+void event_set_host(const char *host_name);
+const char *event_host(void);
+
+/*
+ * New event with @timestamp (RFC 3339 UTC, microseconds), event.kind,
+ * event.category (array of one), event.type (array of one, may be NULL),
+ * event.action, event.module/dataset, host.name, and ecs.version.
+ */
+json_t *event_new(uint64_t realtime_ns, const char *kind, const char *category,
+		  const char *type, const char *action);
+
+/* Set a value at a dotted path ("process.pid"), creating objects on the way.
+ * Steals the reference to value. Returns 0, or -1 (value released). */
+int event_set(json_t *root, const char *dotted_path, json_t *value);
+
+/* JSON string from arbitrary bytes: invalid UTF-8 bytes become U+FFFD and
+ * NUL bytes become spaces, so the result is always a valid JSON string. */
+json_t *json_string_bytes(const char *bytes, size_t len);
+/* Same for a NUL-terminated C string (NULL gives JSON null). */
+json_t *json_string_safe(const char *s);
+
+/* Format realtime nanoseconds as RFC 3339 UTC with microseconds:
+ * "2026-11-23T06:41:17.123456Z". buf should hold 32 bytes. */
+char *format_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
+/* Parse RFC 3339 (Z or +hh:mm, optional fraction) into ns; 0 ok, -1 bad. */
+int parse_rfc3339(const char *s, uint64_t *realtime_ns);
+
+#endif

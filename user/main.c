@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vigie: command line. Sub-commands: run (default), replay. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "sensor.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vigie [run] [OPTION]...\n"
+		"       vigie replay [-c CONFIG] [--state FILE] [-o FILE] TRACE...\n"
+		"\n"
+		"Vigie counts, per process and per user, database reads and network egress\n"
+		"with eBPF, and writes newline-delimited JSON events (Elastic Common Schema).\n"
+		"\n"
+		"Options of run:\n"
+		"  -c, --config FILE          JSON configuration (built-in defaults otherwise)\n"
+		"  -o, --output FILE          write events to FILE (default: stdout)\n"
+		"      --duration SECONDS     stop cleanly after SECONDS\n"
+		"      --probes MODE          auto, sock or syscalls (default: auto)\n"
+		"      --tick SECONDS         drain period (default: 1)\n"
+		"      --usage-interval SECONDS  usage event period (default: 60)\n"
+		"      --heartbeat SECONDS    heartbeat period (default: 60)\n"
+		"      --check-config         validate the configuration and exit\n"
+		"  -v, --verbose              more messages on stderr (-vv: debug, libbpf)\n"
+		"  -h, --help                 this help\n"
+		"  -V, --version              version\n"
+		"\n"
+		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad option or configuration.\n");
+}
+
+enum { OPT_DURATION = 256, OPT_PROBES, OPT_TICK, OPT_USAGE, OPT_HEARTBEAT, OPT_CHECK };
+
+static int bad_option(const char *opt, const char *value, const char *expect)
+{
+	log_error("invalid value '%s' for %s: %s", value, opt, expect);
+	return EXIT_USAGE;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "probes", required_argument, NULL, OPT_PROBES },
+		{ "tick", required_argument, NULL, OPT_TICK },
+		{ "usage-interval", required_argument, NULL, OPT_USAGE },
+		{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *config_path = NULL, *output = NULL, *probes = NULL;
+	double duration = 0, tick = 0, usage_s = 0, heartbeat = 0;
+	struct vigie_config cfg;
+	bool check_only = false;
+	int verbose = 0, opt, ret;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":c:o:vhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'o': output = optarg; break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vigie %s\n", VIGIE_VERSION); return 0;
+		case OPT_CHECK: check_only = true; break;
+		case OPT_DURATION:
+			if (config_parse_seconds(optarg, &duration))
+				return bad_option("--duration", optarg, "expected seconds in (0, 604800]");
+			break;
+		case OPT_PROBES:
+			probes = optarg;
+			break;
+		case OPT_TICK:
+			if (config_parse_seconds(optarg, &tick) || tick < 0.01 || tick > 3600)
+				return bad_option("--tick", optarg, "expected seconds in [0.01, 3600]");
+			break;
+		case OPT_USAGE:
+			if (config_parse_seconds(optarg, &usage_s))
+				return bad_option("--usage-interval", optarg, "expected seconds");
+			break;
+		case OPT_HEARTBEAT:
+			if (config_parse_seconds(optarg, &heartbeat))
+				return bad_option("--heartbeat", optarg, "expected seconds");
+			break;
+		case ':':
+			log_error("option %s needs a value", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			log_error("unknown option '%s' (see vigie --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s' (see vigie --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	log_set_level(verbose >= 2 ? LOG_DEBUG : verbose == 1 ? LOG_INFO : LOG_WARN);
+	log_route_libbpf();
+	if (config_init(&cfg)) {
+		log_error("out of memory");
+		return 1;
+	}
+	ret = EXIT_USAGE;
+	if (config_path && config_load_file(&cfg, config_path))
+		goto cleanup;
+	if (probes && config_parse_probe_mode(probes, &cfg.probes)) {
+		bad_option("--probes", probes, "expected auto, sock or syscalls");
+		goto cleanup;
+	}
+	if (output) {
+		free(cfg.output);
+		cfg.output = strdup(output);
+	}
+	if (tick > 0)
+		cfg.tick_s = tick;
+	if (usage_s > 0)
+		cfg.usage_interval_s = usage_s;
+	if (heartbeat > 0)
+		cfg.heartbeat_s = heartbeat;
+	if (cfg.usage_interval_s < cfg.tick_s) {
+		log_error("the usage interval (%gs) must not be shorter than the tick (%gs)",
+			  cfg.usage_interval_s, cfg.tick_s);
+		goto cleanup;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		ret = 0;
+		goto cleanup;
+	}
+	if (geteuid() != 0)
+		log_warn("not running as root: loading BPF programs will likely fail");
+	ret = sensor_run(&cfg, duration);
+cleanup:
+	config_free(&cfg);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "replay")) {
+		log_error("replay is not available in this build");
+		return EXIT_USAGE;
+	}
+	if (argc >= 2 && argv[1][0] != '-') {
+		log_error("unknown command '%s' (see vigie --help)", argv[1]);
+		return EXIT_USAGE;
+	}
+	return cmd_run(argc, argv);
+}

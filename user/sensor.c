@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "counters.h"
+#include "event.h"
+#include "log.h"
+#include "output.h"
+#include "probes.h"
+#include "sensor.h"
+#include "usage.h"
+#include "vigie.skel.h"
+
+struct sensor {
+	const struct vigie_config *cfg;
+	struct probes probes;
+	struct counters *counters;
+	struct ring_buffer *rb;
+	struct identities *ids;
+	struct usage *usage;
+	struct output *out;
+	int sig_fd;
+	int timer_fd;
+	int epoll_fd;
+	uint64_t gen;            /* drain generation */
+	uint64_t start_ns;
+	uint64_t interval_start_ns;
+	uint64_t next_usage_ns;
+	uint64_t next_heartbeat_ns;
+	uint64_t ticks;
+	uint64_t events_written;
+	uint64_t drain_errors;
+	uint64_t samples;
+	uint64_t bytes_by_class[VIGIE_CLASS_MAX];
+};
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void emit(struct sensor *s, json_t *ev)
+{
+	if (ev && output_write(s->out, ev) == 0)
+		s->events_written++;
+	json_decref(ev);
+}
+
+static int on_proc_event(void *ctx, void *data, size_t size)
+{
+	struct sensor *s = ctx;
+
+	if (size < sizeof(struct vigie_proc_event))
+		return 0;
+	identities_on_event(s->ids, data, s->gen);
+	return 0;
+}
+
+static void on_counter(const struct vigie_flow_key *key, const struct vigie_counter *val,
+		       bool coarse, void *ctx)
+{
+	struct sensor *s = ctx;
+	struct identity *id = identities_lookup(s->ids, key->tgid, key->uid);
+
+	usage_add(s->usage, key, val, coarse, id);
+	if (key->cls < VIGIE_CLASS_MAX)
+		s->bytes_by_class[key->cls] += val->bytes;
+	s->samples++;
+}
+
+static void add_stats(struct sensor *s, json_t *ev)
+{
+	uint64_t st[VIGIE_STAT_MAX] = { 0 };
+	uint32_t cap = counters_capacity(s->counters);
+	uint32_t used = counters_last_flows(s->counters);
+	json_t *lost;
+
+	counters_stats(s->counters, st);
+	event_set(ev, "vigie.stats.uptime_s",
+		  json_integer((json_int_t)((realtime_ns() - s->start_ns) / 1000000000ull)));
+	event_set(ev, "vigie.stats.ticks", json_integer((json_int_t)s->ticks));
+	event_set(ev, "vigie.stats.events_written", json_integer((json_int_t)s->events_written));
+	event_set(ev, "vigie.stats.map_entries", json_integer(used));
+	event_set(ev, "vigie.stats.map_capacity", json_integer(cap));
+	event_set(ev, "vigie.stats.map_fill", json_real(cap ? (double)used / cap : 0));
+	event_set(ev, "vigie.stats.flow_fallbacks",
+		  json_integer((json_int_t)st[VIGIE_STAT_FLOW_FALLBACK]));
+	event_set(ev, "vigie.stats.failed_inserts",
+		  json_integer((json_int_t)st[VIGIE_STAT_TOTAL_FAIL]));
+	lost = json_object();
+	for (int c = 0; c < VIGIE_CLASS_MAX; c++)
+		json_object_set_new(lost, class_name((uint8_t)c),
+				    json_integer((json_int_t)st[VIGIE_STAT_LOST_BYTES_EGRESS + c]));
+	event_set(ev, "vigie.stats.unattributed_bytes", lost);
+	event_set(ev, "vigie.stats.ringbuf_drops", json_integer((json_int_t)st[VIGIE_STAT_RINGBUF_DROP]));
+	event_set(ev, "vigie.stats.execs", json_integer((json_int_t)st[VIGIE_STAT_EXEC]));
+	event_set(ev, "vigie.stats.exits", json_integer((json_int_t)st[VIGIE_STAT_EXIT]));
+	event_set(ev, "vigie.stats.excluded_sends", json_integer((json_int_t)st[VIGIE_STAT_EXCLUDED]));
+	event_set(ev, "vigie.stats.syscall_stash_failures",
+		  json_integer((json_int_t)st[VIGIE_STAT_SYSARGS_FAIL]));
+	event_set(ev, "vigie.stats.drain_errors", json_integer((json_int_t)s->drain_errors));
+	event_set(ev, "vigie.stats.processes_tracked",
+		  json_integer((json_int_t)identities_count(s->ids)));
+	event_set(ev, "vigie.stats.probe_mode", json_string(probe_variant_name(s->probes.variant)));
+}
+
+static json_t *lifecycle_event(struct sensor *s, const char *action)
+{
+	return event_new(realtime_ns(), "state", "host", "info", action);
+}
+
+static void emit_start(struct sensor *s)
+{
+	const struct vigie_config *cfg = s->cfg;
+	json_t *ev = lifecycle_event(s, "sensor-start");
+	json_t *classes = json_array(), *ports = json_array(), *dirs = json_array();
+	struct utsname un;
+
+	if (uname(&un) == 0) {
+		event_set(ev, "host.os.kernel", json_string_safe(un.release));
+		event_set(ev, "vigie.kernel", json_string_safe(un.release));
+	}
+	event_set(ev, "vigie.version", json_string(VIGIE_VERSION));
+	event_set(ev, "vigie.probe_mode", json_string(probe_variant_name(s->probes.variant)));
+	event_set(ev, "vigie.probes_requested", json_string(config_probe_mode_name(cfg->probes)));
+	json_array_append_new(classes, json_string("egress"));
+	json_array_append_new(classes, json_string("db_client"));
+	json_array_append_new(classes, json_string("db_server"));
+	if (s->probes.dbfile)
+		json_array_append_new(classes, json_string("db_file"));
+	event_set(ev, "vigie.classes", classes);
+	for (int i = 0; i < cfg->n_db_ports; i++)
+		json_array_append_new(ports, json_integer(cfg->db_ports[i]));
+	event_set(ev, "vigie.db_ports", ports);
+	for (int i = 0; i < cfg->n_data_dirs; i++)
+		json_array_append_new(dirs, json_string_safe(cfg->data_dirs[i]));
+	event_set(ev, "vigie.data_directories", dirs);
+	event_set(ev, "vigie.data_directories_watched", json_integer(s->probes.n_data_dirs));
+	event_set(ev, "vigie.exclude_loopback", json_boolean(cfg->exclude_loopback));
+	event_set(ev, "vigie.internal_networks", json_integer(cfg->n_internal_nets));
+	event_set(ev, "vigie.tick_s", json_real(cfg->tick_s));
+	event_set(ev, "vigie.usage_interval_s", json_real(cfg->usage_interval_s));
+	event_set(ev, "vigie.heartbeat_s", json_real(cfg->heartbeat_s));
+	event_set(ev, "vigie.programs_attached", json_integer(s->probes.n_attached));
+	event_set(ev, "vigie.map_capacity", json_integer(cfg->flow_entries));
+	emit(s, ev);
+}
+
+/* Drain the kernel's counters into the usage interval. */
+static void drain(struct sensor *s)
+{
+	int n;
+
+	ring_buffer__consume(s->rb); /* identities first: exits before bytes */
+	n = counters_drain(s->counters, on_counter, s);
+	if (n < 0)
+		s->drain_errors++;
+	s->gen++;
+	identities_purge(s->ids, s->gen);
+}
+
+static void flush_usage(struct sensor *s, uint64_t now)
+{
+	int n = usage_flush(s->usage, s->interval_start_ns, now, s->out);
+
+	if (n > 0)
+		s->events_written += (uint64_t)n;
+	s->interval_start_ns = now;
+}
+
+static void tick(struct sensor *s)
+{
+	uint64_t now;
+
+	drain(s);
+	s->ticks++;
+	now = realtime_ns();
+	if (now >= s->next_usage_ns) {
+		flush_usage(s, now);
+		s->next_usage_ns = now + (uint64_t)(s->cfg->usage_interval_s * 1e9);
+	}
+	if (now >= s->next_heartbeat_ns) {
+		json_t *ev = lifecycle_event(s, "heartbeat");
+
+		add_stats(s, ev);
+		emit(s, ev);
+		s->next_heartbeat_ns = now + (uint64_t)(s->cfg->heartbeat_s * 1e9);
+	}
+}
+
+static int setup_fds(struct sensor *s)
+{
+	struct itimerspec its = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+	long tick_ns = (long)(s->cfg->tick_s * 1e9);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	s->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sig_fd < 0 || s->timer_fd < 0 || s->epoll_fd < 0)
+		return -errno;
+	its.it_interval.tv_sec = tick_ns / 1000000000L;
+	its.it_interval.tv_nsec = tick_ns % 1000000000L;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(s->timer_fd, 0, &its, NULL))
+		return -errno;
+	ev.data.u32 = 0;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->sig_fd, &ev))
+		return -errno;
+	ev.data.u32 = 1;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->timer_fd, &ev))
+		return -errno;
+	ev.data.u32 = 2;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(s->rb), &ev))
+		return -errno;
+	return 0;
+}
+
+/* Main loop. Returns the reason for stopping. */
+static const char *loop(struct sensor *s, double duration_s)
+{
+	uint64_t deadline = duration_s > 0 ? realtime_ns() + (uint64_t)(duration_s * 1e9) : 0;
+
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(s->epoll_fd, evs, 4, 1000);
+
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			return "error";
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 0) {
+				struct signalfd_siginfo si;
+
+				if (read(s->sig_fd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					output_reopen(s->out);
+					continue;
+				}
+				log_info("stopping on signal %u", si.ssi_signo);
+				return si.ssi_signo == SIGINT ? "sigint" : "sigterm";
+			} else if (evs[i].data.u32 == 1) {
+				uint64_t expirations;
+
+				if (read(s->timer_fd, &expirations, sizeof(expirations)) > 0)
+					tick(s);
+			} else {
+				ring_buffer__consume(s->rb);
+			}
+		}
+		if (deadline && realtime_ns() >= deadline)
+			return "duration";
+	}
+}
+
+static void sensor_cleanup(struct sensor *s)
+{
+	ring_buffer__free(s->rb);
+	counters_free(s->counters);
+	probes_stop(&s->probes);
+	usage_free(s->usage);
+	identities_free(s->ids);
+	output_close(s->out);
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
+	if (s->timer_fd >= 0)
+		close(s->timer_fd);
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
+}
+
+int sensor_run(const struct vigie_config *cfg, double duration_s)
+{
+	struct sensor s = { .cfg = cfg, .sig_fd = -1, .timer_fd = -1, .epoll_fd = -1 };
+	const char *reason;
+	char host[256];
+	int err;
+
+	if (cfg->host_name)
+		event_set_host(cfg->host_name);
+	else if (gethostname(host, sizeof(host)) == 0)
+		event_set_host(host);
+	s.out = output_open(cfg->output);
+	if (!s.out) {
+		err = -EIO;
+		goto cleanup;
+	}
+	s.ids = identities_new();
+	if (!s.ids) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = probes_start(&s.probes, cfg);
+	if (err)
+		goto cleanup;
+	s.usage = usage_new(cfg, s.probes.data_dir_paths, cfg->n_data_dirs);
+	s.counters = counters_new(s.probes.skel);
+	if (!s.usage || !s.counters) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	s.rb = ring_buffer__new(bpf_map__fd(s.probes.skel->maps.events), on_proc_event, &s, NULL);
+	if (!s.rb) {
+		err = -errno;
+		log_error("cannot create the ring buffer reader: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = setup_fds(&s);
+	if (err) {
+		log_error("cannot set up timers and signals: %s", strerror(-err));
+		goto cleanup;
+	}
+	s.start_ns = realtime_ns();
+	s.interval_start_ns = s.start_ns;
+	s.next_usage_ns = s.start_ns + (uint64_t)(cfg->usage_interval_s * 1e9);
+	s.next_heartbeat_ns = s.start_ns + (uint64_t)(cfg->heartbeat_s * 1e9);
+	emit_start(&s);
+	reason = loop(&s, duration_s);
+	/* Final drain: everything counted until now is reported. */
+	drain(&s);
+	flush_usage(&s, realtime_ns());
+	{
+		json_t *ev = lifecycle_event(&s, "sensor-stop");
+
+		event_set(ev, "vigie.stop_reason", json_string(reason));
+		add_stats(&s, ev);
+		emit(&s, ev);
+	}
+	err = strcmp(reason, "error") == 0 ? -EIO : 0;
+cleanup:
+	sensor_cleanup(&s);
+	return err ? 1 : 0;
+}
