@@ -121,12 +121,16 @@ install: $(VIGIE)
 	install -D -m 0755 $(VIGIE) $(DESTDIR)$(SBINDIR)/vigie
 	install -D -m 0644 packaging/vigie.8 $(DESTDIR)$(MANDIR)/man8/vigie.8
 	install -D -m 0644 packaging/vigie.service $(DESTDIR)$(UNITDIR)/vigie.service
+	install -D -m 0644 packaging/vigie.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/vigie
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/vigie/README.md
 	sed -i 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $(DESTDIR)$(UNITDIR)/vigie.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json || \
 		install -D -m 0600 examples/vigie.json $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/vigie $(DESTDIR)$(MANDIR)/man8/vigie.8 $(DESTDIR)$(UNITDIR)/vigie.service
+	rm -f $(DESTDIR)$(SBINDIR)/vigie $(DESTDIR)$(MANDIR)/man8/vigie.8 $(DESTDIR)$(UNITDIR)/vigie.service \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/vigie
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/vigie
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

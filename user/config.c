@@ -138,7 +138,8 @@ static int parse_addr(const char *s, uint8_t addr[16], uint8_t *family)
 int config_parse_cidr(const char *s, struct config_net *out)
 {
 	char buf[64], *slash, *end;
-	uint8_t addr[16], family;
+	uint8_t addr[16];
+	bool v4;
 	long prefix;
 
 	if (!s || strlen(s) >= sizeof(buf))
@@ -147,19 +148,24 @@ int config_parse_cidr(const char *s, struct config_net *out)
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash = '\0';
-	if (parse_addr(buf, addr, &family))
+	memset(out, 0, sizeof(*out));
+	memset(addr, 0, sizeof(addr));
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		v4 = true;
+	else if (inet_pton(AF_INET6, buf, addr) == 1)
+		v4 = false;
+	else
 		return -1;
 	if (slash) {
 		errno = 0;
 		prefix = strtol(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || prefix < 0 ||
-		    prefix > (family == AF_INET ? 32 : 128))
+		if (errno || end == slash + 1 || *end || prefix < 0 || prefix > (v4 ? 32 : 128))
 			return -1;
 	} else {
-		prefix = family == AF_INET ? 32 : 128;
+		prefix = v4 ? 32 : 128;
 	}
-	memset(out, 0, sizeof(*out));
-	if (family == AF_INET) {
+	/* The kernel looks IPv4 up as ::ffff:a.b.c.d */
+	if (v4) {
 		out->addr[10] = 0xff;
 		out->addr[11] = 0xff;
 		memcpy(out->addr + 12, addr, 4);

@@ -1,0 +1,44 @@
+#!/bin/bash
+# The whole suite: unit tests under ASan/UBSan, golden and scenario tests
+# of detection and replay, live tests loading the real probes (root).
+# Ends with one line "N passed, M failed" summing every suite.
+set -u
+B=${1:-build}
+cd "$(dirname "$0")/.."
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+
+run() {
+	"$@" 2>&1 | tee -a "$summary"
+	return "${PIPESTATUS[0]}"
+}
+
+rc=0
+echo "== unit tests (ASan, UBSan)"
+run tests/run-unit.sh $(ls "$B"/tests/test_* 2>/dev/null | grep -v '\.d$') || rc=1
+for script in tests/golden-replay.sh tests/detect-scenarios.sh; do
+	if [ -x "$script" ]; then
+		echo "== $script"
+		run "$script" "$B" || rc=1
+	fi
+done
+echo "== live tests (real probes, real traffic)"
+run tests/run-live.sh "$B" || rc=1
+
+passed=0; failed=0; skipped=0
+while read -r line; do
+	p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+	f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+	s=$(echo "$line" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || true)
+	passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+done < <(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$summary")
+echo
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	echo "a suite failed without counting a failure" >&2
+fi
+exit $rc

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Configuration: defaults, overrides, and a clear error for every bad input. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include "check.h"
+#include "config.h"
+
+static int load(struct vigie_config *cfg, const char *text, char *err, size_t len)
+{
+	config_free(cfg);
+	config_init(cfg);
+	err[0] = '\0';
+	return config_load_string(cfg, text, err, len);
+}
+
+/* The error must mention every fragment given. */
+static void expect_error(const char *text, const char *frag1, const char *frag2)
+{
+	struct vigie_config cfg;
+	char err[512];
+
+	config_init(&cfg);
+	CHECK(load(&cfg, text, err, sizeof(err)) == -1);
+	if (!strstr(err, frag1) || (frag2 && !strstr(err, frag2))) {
+		check_failed++;
+		fprintf(stderr, "%s:%d: error '%s' lacks '%s'/'%s' (config: %s)\n", __FILE__, __LINE__,
+			err, frag1, frag2 ? frag2 : "", text);
+	}
+	config_free(&cfg);
+}
+
+static void test_defaults(void)
+{
+	struct vigie_config cfg;
+
+	CHECK_EQ_INT(config_init(&cfg), 0);
+	CHECK(cfg.tick_s == 1);
+	CHECK(cfg.usage_interval_s == 60);
+	CHECK(cfg.exclude_loopback);
+	CHECK_EQ_INT(cfg.n_db_ports, 6);
+	CHECK_EQ_INT(cfg.db_ports[0], 5432);
+	CHECK_EQ_INT(cfg.db_ports[1], 3306);
+	CHECK_EQ_INT(cfg.db_ports[2], 1521);
+	CHECK_EQ_INT(cfg.db_ports[3], 50000);
+	CHECK_EQ_INT(cfg.db_ports[4], 1433);
+	CHECK_EQ_INT(cfg.db_ports[5], 27017);
+	CHECK_EQ_INT(cfg.n_data_dirs, 0);
+	CHECK_EQ_INT(cfg.probes, PROBES_AUTO);
+	CHECK_EQ_INT(cfg.postgres, PG_AUTO);
+	CHECK(cfg.detection == NULL);
+	config_free(&cfg);
+}
+
+static void test_overrides(void)
+{
+	struct vigie_config cfg;
+	char err[512];
+	const char *text =
+		"{\n"
+		"  \"sensor\": {\"tick\": 0.5, \"usage_interval\": \"2m\", \"probes\": \"syscalls\",\n"
+		"             \"output\": \"/var/log/vigie.json\"},\n"
+		"  \"network\": {\"exclude_loopback\": false,\n"
+		"              \"internal_networks\": [\"10.0.0.0/8\", \"fd00::/8\", \"192.168.1.7\"]},\n"
+		"  \"databases\": {\"ports\": [6543], \"endpoints\": [\"10.1.2.3:6000\", \"[2001:db8::5]:7000\", \"10.9.9.9\"],\n"
+		"                \"data_directories\": [\"/var/lib/postgresql\"], \"postgres\": \"off\"},\n"
+		"  \"limits\": {\"flow_entries\": 4},\n"
+		"  \"detection\": {\"anything\": 1}\n"
+		"}\n";
+
+	config_init(&cfg);
+	CHECK_EQ_INT(load(&cfg, text, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	CHECK(cfg.tick_s == 0.5);
+	CHECK(cfg.usage_interval_s == 120);
+	CHECK_EQ_INT(cfg.probes, PROBES_SYSCALLS);
+	CHECK_EQ_STR(cfg.output, "/var/log/vigie.json");
+	CHECK(!cfg.exclude_loopback);
+	CHECK_EQ_INT(cfg.n_internal_nets, 3);
+	CHECK_EQ_INT(cfg.internal_nets[0].prefix, 8 + 96);
+	CHECK_EQ_INT(cfg.internal_nets[0].addr[10], 0xff);
+	CHECK_EQ_INT(cfg.internal_nets[0].addr[12], 10);
+	CHECK_EQ_INT(cfg.internal_nets[1].prefix, 8);
+	CHECK_EQ_INT(cfg.internal_nets[1].addr[0], 0xfd);
+	CHECK_EQ_INT(cfg.internal_nets[2].prefix, 128);
+	CHECK_EQ_INT(cfg.n_db_ports, 1);
+	CHECK_EQ_INT(cfg.db_ports[0], 6543);
+	CHECK_EQ_INT(cfg.n_db_endpoints, 3);
+	CHECK_EQ_INT(cfg.db_endpoints[0].family, AF_INET);
+	CHECK_EQ_INT(cfg.db_endpoints[0].port, 6000);
+	CHECK_EQ_INT(cfg.db_endpoints[1].family, AF_INET6);
+	CHECK_EQ_INT(cfg.db_endpoints[1].port, 7000);
+	CHECK_EQ_INT(cfg.db_endpoints[2].port, 0);
+	CHECK_EQ_INT(cfg.n_data_dirs, 1);
+	CHECK_EQ_STR(cfg.data_dirs[0], "/var/lib/postgresql");
+	CHECK_EQ_INT(cfg.postgres, PG_OFF);
+	CHECK_EQ_INT(cfg.flow_entries, 4);
+	CHECK(json_is_object(cfg.detection));
+	config_free(&cfg);
+}
+
+static void test_errors(void)
+{
+	expect_error("{", "invalid JSON", "(config):1:");
+	expect_error("[]", "must be a JSON object", NULL);
+	expect_error("{\"sensr\": {}}", "sensr", "unknown setting");
+	expect_error("{\n\"sensor\": {\n\"tik\": 1}}", "sensor.tik", ":3:");
+	expect_error("{\"sensor\": {\"tick\": -1}}", "sensor.tick", "seconds");
+	expect_error("{\"sensor\": {\"tick\": \"soon\"}}", "sensor.tick", NULL);
+	expect_error("{\"sensor\": {\"probes\": \"kprobe\"}}", "sensor.probes", "syscalls");
+	expect_error("{\"sensor\": {\"output\": 3}}", "sensor.output", "string");
+	expect_error("{\"sensor\": {\"output\": \"a\\u0000b\"}}", "invalid JSON", ":1:");
+	expect_error("{\"network\": {\"exclude_loopback\": \"yes\"}}", "network.exclude_loopback", "true or false");
+	expect_error("{\"network\": {\"internal_networks\": [\"10.0.0.0/33\"]}}", "internal_networks[0]", "CIDR");
+	expect_error("{\"network\": {\"internal_networks\": [\"10.0.0.0/8\", \"nonsense\"]}}", "internal_networks[1]", NULL);
+	expect_error("{\"network\": {\"internal_networks\": \"10.0.0.0/8\"}}", "network.internal_networks", "array");
+	expect_error("{\"databases\": {\"ports\": [0]}}", "databases.ports[0]", "[1, 65535]");
+	expect_error("{\"databases\": {\"ports\": [70000]}}", "databases.ports[0]", NULL);
+	expect_error("{\"databases\": {\"ports\": [5432.5]}}", "databases.ports[0]", NULL);
+	expect_error("{\"databases\": {\"endpoints\": [\"1.2.3.4:99999\"]}}", "databases.endpoints[0]", NULL);
+	expect_error("{\"databases\": {\"data_directories\": [\"relative/dir\"]}}", "data_directories[0]", "absolute");
+	expect_error("{\"databases\": {\"postgres\": true}}", "databases.postgres", NULL);
+	expect_error("{\"limits\": {\"flow_entries\": 0}}", "limits.flow_entries", NULL);
+	expect_error("{\"detection\": []}", "detection", "object");
+	expect_error("{\"sensor\": {}, \"sensor\": {}}", "invalid JSON", "duplicate");
+}
+
+static void test_parsers(void)
+{
+	double s;
+	struct config_net n;
+	struct config_endpoint e;
+	enum probe_mode m;
+
+	CHECK_EQ_INT(config_parse_seconds("10", &s), 0);
+	CHECK(s == 10);
+	CHECK_EQ_INT(config_parse_seconds("1.5m", &s), 0);
+	CHECK(s == 90);
+	CHECK_EQ_INT(config_parse_seconds("1h", &s), 0);
+	CHECK(s == 3600);
+	CHECK_EQ_INT(config_parse_seconds("", &s), -1);
+	CHECK_EQ_INT(config_parse_seconds("0", &s), -1);
+	CHECK_EQ_INT(config_parse_seconds("-3", &s), -1);
+	CHECK_EQ_INT(config_parse_seconds("nan", &s), -1);
+	CHECK_EQ_INT(config_parse_seconds("inf", &s), -1);
+	CHECK_EQ_INT(config_parse_seconds("1e400", &s), -1);
+	CHECK_EQ_INT(config_parse_seconds("5x", &s), -1);
+	CHECK_EQ_INT(config_parse_cidr("::ffff:10.0.0.0/104", &n), 0);
+	CHECK_EQ_INT(config_parse_cidr("10.0.0.1/", &n), -1);
+	CHECK_EQ_INT(config_parse_cidr("/8", &n), -1);
+	CHECK_EQ_INT(config_parse_cidr("2001:db8::/129", &n), -1);
+	CHECK_EQ_INT(config_parse_endpoint("[::1]:5432", &e), 0);
+	CHECK_EQ_INT(e.port, 5432);
+	CHECK_EQ_INT(config_parse_endpoint("::1", &e), 0);
+	CHECK_EQ_INT(e.port, 0);
+	CHECK_EQ_INT(config_parse_endpoint("[::1", &e), -1);
+	CHECK_EQ_INT(config_parse_endpoint("1.2.3.4:", &e), -1);
+	CHECK_EQ_INT(config_parse_endpoint("host.example:5432", &e), -1);
+	CHECK_EQ_INT(config_parse_probe_mode("sock", &m), 0);
+	CHECK_EQ_INT(m, PROBES_SOCK);
+	CHECK_EQ_INT(config_parse_probe_mode("SOCK", &m), -1);
+	CHECK_EQ_INT(config_parse_probe_mode(NULL, &m), -1);
+}
+
+int main(void)
+{
+	test_defaults();
+	test_overrides();
+	test_errors();
+	test_parsers();
+	return check_summary();
+}
