@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "detect.h"
 #include "event.h"
 #include "log.h"
 #include "sensor.h"
@@ -31,6 +32,9 @@ static void usage(FILE *f)
 		"      --tick SECONDS         drain period (default: 1)\n"
 		"      --usage-interval SECONDS  usage event period (default: 60)\n"
 		"      --heartbeat SECONDS    heartbeat period (default: 60)\n"
+		"      --record FILE          record the per-tick samples detection consumes\n"
+		"                             (a vigie trace; gzip when FILE ends in .gz)\n"
+		"      --state FILE           detection state (learned baselines), kept across restarts\n"
 		"      --check-config         validate the configuration and exit\n"
 		"  -v, --verbose              more messages on stderr (-vv: debug, libbpf)\n"
 		"  -h, --help                 this help\n"
@@ -39,7 +43,8 @@ static void usage(FILE *f)
 		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad option or configuration.\n");
 }
 
-enum { OPT_DURATION = 256, OPT_PROBES, OPT_TICK, OPT_USAGE, OPT_HEARTBEAT, OPT_CHECK };
+enum { OPT_DURATION = 256, OPT_PROBES, OPT_TICK, OPT_USAGE, OPT_HEARTBEAT, OPT_CHECK,
+       OPT_RECORD, OPT_STATE };
 
 static int bad_option(const char *opt, const char *value, const char *expect)
 {
@@ -58,12 +63,15 @@ static int cmd_run(int argc, char **argv)
 		{ "usage-interval", required_argument, NULL, OPT_USAGE },
 		{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "state", required_argument, NULL, OPT_STATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *config_path = NULL, *output = NULL, *probes = NULL;
+	const char *record = NULL, *state = NULL;
 	double duration = 0, tick = 0, usage_s = 0, heartbeat = 0;
 	struct vigie_config cfg;
 	bool check_only = false;
@@ -79,6 +87,8 @@ static int cmd_run(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vigie %s\n", VIGIE_VERSION); return 0;
 		case OPT_CHECK: check_only = true; break;
+		case OPT_RECORD: record = optarg; break;
+		case OPT_STATE: state = optarg; break;
 		case OPT_DURATION:
 			if (config_parse_seconds(optarg, &duration))
 				return bad_option("--duration", optarg, "expected seconds in (0, 604800]");
@@ -127,6 +137,14 @@ static int cmd_run(int argc, char **argv)
 		free(cfg.output);
 		cfg.output = strdup(output);
 	}
+	if (record) {
+		free(cfg.record);
+		cfg.record = strdup(record);
+	}
+	if (state) {
+		free(cfg.state_file);
+		cfg.state_file = strdup(state);
+	}
 	if (tick > 0)
 		cfg.tick_s = tick;
 	if (usage_s > 0)
@@ -137,6 +155,16 @@ static int cmd_run(int argc, char **argv)
 		log_error("the usage interval (%gs) must not be shorter than the tick (%gs)",
 			  cfg.usage_interval_s, cfg.tick_s);
 		goto cleanup;
+	}
+	{
+		struct detect_config dcfg;
+		char err[512] = "";
+
+		if (detect_config_parse(cfg.detection, &dcfg, err, sizeof(err))) {
+			log_error("%s%s%s", config_path ? config_path : "", config_path ? ": " : "", err);
+			goto cleanup;
+		}
+		detect_config_free(&dcfg);
 	}
 	if (check_only) {
 		printf("configuration OK\n");

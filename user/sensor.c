@@ -13,11 +13,14 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "counters.h"
+#include "detect.h"
 #include "event.h"
 #include "log.h"
 #include "output.h"
 #include "probes.h"
+#include "samples.h"
 #include "sensor.h"
+#include "trace.h"
 #include "usage.h"
 #include "vigie.skel.h"
 
@@ -29,6 +32,12 @@ struct sensor {
 	struct identities *ids;
 	struct usage *usage;
 	struct output *out;
+	struct detect_config dcfg;
+	bool dcfg_ok;
+	struct detector *det;        /* NULL: detection off */
+	struct trace_writer *rec;    /* NULL: not recording */
+	struct tick_samples *samples_tick;
+	uint64_t next_state_save_ns;
 	int sig_fd;
 	int timer_fd;
 	int epoll_fd;
@@ -76,6 +85,7 @@ static void on_counter(const struct vigie_flow_key *key, const struct vigie_coun
 	struct identity *id = identities_lookup(s->ids, key->tgid, key->uid);
 
 	usage_add(s->usage, key, val, coarse, id);
+	tick_samples_add(s->samples_tick, key, val, id);
 	if (key->cls < VIGIE_CLASS_MAX)
 		s->bytes_by_class[key->cls] += val->bytes;
 	s->samples++;
@@ -115,6 +125,16 @@ static void add_stats(struct sensor *s, json_t *ev)
 	event_set(ev, "vigie.stats.processes_tracked",
 		  json_integer((json_int_t)identities_count(s->ids)));
 	event_set(ev, "vigie.stats.probe_mode", json_string(probe_variant_name(s->probes.variant)));
+	if (s->det) {
+		struct detect_summary ds;
+
+		detector_summary(s->det, &ds);
+		event_set(ev, "vigie.stats.detection.principals", json_integer((json_int_t)ds.principals));
+		event_set(ev, "vigie.stats.detection.alerts", json_integer((json_int_t)ds.alerts));
+		event_set(ev, "vigie.stats.detection.suppressed", json_integer((json_int_t)ds.suppressed));
+		event_set(ev, "vigie.stats.detection.episodes_open",
+			  json_integer((json_int_t)ds.episodes_open));
+	}
 }
 
 static json_t *lifecycle_event(struct sensor *s, const char *action)
@@ -165,9 +185,11 @@ static void drain(struct sensor *s)
 	int n;
 
 	ring_buffer__consume(s->rb); /* identities first: exits before bytes */
+	tick_samples_begin(s->samples_tick, realtime_ns());
 	n = counters_drain(s->counters, on_counter, s);
 	if (n < 0)
 		s->drain_errors++;
+	tick_samples_deliver(s->samples_tick, s->det, s->rec);
 	s->gen++;
 	identities_purge(s->ids, s->gen);
 }
@@ -191,6 +213,10 @@ static void tick(struct sensor *s)
 	if (now >= s->next_usage_ns) {
 		flush_usage(s, now);
 		s->next_usage_ns = now + (uint64_t)(s->cfg->usage_interval_s * 1e9);
+	}
+	if (s->det && s->cfg->state_file && now >= s->next_state_save_ns) {
+		detector_state_save(s->det, s->cfg->state_file);
+		s->next_state_save_ns = now + 300ull * 1000000000ull;
 	}
 	if (now >= s->next_heartbeat_ns) {
 		json_t *ev = lifecycle_event(s, "heartbeat");
@@ -275,8 +301,46 @@ static const char *loop(struct sensor *s, double duration_s)
 	}
 }
 
+static void emit_detection(json_t *ev, void *ctx)
+{
+	emit(ctx, ev);
+}
+
+/* Detection and recording, both optional; set up before any probe loads so
+ * that a bad detection section stops the start. */
+static int setup_detection(struct sensor *s)
+{
+	const struct vigie_config *cfg = s->cfg;
+	char err[512] = "";
+
+	if (detect_config_parse(cfg->detection, &s->dcfg, err, sizeof(err))) {
+		log_error("%s", err);
+		return -EINVAL;
+	}
+	s->dcfg_ok = true;
+	if (s->dcfg.enabled) {
+		s->det = detector_new(&s->dcfg, emit_detection, s);
+		if (!s->det)
+			return -ENOMEM;
+		if (cfg->state_file && detector_state_load(s->det, cfg->state_file) < 0)
+			log_warn("starting detection without the state in '%s'", cfg->state_file);
+	}
+	if (cfg->record) {
+		s->rec = trace_writer_open(cfg->record, event_host(), cfg->tick_s);
+		if (!s->rec)
+			return -EIO;
+	}
+	return 0;
+}
+
 static void sensor_cleanup(struct sensor *s)
 {
+	if (s->rec && trace_writer_close(s->rec))
+		log_error("the recorded trace '%s' may be incomplete", s->cfg->record);
+	detector_free(s->det);
+	if (s->dcfg_ok)
+		detect_config_free(&s->dcfg);
+	tick_samples_free(s->samples_tick);
 	ring_buffer__free(s->rb);
 	counters_free(s->counters);
 	probes_stop(&s->probes);
@@ -307,8 +371,12 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		err = -EIO;
 		goto cleanup;
 	}
+	err = setup_detection(&s);
+	if (err)
+		goto cleanup;
 	s.ids = identities_new();
-	if (!s.ids) {
+	s.samples_tick = tick_samples_new();
+	if (!s.ids || !s.samples_tick) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -348,6 +416,8 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		add_stats(&s, ev);
 		emit(&s, ev);
 	}
+	if (s.det && cfg->state_file)
+		detector_state_save(s.det, cfg->state_file);
 	err = strcmp(reason, "error") == 0 ? -EIO : 0;
 cleanup:
 	sensor_cleanup(&s);

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "samples.h"
+#include "usage.h"
+
+struct tick_entry {
+	struct trace_sample s;
+	uint8_t cls;
+};
+
+struct tick_samples {
+	uint64_t ts_ns;
+	struct tick_entry *v;
+	size_t n, cap;
+};
+
+struct tick_samples *tick_samples_new(void)
+{
+	return calloc(1, sizeof(struct tick_samples));
+}
+
+void tick_samples_free(struct tick_samples *t)
+{
+	if (!t)
+		return;
+	free(t->v);
+	free(t);
+}
+
+void tick_samples_begin(struct tick_samples *t, uint64_t ts_ns)
+{
+	t->ts_ns = ts_ns;
+	t->n = 0;
+}
+
+size_t tick_samples_count(const struct tick_samples *t) { return t->n; }
+
+static struct tick_entry *push(struct tick_samples *t)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct tick_entry *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		t->v = v;
+		t->cap = cap;
+	}
+	return &t->v[t->n++];
+}
+
+/* Copy at most size-1 bytes; the trace writer escapes what it must. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+void sample_set_identity(struct trace_sample *s, const struct identity *id, uint32_t pid,
+			 uint32_t uid)
+{
+	const char *name = user_name_of(uid);
+
+	s->pid = pid;
+	s->uid = uid;
+	copy_str(s->user, sizeof(s->user), name);
+	if (!id)
+		return;
+	copy_str(s->comm, sizeof(s->comm), id->comm);
+	copy_str(s->exe, sizeof(s->exe), id->exe);
+	copy_str(s->db_user, sizeof(s->db_user), id->db_user);
+}
+
+void tick_samples_add(struct tick_samples *t, const struct vigie_flow_key *key,
+		      const struct vigie_counter *val, const struct identity *id)
+{
+	struct tick_entry *e = push(t);
+
+	if (!e)
+		return;
+	trace_sample_init(&e->s);
+	e->cls = key->cls;
+	e->s.ts_ns = t->ts_ns;
+	sample_set_identity(&e->s, id, key->tgid, key->uid);
+	if (key->family)
+		format_addr(key->family, key->raddr, e->s.peer, sizeof(e->s.peer));
+	e->s.ops = val->ops;
+	switch (key->cls) {
+	case VIGIE_CLASS_EGRESS:
+		e->s.egress_bytes = val->bytes;
+		break;
+	case VIGIE_CLASS_DB_CLIENT:
+	case VIGIE_CLASS_DB_SERVER:
+		e->s.db_bytes = val->bytes;
+		break;
+	case VIGIE_CLASS_DB_FILE:
+		e->s.dbfile_bytes = val->bytes;
+		break;
+	default:
+		t->n--;
+		break;
+	}
+}
+
+bool tick_samples_has_db_server(const struct tick_samples *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].cls == VIGIE_CLASS_DB_SERVER && t->v[i].s.pid == (int64_t)pid)
+			return true;
+	return false;
+}
+
+void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, uint64_t rows,
+			   uint64_t bytes)
+{
+	struct tick_entry *e;
+
+	for (size_t i = 0; i < t->n; i++) {
+		e = &t->v[i];
+		if (e->cls == VIGIE_CLASS_DB_SERVER && e->s.pid == (int64_t)id->pid) {
+			e->s.db_rows += rows;
+			copy_str(e->s.db_user, sizeof(e->s.db_user), id->db_user);
+			return;
+		}
+	}
+	e = push(t);
+	if (!e)
+		return;
+	trace_sample_init(&e->s);
+	e->cls = VIGIE_CLASS_DB_SERVER;
+	e->s.ts_ns = t->ts_ns;
+	sample_set_identity(&e->s, id, id->pid, id->uid);
+	if (id->client_local)
+		copy_str(e->s.peer, sizeof(e->s.peer), "[local]");
+	else
+		copy_str(e->s.peer, sizeof(e->s.peer), id->client_ip);
+	e->s.db_rows = rows;
+	e->s.db_bytes = bytes;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct tick_entry *x = a, *y = b;
+
+	if (x->s.pid != y->s.pid)
+		return x->s.pid < y->s.pid ? -1 : 1;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	return strcmp(x->s.peer, y->s.peer);
+}
+
+void tick_samples_deliver(struct tick_samples *t, struct detector *det, struct trace_writer *rec)
+{
+	qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
+	for (size_t i = 0; i < t->n; i++) {
+		if (det)
+			detector_feed(det, &t->v[i].s);
+		if (rec)
+			trace_writer_write(rec, &t->v[i].s);
+	}
+	if (det)
+		detector_advance(det, t->ts_ns);
+	if (rec)
+		trace_writer_flush(rec);
+}
