@@ -15,13 +15,16 @@ const volatile bool count_dbfile = false;
 #define DIR_WALK_MAX 32
 #define MMSG_MAX 1024
 
-/* What a syscall's enter saw, for its exit. */
+/* What a syscall's enter decided to count, for its exit: the full keys
+ * (endpoint and class resolved at enter, so that nothing is stashed for
+ * sockets and files that are not counted). */
 struct sys_stash {
-	__u64 send_sk;
-	__u64 recv_sk;
-	__u64 mmsg;   /* user pointer to struct mmsghdr[], 0 if not *mmsg */
-	__s32 dir;    /* data directory index of the file read, or -1 */
-	__u32 pad;
+	struct vigie_flow_key send;  /* valid when send_on */
+	struct vigie_flow_key recv;  /* recv socket or db_file, when recv_on */
+	__u64 mmsg;                  /* user pointer to struct mmsghdr[], or 0 */
+	__u8 send_on;
+	__u8 recv_on;
+	__u8 pad[6];
 };
 
 struct {
@@ -98,23 +101,29 @@ static __always_inline __s32 file_data_dir(struct file *f, struct inode *inode)
 	return found;
 }
 
+/* Key of a socket file's connection, classified; false if not counted. */
+static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key *k, bool send)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+
+	if (!sk || !sock_endpoint_core(sk, k))
+		return false;
+	return send ? classify_send(k) : classify_recv(k);
+}
+
 static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg)
 {
-	struct sys_stash s = { .dir = -1 };
+	struct sys_stash s = {};
 	__u64 id = bpf_get_current_pid_tgid();
-	bool any = false;
 	struct file *f;
 
 	if ((__u32)(id >> 32) == self_tgid)
 		return 0;
 	if (count_sock_syscalls && out_fd >= 0) {
 		f = fd_file(out_fd);
-		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK) {
-			struct socket *sock = BPF_CORE_READ(f, private_data);
-
-			s.send_sk = (__u64)BPF_CORE_READ(sock, sk);
-			any = s.send_sk != 0;
-		}
+		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK)
+			s.send_on = sock_file_key(f, &s.send, true);
 	}
 	if (in_fd >= 0 && (count_sock_syscalls || count_dbfile)) {
 		f = fd_file(in_fd);
@@ -123,17 +132,19 @@ static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg)
 			__u16 mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
 
 			if (count_sock_syscalls && mode == S_IFSOCK) {
-				struct socket *sock = BPF_CORE_READ(f, private_data);
-
-				s.recv_sk = (__u64)BPF_CORE_READ(sock, sk);
-				any |= s.recv_sk != 0;
+				s.recv_on = sock_file_key(f, &s.recv, false);
 			} else if (count_dbfile && mode == S_IFREG) {
-				s.dir = file_data_dir(f, inode);
-				any |= s.dir >= 0;
+				__s32 dir = file_data_dir(f, inode);
+
+				if (dir >= 0) {
+					s.recv.cls = VIGIE_CLASS_DB_FILE;
+					s.recv.lport = (__u16)dir;
+					s.recv_on = 1;
+				}
 			}
 		}
 	}
-	if (!any)
+	if (!s.send_on && !s.recv_on)
 		return 0;
 	s.mmsg = mmsg;
 	if (bpf_map_update_elem(&sys_stash, &id, &s, BPF_ANY))
@@ -161,45 +172,30 @@ static long mmsg_sum_one(__u32 i, void *data)
 static __always_inline int on_sys_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct vigie_flow_key k;
-	struct sys_stash *sp, s;
+	struct sys_stash *s;
 	__u64 bytes;
 
-	sp = bpf_map_lookup_elem(&sys_stash, &id);
-	if (!sp)
+	s = bpf_map_lookup_elem(&sys_stash, &id);
+	if (!s)
 		return 0;
-	s = *sp;
-	bpf_map_delete_elem(&sys_stash, &id);
 	if (ret <= 0)
-		return 0;
+		goto out;
 	bytes = (__u64)ret;
-	if (s.mmsg) {
-		struct mmsg_sum_ctx c = { .vec = s.mmsg };
+	if (s->mmsg) {
+		struct mmsg_sum_ctx c = { .vec = s->mmsg };
 		__u32 n = ret > MMSG_MAX ? MMSG_MAX : (__u32)ret;
 
 		bpf_loop(n, mmsg_sum_one, &c, 0);
 		bytes = c.sum;
 		if (!bytes)
-			return 0;
+			goto out;
 	}
-	if (s.send_sk) {
-		__builtin_memset(&k, 0, sizeof(k));
-		if (sock_endpoint_core((struct sock *)s.send_sk, &k) && fill_task(&k))
-			count_send(&k, bytes);
-	}
-	if (s.recv_sk) {
-		__builtin_memset(&k, 0, sizeof(k));
-		if (sock_endpoint_core((struct sock *)s.recv_sk, &k) && fill_task(&k))
-			count_recv(&k, bytes);
-	}
-	if (s.dir >= 0) {
-		__builtin_memset(&k, 0, sizeof(k));
-		if (fill_task(&k)) {
-			k.cls = VIGIE_CLASS_DB_FILE;
-			k.lport = (__u16)s.dir;
-			count_bytes(&k, bytes);
-		}
-	}
+	if (s->send_on && fill_task(&s->send))
+		count_bytes(&s->send, bytes);
+	if (s->recv_on && fill_task(&s->recv))
+		count_bytes(&s->recv, bytes);
+out:
+	bpf_map_delete_elem(&sys_stash, &id);
 	return 0;
 }
 

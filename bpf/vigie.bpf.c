@@ -218,31 +218,33 @@ static __always_inline bool is_db_endpoint(const struct vigie_flow_key *k)
 }
 
 /* A sent byte: db_server when the local port is a database port, else
- * egress unless the destination is loopback or an internal network. */
-static __always_inline void count_send(struct vigie_flow_key *k, __u64 bytes)
+ * egress unless the destination is loopback or an internal network.
+ * Sets k->cls; false when the byte is not counted. */
+static __always_inline bool classify_send(struct vigie_flow_key *k)
 {
 	normalize_mapped(k);
 	if (port_is_db(k->lport)) {
 		k->cls = VIGIE_CLASS_DB_SERVER;
-	} else {
-		if ((exclude_loopback && is_loopback(k)) ||
-		    (have_excluded_nets && is_excluded_net(k))) {
-			stat_add(VIGIE_STAT_EXCLUDED, 1);
-			return;
-		}
-		k->cls = VIGIE_CLASS_EGRESS;
+		return true;
 	}
-	count_bytes(k, bytes);
+	if ((exclude_loopback && is_loopback(k)) ||
+	    (have_excluded_nets && is_excluded_net(k))) {
+		stat_add(VIGIE_STAT_EXCLUDED, 1);
+		return false;
+	}
+	k->cls = VIGIE_CLASS_EGRESS;
+	return true;
 }
 
 /* A received byte counts only when it comes from a database endpoint. */
-static __always_inline void count_recv(struct vigie_flow_key *k, __u64 bytes)
+static __always_inline bool classify_recv(struct vigie_flow_key *k)
 {
 	normalize_mapped(k);
 	if (port_is_db(k->rport) || (have_db_endpoints && is_db_endpoint(k))) {
 		k->cls = VIGIE_CLASS_DB_CLIENT;
-		count_bytes(k, bytes);
+		return true;
 	}
+	return false;
 }
 
 /* Endpoint of a socket, for programs with BTF pointers (direct loads). */
@@ -300,12 +302,10 @@ static __always_inline int on_sock_length(struct sock *sk, int ret, int flags, b
 		return 0;
 	if (btf ? !sock_endpoint_btf(sk, &k) : !sock_endpoint_core(sk, &k))
 		return 0;
-	if (!fill_task(&k))
+	if (send ? !classify_send(&k) : !classify_recv(&k))
 		return 0;
-	if (send)
-		count_send(&k, (__u64)ret);
-	else
-		count_recv(&k, (__u64)ret);
+	if (fill_task(&k))
+		count_bytes(&k, (__u64)ret);
 	return 0;
 }
 
