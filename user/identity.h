@@ -30,7 +30,7 @@ struct identity {
 	/* PostgreSQL backend attribution (filled by the PostgreSQL module) */
 	char *db_user;
 	char *db_name;
-	char client_ip[48];
+	char client_ip[256];      /* address, or host name with log_hostname */
 	uint16_t client_port;
 	bool client_local;       /* unix socket */
 	int refs;

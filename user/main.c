@@ -11,6 +11,7 @@
 #include "detect.h"
 #include "event.h"
 #include "log.h"
+#include "replay.h"
 #include "sensor.h"
 
 #define EXIT_USAGE 2
@@ -183,10 +184,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "replay")) {
-		log_error("replay is not available in this build");
-		return EXIT_USAGE;
-	}
+	if (argc >= 2 && !strcmp(argv[1], "replay"))
+		return replay_main(argc - 1, argv + 1);
 	if (argc >= 2 && argv[1][0] != '-') {
 		log_error("unknown command '%s' (see vigie --help)", argv[1]);
 		return EXIT_USAGE;

@@ -55,7 +55,11 @@ static struct tick_entry *push(struct tick_samples *t)
 /* Copy at most size-1 bytes; the trace writer escapes what it must. */
 static void copy_str(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	size_t n = 0;
+
+	for (; src && n + 1 < size && src[n]; n++)
+		dst[n] = src[n];
+	dst[n] = '\0';
 }
 
 void sample_set_identity(struct trace_sample *s, const struct identity *id, uint32_t pid,

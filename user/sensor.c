@@ -17,6 +17,7 @@
 #include "event.h"
 #include "log.h"
 #include "output.h"
+#include "postgres.h"
 #include "probes.h"
 #include "samples.h"
 #include "sensor.h"
@@ -37,6 +38,7 @@ struct sensor {
 	struct detector *det;        /* NULL: detection off */
 	struct trace_writer *rec;    /* NULL: not recording */
 	struct tick_samples *samples_tick;
+	struct pg_awareness *pga;
 	uint64_t next_state_save_ns;
 	int sig_fd;
 	int timer_fd;
@@ -72,9 +74,13 @@ static int on_proc_event(void *ctx, void *data, size_t size)
 {
 	struct sensor *s = ctx;
 
+	const struct vigie_proc_event *e = data;
+
 	if (size < sizeof(struct vigie_proc_event))
 		return 0;
-	identities_on_event(s->ids, data, s->gen);
+	identities_on_event(s->ids, e, s->gen);
+	if (e->type == VIGIE_EV_EXEC)
+		pg_awareness_on_exec(s->pga, e);
 	return 0;
 }
 
@@ -89,6 +95,20 @@ static void on_counter(const struct vigie_flow_key *key, const struct vigie_coun
 	if (key->cls < VIGIE_CLASS_MAX)
 		s->bytes_by_class[key->cls] += val->bytes;
 	s->samples++;
+}
+
+/* Rows of one PostgreSQL backend since the last drain. Bytes of TCP
+ * connections are counted by the socket probes (db_server); those of unix
+ * socket connections only here. */
+static void on_pg_rows(struct identity *id, const struct pgwire_delta *d, void *ctx)
+{
+	struct sensor *s = ctx;
+	uint64_t unix_bytes = id->client_local ? d->bytes : 0;
+
+	if (!d->rows && !d->copy_rows && !unix_bytes && d->rows_known)
+		return;
+	usage_add_rows(s->usage, id, d->rows, d->copy_rows, d->rows_known, unix_bytes);
+	tick_samples_add_rows(s->samples_tick, id, d->rows_known ? d->rows : 0, unix_bytes);
 }
 
 static void add_stats(struct sensor *s, json_t *ev)
@@ -125,6 +145,7 @@ static void add_stats(struct sensor *s, json_t *ev)
 	event_set(ev, "vigie.stats.processes_tracked",
 		  json_integer((json_int_t)identities_count(s->ids)));
 	event_set(ev, "vigie.stats.probe_mode", json_string(probe_variant_name(s->probes.variant)));
+	pg_awareness_stats(s->pga, ev);
 	if (s->det) {
 		struct detect_summary ds;
 
@@ -176,6 +197,9 @@ static void emit_start(struct sensor *s)
 	event_set(ev, "vigie.heartbeat_s", json_real(cfg->heartbeat_s));
 	event_set(ev, "vigie.programs_attached", json_integer(s->probes.n_attached));
 	event_set(ev, "vigie.map_capacity", json_integer(cfg->flow_entries));
+	event_set(ev, "vigie.postgres", json_string(pg_awareness_state(s->pga)));
+	event_set(ev, "vigie.detection", json_boolean(s->det != NULL));
+	event_set(ev, "vigie.recording", json_boolean(s->rec != NULL));
 	emit(s, ev);
 }
 
@@ -188,6 +212,8 @@ static void drain(struct sensor *s)
 	tick_samples_begin(s->samples_tick, realtime_ns());
 	n = counters_drain(s->counters, on_counter, s);
 	if (n < 0)
+		s->drain_errors++;
+	if (pg_awareness_drain(s->pga, s->ids, on_pg_rows, s) < 0)
 		s->drain_errors++;
 	tick_samples_deliver(s->samples_tick, s->det, s->rec);
 	s->gen++;
@@ -341,6 +367,7 @@ static void sensor_cleanup(struct sensor *s)
 	if (s->dcfg_ok)
 		detect_config_free(&s->dcfg);
 	tick_samples_free(s->samples_tick);
+	pg_awareness_free(s->pga);
 	ring_buffer__free(s->rb);
 	counters_free(s->counters);
 	probes_stop(&s->probes);
@@ -383,6 +410,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	err = probes_start(&s.probes, cfg);
 	if (err)
 		goto cleanup;
+	s.pga = pg_awareness_new(cfg->postgres);
 	s.usage = usage_new(cfg, s.probes.data_dir_paths, cfg->n_data_dirs);
 	s.counters = counters_new(s.probes.skel);
 	if (!s.usage || !s.counters) {

@@ -171,7 +171,7 @@ void usage_add(struct usage *u, const struct vigie_flow_key *fk, const struct vi
 }
 
 void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_t copy_rows,
-		    bool rows_known)
+		    bool rows_known, uint64_t bytes)
 {
 	struct usage_entry *best = NULL;
 
@@ -194,6 +194,7 @@ void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_
 			return;
 	}
 	best->have_rows = true;
+	best->bytes += bytes;
 	best->rows += rows;
 	best->copy_rows += copy_rows;
 	best->rows_unknown |= !rows_known;

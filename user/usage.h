@@ -22,9 +22,10 @@ void usage_free(struct usage *u);
 void usage_add(struct usage *u, const struct vigie_flow_key *key, const struct vigie_counter *val,
 	       bool coarse, struct identity *id);
 /* Add database rows of a process (PostgreSQL backend), to its db_server
- * usage; rows_known false marks them unknown (TLS, unparsed). */
+ * usage; rows_known false marks them unknown (TLS, unparsed). bytes: sent
+ * on connections the socket probes do not see (unix sockets), else 0. */
 void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_t copy_rows,
-		    bool rows_known);
+		    bool rows_known, uint64_t bytes);
 /* Emit one event per entry, in a stable order, then start a new interval.
  * Returns the number of events written. */
 int usage_flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct output *out);

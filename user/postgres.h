@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * PostgreSQL awareness in the daemon: when row counting runs (postgres:
+ * auto|on|off), and which database account a backend works for.
+ * The kernel side and its loader are in pgwire.*, title parsing in
+ * pgbackend.*; this file only decides and attributes.
+ */
+#ifndef VIGIE_POSTGRES_H
+#define VIGIE_POSTGRES_H
+
+#include <jansson.h>
+#include "config.h"
+#include "identity.h"
+#include "pgwire.h"
+#include "vigie.h"
+
+struct pg_awareness;
+
+/* Starts row counting now when mode is on, or auto and a postmaster runs. */
+struct pg_awareness *pg_awareness_new(enum pg_mode mode);
+void pg_awareness_free(struct pg_awareness *pga);
+/* An exec: a PostgreSQL server starting turns counting on (auto) and is
+ * added to the tracked postmasters. */
+void pg_awareness_on_exec(struct pg_awareness *pga, const struct vigie_proc_event *e);
+/* Per-backend increments since the last drain, with the identity
+ * attributed (db_user, db_name, client). */
+typedef void (*pg_rows_fn)(struct identity *id, const struct pgwire_delta *d, void *ctx);
+int pg_awareness_drain(struct pg_awareness *pga, struct identities *ids, pg_rows_fn fn, void *ctx);
+/* Attribute a process if it is a PostgreSQL backend (title parsed once). */
+void pg_attribute(struct identity *id);
+/* "off", "waiting" (auto, no server yet), "on", "failed" */
+const char *pg_awareness_state(const struct pg_awareness *pga);
+/* Heartbeat / stop statistics under vigie.stats.postgres. */
+void pg_awareness_stats(struct pg_awareness *pga, json_t *ev);
+
+#endif
