@@ -102,8 +102,7 @@ int parse_rfc3339(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t utf8_valid_len(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];
 	size_t len;
@@ -149,7 +148,7 @@ json_t *json_string_bytes(const char *bytes, size_t len)
 	if (!buf)
 		return json_null();
 	for (size_t i = 0; i < len;) {
-		size_t l = utf8_seq_len(s + i, len - i);
+		size_t l = utf8_valid_len(s + i, len - i);
 
 		if (l == 0) {
 			/* U+FFFD REPLACEMENT CHARACTER */

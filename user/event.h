@@ -31,6 +31,9 @@ int event_set(json_t *root, const char *dotted_path, json_t *value);
 /* JSON string from arbitrary bytes: invalid UTF-8 bytes become U+FFFD and
  * NUL bytes become spaces, so the result is always a valid JSON string. */
 json_t *json_string_bytes(const char *bytes, size_t len);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid
+ * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
+size_t utf8_valid_len(const unsigned char *s, size_t n);
 /* Same for a NUL-terminated C string (NULL gives JSON null). */
 json_t *json_string_safe(const char *s);
 

@@ -164,6 +164,15 @@ void tick_samples_deliver(struct tick_samples *t, struct detector *det, struct t
 		if (rec)
 			trace_writer_write(rec, &t->v[i].s);
 	}
+	if (rec && t->n == 0) {
+		/* A tick with no traffic still moves the replay's clock, so that
+		 * windows and episodes close when they closed live. */
+		struct trace_sample tick;
+
+		trace_sample_init(&tick);
+		tick.ts_ns = t->ts_ns;
+		trace_writer_write(rec, &tick);
+	}
 	if (det)
 		detector_advance(det, t->ts_ns);
 	if (rec)

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * replay_main in process: the golden cases of tests/golden/replay (the same
+ * as tests/golden-replay.sh, usable before main.c wires the sub-command),
+ * exit codes, and --state round trips. Run from the repository root (the
+ * test runner does); VIGIE_SRC can point elsewhere.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "check.h"
+#include "log.h"
+#include "replay.h"
+
+static char tmpdir[] = "/tmp/vigie-test-replay-XXXXXX";
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		buf[0] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int run(const char *out, const char *a1, const char *a2, const char *a3, const char *a4,
+	       const char *a5)
+{
+	char *argv[12];
+	int argc = 0;
+	const char *args[] = { a1, a2, a3, a4, a5 };
+
+	argv[argc++] = (char *)"replay";
+	argv[argc++] = (char *)"-q";
+	if (out) {
+		unlink(out);
+		argv[argc++] = (char *)"-o";
+		argv[argc++] = (char *)out;
+	}
+	for (int i = 0; i < 5 && args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	return replay_main(argc, argv);
+}
+
+static int golden_case(const char *root, const char *name)
+{
+	char dir[1024], cfg[1100], trace[1100], expected[1100], codefile[1100], out[1100];
+	char *want, *got;
+	int want_rc = 0, rc;
+	FILE *f;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/%s", root, name);
+	snprintf(cfg, sizeof(cfg), "%s/config.json", dir);
+	snprintf(trace, sizeof(trace), "%s/trace.jsonl", dir);
+	if (stat(trace, &st))
+		snprintf(trace, sizeof(trace), "%s/trace.jsonl.gz", dir);
+	snprintf(expected, sizeof(expected), "%s/expected.jsonl", dir);
+	snprintf(codefile, sizeof(codefile), "%s/exit_code", dir);
+	snprintf(out, sizeof(out), "%s/%s.out", tmpdir, name);
+	f = fopen(codefile, "r");
+	if (f) {
+		if (fscanf(f, "%d", &want_rc) != 1)
+			want_rc = -1;
+		fclose(f);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		rc = run(out, "-c", cfg, trace, NULL, NULL);
+		CHECK_EQ_INT(rc, want_rc);
+		want = slurp(expected);
+		got = slurp(out);
+		CHECK(want && got && strcmp(want, got) == 0);
+		if (!(want && got && strcmp(want, got) == 0))
+			fprintf(stderr, "  golden case %s differs (see %s)\n", name, out);
+		free(want);
+		free(got);
+	}
+	return 0;
+}
+
+static void test_golden(void)
+{
+	const char *src = getenv("VIGIE_SRC") ? getenv("VIGIE_SRC") : ".";
+	char root[512];
+	struct dirent **names;
+	int n;
+
+	snprintf(root, sizeof(root), "%s/tests/golden/replay", src);
+	n = scandir(root, &names, NULL, alphasort);
+	CHECK(n > 2);
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.')
+			golden_case(root, names[i]->d_name);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_exit_codes(void)
+{
+	char trace[300], cfg[300], badcfg[300], state[300], out[300];
+	struct stat st;
+
+	snprintf(trace, sizeof(trace), "%s/t.jsonl", tmpdir);
+	snprintf(cfg, sizeof(cfg), "%s/c.json", tmpdir);
+	snprintf(badcfg, sizeof(badcfg), "%s/bad.json", tmpdir);
+	snprintf(state, sizeof(state), "%s/state.json", tmpdir);
+	snprintf(out, sizeof(out), "%s/o.jsonl", tmpdir);
+	write_text(trace, "{\"type\":\"header\",\"format\":\"vigie-trace\",\"version\":1}\n"
+			  "{\"type\":\"sample\",\"ts\":100,\"db_user\":\"adv1\",\"db_rows\":10}\n"
+			  "{\"type\":\"sample\",\"ts\":160,\"db_user\":\"adv1\",\"db_rows\":50000}\n");
+	write_text(cfg, "{\"detection\":{\"profiles\":[{\"name\":\"a\",\"match\":"
+			"{\"db_users\":[\"adv*\"]},\"per_day\":{\"db_rows\":100}}]}}\n");
+	write_text(badcfg, "{\"detection\":{\"profiles\":[{\"name\":\"a\",\"match\":{},"
+			   "\"per_day\":{\"db_rows\":0}}]}}\n");
+
+	CHECK_EQ_INT(run(out, "-c", cfg, trace, NULL, NULL), REPLAY_OK);
+	CHECK_EQ_INT(run(out, NULL, NULL, NULL, NULL, NULL), REPLAY_USAGE);   /* no trace */
+	CHECK_EQ_INT(run(out, "--bogus", trace, NULL, NULL, NULL), REPLAY_USAGE);
+	CHECK_EQ_INT(run(out, "-c", badcfg, trace, NULL, NULL), REPLAY_USAGE);
+	CHECK_EQ_INT(run(out, "-c", cfg, "/nonexistent/trace", NULL, NULL), REPLAY_BAD_TRACE);
+	/* two traces chained: the second goes back in time: skipped lines */
+	CHECK_EQ_INT(run(out, "-c", cfg, trace, trace, NULL), REPLAY_SKIPPED);
+	/* --state: created at the end, loaded the next time */
+	unlink(state);
+	CHECK_EQ_INT(run(out, "-c", cfg, "--state", state, trace), REPLAY_OK);
+	CHECK(stat(state, &st) == 0 && st.st_size > 0);
+	CHECK_EQ_INT(run(out, "-c", cfg, "--state", state, trace), REPLAY_OK);
+	write_text(state, "not json");
+	CHECK_EQ_INT(run(out, "-c", cfg, "--state", state, trace), REPLAY_USAGE);
+}
+
+int main(void)
+{
+	char cmd[300];
+
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	log_set_level(LOG_ERROR);
+	fprintf(stderr, "(error messages below are expected: bad inputs are tested)\n");
+	test_golden();
+	test_exit_codes();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	return check_summary();
+}
