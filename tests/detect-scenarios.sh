@@ -12,7 +12,7 @@
 set -u
 B=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "detect-scenarios: no build dir"; echo "detect-scenarios: 0 passed, 1 failed"; exit 1; }
 cd "$(dirname "$0")/.."
-CONFIG=examples/detection.json
+CONFIG=examples/vigie.json
 GEN=$B/tools/tracegen
 passed=0; failed=0
 

@@ -25,7 +25,7 @@ cat "$T/trace.jsonl" >/dev/null # page cache
 run() { # LABEL FILE
 	local best=0 rss=0
 	for i in 1 2 3; do
-		/usr/bin/time -v "${REPLAY[@]}" -q -c examples/detection.json "$2" >/dev/null 2>"$T/time" || true
+		/usr/bin/time -v "${REPLAY[@]}" -q -c examples/vigie.json "$2" >/dev/null 2>"$T/time" || true
 		local user sys kb
 		user=$(awk -F': ' '/User time/ {print $2}' "$T/time")
 		sys=$(awk -F': ' '/System time/ {print $2}' "$T/time")
@@ -41,4 +41,4 @@ run() { # LABEL FILE
 grep -h "replay:" "$T/time" 2>/dev/null || true
 run plain "$T/trace.jsonl"
 run gzip "$T/trace.jsonl.gz"
-"${REPLAY[@]}" -q -c examples/detection.json "$T/trace.jsonl" 2>&1 >/dev/null | tail -n1
+"${REPLAY[@]}" -q -c examples/vigie.json "$T/trace.jsonl" 2>&1 >/dev/null | tail -n1
