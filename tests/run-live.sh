@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs every live test binary BUILD_DIR/tests/live_* (as root: they load BPF
+# programs and create network namespaces), prints each result and ends with
+# "N passed, M failed" (", K skipped" when any) counting test binaries.
+# A binary exiting 77 skipped (not root, no BTF). With CI=true a skip counts
+# as a failure: CI runs as root on a BTF kernel, a skip there hides a problem.
+# Before it, "live: N passed, M failed" sums the checks of all binaries.
+# Exit status: 0 when none failed, 1 otherwise.
+# LIVE_VERBOSE=1 shows every check; otherwise only failures and summaries.
+set -u
+
+build=${1:-build}
+passed=0
+failed=0
+skipped=0
+failed_names=
+# checks summed over the binaries (for tests/run-all.sh's "name: N passed" lines)
+cpassed=0
+cfailed=0
+cskipped=0
+
+if [ ! -d "$build/tests" ]; then
+	echo "run-live: no $build/tests (build first: make live-test)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+found=0
+for t in "$build"/tests/live_*; do
+	[ -x "$t" ] || continue
+	found=1
+	name=$(basename "$t")
+	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
+	start=$(date +%s)
+	"$t" >"$log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	if [ "${LIVE_VERBOSE:-0}" = 1 ]; then
+		cat "$log"
+	else
+		grep -E '^(==|  FAIL|  SKIP|[a-z]+: FAIL:)' "$log"
+	fi
+	summary=$(tail -n 1 "$log")
+	p=$(echo "$summary" | grep -oE '^[0-9]+ passed' | grep -oE '[0-9]+' || true)
+	f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || true)
+	s=$(echo "$summary" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || true)
+	p=${p:-0}; f=${f:-0}; s=${s:-0}
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ "$f" -eq 0 ]; then
+		f=1 # died without counting its failure
+	fi
+	if [ $rc -eq 77 ]; then
+		s=$((s + 1))
+		[ "${CI:-}" = true ] && f=$((f + 1))
+	fi
+	cpassed=$((cpassed + p)); cfailed=$((cfailed + f)); cskipped=$((cskipped + s))
+	case $rc in
+	0)
+		passed=$((passed + 1))
+		echo "PASS $name (${secs}s): $summary"
+		;;
+	77)
+		if [ "${CI:-}" = true ]; then
+			failed=$((failed + 1))
+			failed_names="$failed_names $name"
+			echo "FAIL $name: skipped, which CI counts as a failure: $summary"
+		else
+			skipped=$((skipped + 1))
+			echo "SKIP $name: $summary"
+		fi
+		;;
+	*)
+		failed=$((failed + 1))
+		failed_names="$failed_names $name"
+		echo "FAIL $name (exit $rc, ${secs}s): $summary"
+		;;
+	esac
+	rm -f "$log"
+done
+
+if [ $found = 0 ]; then
+	echo "run-live: no live test binaries in $build/tests" >&2
+	failed=$((failed + 1))
+fi
+[ -n "$failed_names" ] && echo "failed:$failed_names"
+if [ $cskipped -gt 0 ]; then
+	echo "live: $cpassed passed, $cfailed failed, $cskipped skipped"
+else
+	echo "live: $cpassed passed, $cfailed failed"
+fi
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ]
