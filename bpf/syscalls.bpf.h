@@ -101,18 +101,53 @@ static __always_inline __s32 file_data_dir(struct file *f, struct inode *inode)
 	return found;
 }
 
+/* Destination given to sendto/sendmsg (user sockaddr), for UDP. */
+static __always_inline void user_dest(struct vigie_flow_key *k, __u64 uaddr)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr))
+		return;
+	if (sa.sin6_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+
+		__builtin_memset(k->raddr, 0, 16);
+		__builtin_memcpy(k->raddr, &in->sin_addr, 4);
+	} else if (sa.sin6_family == AF_INET6) {
+		__builtin_memcpy(k->raddr, &sa.sin6_addr, 16);
+	} else {
+		return;
+	}
+	k->family = sa.sin6_family;
+	k->rport = bpf_ntohs(sa.sin6_port);
+}
+
+/* msg_name of a user msghdr (also the first of an mmsghdr array). */
+static __always_inline __u64 msg_name_of(__u64 umsg)
+{
+	void *name = NULL;
+
+	if (umsg)
+		bpf_probe_read_user(&name, sizeof(name), (void *)umsg);
+	return (__u64)name;
+}
+
 /* Key of a socket file's connection, classified; false if not counted. */
-static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key *k, bool send)
+static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key *k, bool send,
+					  __u64 dest)
 {
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 	struct sock *sk = BPF_CORE_READ(sock, sk);
 
 	if (!sk || !sock_endpoint_core(sk, k))
 		return false;
-	return send ? classify_send(k) : classify_recv(k);
+	if (send && dest && k->proto == IPPROTO_UDP)
+		user_dest(k, dest);
+	return send ? classify_send(k, (__u64)sk) : classify_recv(k, (__u64)sk);
 }
 
-static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg)
+static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg, __u64 flags,
+					__u64 dest)
 {
 	struct sys_stash s = {};
 	__u64 id = bpf_get_current_pid_tgid();
@@ -123,7 +158,7 @@ static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg)
 	if (count_sock_syscalls && out_fd >= 0) {
 		f = fd_file(out_fd);
 		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK)
-			s.send_on = sock_file_key(f, &s.send, true);
+			s.send_on = sock_file_key(f, &s.send, true, dest);
 	}
 	if (in_fd >= 0 && (count_sock_syscalls || count_dbfile)) {
 		f = fd_file(in_fd);
@@ -132,7 +167,9 @@ static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg)
 			__u16 mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
 
 			if (count_sock_syscalls && mode == S_IFSOCK) {
-				s.recv_on = sock_file_key(f, &s.recv, false);
+				/* peeked bytes are read again later: count them then */
+				if (!(flags & MSG_PEEK))
+					s.recv_on = sock_file_key(f, &s.recv, false, 0);
 			} else if (count_dbfile && mode == S_IFREG) {
 				__s32 dir = file_data_dir(f, inode);
 
@@ -199,11 +236,11 @@ out:
 	return 0;
 }
 
-#define SYS_ENTER(name, out_fd, in_fd, mmsg)                                  \
+#define SYS_ENTER(name, out_fd, in_fd, mmsg, flags, dest)                     \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                           \
 	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)           \
 	{                                                                     \
-		return on_sys_enter(out_fd, in_fd, mmsg);                     \
+		return on_sys_enter(out_fd, in_fd, mmsg, flags, dest);        \
 	}                                                                     \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                            \
 	int sys_exit_##name(struct trace_event_raw_sys_exit *ctx)             \
@@ -214,24 +251,24 @@ out:
 #define ARG(n) ((int)ctx->args[n])
 
 /* send family: the socket is written */
-SYS_ENTER(sendto, ARG(0), -1, 0)
-SYS_ENTER(sendmsg, ARG(0), -1, 0)
-SYS_ENTER(sendmmsg, ARG(0), -1, ctx->args[1])
-SYS_ENTER(write, ARG(0), -1, 0)
-SYS_ENTER(writev, ARG(0), -1, 0)
+SYS_ENTER(sendto, ARG(0), -1, 0, 0, ctx->args[4])
+SYS_ENTER(sendmsg, ARG(0), -1, 0, 0, msg_name_of(ctx->args[1]))
+SYS_ENTER(sendmmsg, ARG(0), -1, ctx->args[1], 0, msg_name_of(ctx->args[1]))
+SYS_ENTER(write, ARG(0), -1, 0, 0, 0)
+SYS_ENTER(writev, ARG(0), -1, 0, 0, 0)
 /* recv family: the socket is read */
-SYS_ENTER(recvfrom, -1, ARG(0), 0)
-SYS_ENTER(recvmsg, -1, ARG(0), 0)
-SYS_ENTER(recvmmsg, -1, ARG(0), ctx->args[1])
+SYS_ENTER(recvfrom, -1, ARG(0), 0, ctx->args[3], 0)
+SYS_ENTER(recvmsg, -1, ARG(0), 0, ctx->args[2], 0)
+SYS_ENTER(recvmmsg, -1, ARG(0), ctx->args[1], ctx->args[3], 0)
 /* read family: a socket or a file is read */
-SYS_ENTER(read, -1, ARG(0), 0)
-SYS_ENTER(readv, -1, ARG(0), 0)
-SYS_ENTER(pread64, -1, ARG(0), 0)
-SYS_ENTER(preadv, -1, ARG(0), 0)
-SYS_ENTER(preadv2, -1, ARG(0), 0)
+SYS_ENTER(read, -1, ARG(0), 0, 0, 0)
+SYS_ENTER(readv, -1, ARG(0), 0, 0, 0)
+SYS_ENTER(pread64, -1, ARG(0), 0, 0, 0)
+SYS_ENTER(preadv, -1, ARG(0), 0, 0, 0)
+SYS_ENTER(preadv2, -1, ARG(0), 0, 0, 0)
 /* both ends: sendfile(out, in), splice(in, off, out), copy_file_range(in, off, out) */
-SYS_ENTER(sendfile64, ARG(0), ARG(1), 0)
-SYS_ENTER(splice, ARG(2), ARG(0), 0)
-SYS_ENTER(copy_file_range, -1, ARG(0), 0)
+SYS_ENTER(sendfile64, ARG(0), ARG(1), 0, 0, 0)
+SYS_ENTER(splice, ARG(2), ARG(0), 0, 0, 0)
+SYS_ENTER(copy_file_range, -1, ARG(0), 0, 0, 0)
 
 #endif

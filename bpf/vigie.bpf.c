@@ -95,6 +95,36 @@ struct {
 	__type(value, __u8);
 } db_endpoints SEC(".maps");
 
+/* TCP connection roles learnt from state changes: did this host open the
+ * connection (client) or accept it (server)? Decides db_server/db_client
+ * when a client's ephemeral port happens to be a database port. */
+#define ROLE_ACTIVE 1
+#define ROLE_PASSIVE 2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* struct sock address */
+	__type(value, __u8);
+} tcp_roles SEC(".maps");
+
+/* Destination of the unconnected UDP send under way in a thread, from
+ * the cgroup sendmsg hooks (the socket itself has no peer). */
+struct udp_dest {
+	__u64 cookie;
+	__u8 addr[16];
+	__u16 port;
+	__u8 family;
+	__u8 pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct udp_dest);
+} udp_dests SEC(".maps");
+
 static __always_inline void stat_add(__u32 idx, __u64 v)
 {
 	__u64 *p = bpf_map_lookup_elem(&stats, &idx);
@@ -220,10 +250,17 @@ static __always_inline bool is_db_endpoint(const struct vigie_flow_key *k)
 /* A sent byte: db_server when the local port is a database port, else
  * egress unless the destination is loopback or an internal network.
  * Sets k->cls; false when the byte is not counted. */
-static __always_inline bool classify_send(struct vigie_flow_key *k)
+static __always_inline __u8 tcp_role(__u64 sk)
+{
+	__u8 *role = bpf_map_lookup_elem(&tcp_roles, &sk);
+
+	return role ? *role : 0;
+}
+
+static __always_inline bool classify_send(struct vigie_flow_key *k, __u64 sk)
 {
 	normalize_mapped(k);
-	if (port_is_db(k->lport)) {
+	if (port_is_db(k->lport) && tcp_role(sk) != ROLE_ACTIVE) {
 		k->cls = VIGIE_CLASS_DB_SERVER;
 		return true;
 	}
@@ -237,10 +274,11 @@ static __always_inline bool classify_send(struct vigie_flow_key *k)
 }
 
 /* A received byte counts only when it comes from a database endpoint. */
-static __always_inline bool classify_recv(struct vigie_flow_key *k)
+static __always_inline bool classify_recv(struct vigie_flow_key *k, __u64 sk)
 {
 	normalize_mapped(k);
-	if (port_is_db(k->rport) || (have_db_endpoints && is_db_endpoint(k))) {
+	if ((port_is_db(k->rport) || (have_db_endpoints && is_db_endpoint(k))) &&
+	    tcp_role(sk) != ROLE_PASSIVE) {
 		k->cls = VIGIE_CLASS_DB_CLIENT;
 		return true;
 	}
@@ -291,6 +329,25 @@ static __always_inline bool sock_endpoint_core(struct sock *sk, struct vigie_flo
 	return true;
 }
 
+/* Take the destination stashed by the cgroup sendmsg hook for this
+ * thread's UDP send, if any (consumed whatever the send's outcome). */
+static __always_inline void take_udp_dest(struct vigie_flow_key *k, __u64 cookie)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct udp_dest *d = bpf_map_lookup_elem(&udp_dests, &id);
+	struct udp_dest copy;
+
+	if (!d)
+		return;
+	copy = *d;
+	bpf_map_delete_elem(&udp_dests, &id);
+	if (cookie && copy.cookie != cookie)
+		return;
+	k->family = copy.family;
+	k->rport = copy.port;
+	__builtin_memcpy(k->raddr, copy.addr, 16);
+}
+
 /* ---- sock mode -------------------------------------------------------- */
 
 static __always_inline int on_sock_length(struct sock *sk, int ret, int flags, bool send,
@@ -298,11 +355,19 @@ static __always_inline int on_sock_length(struct sock *sk, int ret, int flags, b
 {
 	struct vigie_flow_key k = {};
 
+	if (send && ret <= 0 && btf) {
+		/* a failed UDP send still consumes its stashed destination */
+		if (sk->sk_protocol == IPPROTO_UDP)
+			bpf_map_delete_elem(&udp_dests, &(__u64){ bpf_get_current_pid_tgid() });
+		return 0;
+	}
 	if (ret <= 0 || (!send && (flags & MSG_PEEK)))
 		return 0;
 	if (btf ? !sock_endpoint_btf(sk, &k) : !sock_endpoint_core(sk, &k))
 		return 0;
-	if (send ? !classify_send(&k) : !classify_recv(&k))
+	if (send && k.proto == IPPROTO_UDP)
+		take_udp_dest(&k, btf ? bpf_get_socket_cookie(sk) : 0);
+	if (send ? !classify_send(&k, (__u64)sk) : !classify_recv(&k, (__u64)sk))
 		return 0;
 	if (fill_task(&k))
 		count_bytes(&k, (__u64)ret);
@@ -347,5 +412,63 @@ int sock_recv_tp(struct sock_length_record *ctx)
 	return on_sock_length(ctx->sk, ctx->ret, ctx->flags, false, false);
 }
 
+/* ---- TCP roles and UDP destinations ---------------------------------- */
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	__u64 sk = (__u64)ctx->skaddr;
+	__u8 role;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (ctx->newstate == TCP_ESTABLISHED) {
+		role = ctx->oldstate == TCP_SYN_SENT ? ROLE_ACTIVE :
+		       ctx->oldstate == TCP_SYN_RECV ? ROLE_PASSIVE : 0;
+		if (role)
+			bpf_map_update_elem(&tcp_roles, &sk, &role, BPF_ANY);
+	} else if (ctx->newstate == TCP_CLOSE) {
+		bpf_map_delete_elem(&tcp_roles, &sk);
+	}
+	return 0;
+}
+
+static __always_inline int stash_udp_dest(struct bpf_sock_addr *ctx, bool v6)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct udp_dest d = {};
+	__u32 *w = (__u32 *)d.addr;
+
+	if (ctx->protocol != IPPROTO_UDP)
+		return 1;
+	d.cookie = bpf_get_socket_cookie(ctx);
+	if (v6) {
+		d.family = AF_INET6;
+		w[0] = ctx->user_ip6[0];
+		w[1] = ctx->user_ip6[1];
+		w[2] = ctx->user_ip6[2];
+		w[3] = ctx->user_ip6[3];
+	} else {
+		d.family = AF_INET;
+		w[0] = ctx->user_ip4;
+	}
+	d.port = bpf_ntohs((__u16)ctx->user_port);
+	bpf_map_update_elem(&udp_dests, &id, &d, BPF_ANY);
+	return 1; /* never blocks the send */
+}
+
+SEC("cgroup/sendmsg4")
+int udp_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return stash_udp_dest(ctx, false);
+}
+
+SEC("cgroup/sendmsg6")
+int udp_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return stash_udp_dest(ctx, true);
+}
+
 #include "syscalls.bpf.h"
+#include "uring.bpf.h"
 #include "process.bpf.h"

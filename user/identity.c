@@ -137,11 +137,11 @@ struct identity *identity_from_proc(uint32_t pid)
 	if (read_file(pid, "loginuid", buf, sizeof(buf)) > 0)
 		id->loginuid = (uint32_t)strtoul(buf, NULL, 10);
 	n = read_file(pid, "comm", buf, sizeof(buf));
-	if (n > 0) {
-		if (buf[n - 1] == '\n')
-			buf[--n] = '\0';
-		snprintf(id->comm, sizeof(id->comm), "%.16s", buf);
-	}
+	if (n <= 0)
+		return id; /* reaped meanwhile: the exit event will tell */
+	if (buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	snprintf(id->comm, sizeof(id->comm), "%.16s", buf);
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
@@ -239,6 +239,31 @@ static void fill_from_event(struct identity *id, const struct vigie_proc_event *
 	fill_users(id);
 }
 
+/* A process that forked and never exec'd runs its parent's program: when
+ * it is gone before /proc could be read, take the parent's executable and
+ * command line (as they were at the fork). */
+static void inherit_from_parent(struct identities *ids, struct identity *id)
+{
+	struct id_node **pp;
+	const struct identity *parent;
+
+	if (id->exe || !id->ppid)
+		return;
+	pp = find_slot(ids, id->ppid);
+	parent = *pp ? (*pp)->id : NULL;
+	if (!parent || !parent->complete || strcmp(parent->comm, id->comm))
+		return;
+	if (parent->exe)
+		id->exe = strdup(parent->exe);
+	if (!id->cmdline && parent->cmdline) {
+		id->cmdline = malloc(parent->cmdline_len + 1);
+		if (id->cmdline) {
+			memcpy(id->cmdline, parent->cmdline, parent->cmdline_len + 1);
+			id->cmdline_len = parent->cmdline_len;
+		}
+	}
+}
+
 void identities_on_event(struct identities *ids, const struct vigie_proc_event *e, uint64_t gen)
 {
 	struct identity *id;
@@ -272,6 +297,7 @@ void identities_on_event(struct identities *ids, const struct vigie_proc_event *
 	if (!id->complete) {
 		memset(id->comm, 0, sizeof(id->comm));
 		fill_from_event(id, e);
+		inherit_from_parent(ids, id);
 	}
 	id->exited = true;
 	id->exit_gen = gen;

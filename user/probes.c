@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -66,7 +68,8 @@ static bool in_list(const char *name, const char *const *list)
 	return false;
 }
 
-static void choose_programs(struct vigie_bpf *skel, enum probe_variant v, bool dbfile)
+static void choose_programs(struct vigie_bpf *skel, enum probe_variant v, bool dbfile,
+			    bool uring)
 {
 	struct bpf_program *prog;
 
@@ -74,8 +77,13 @@ static void choose_programs(struct vigie_bpf *skel, enum probe_variant v, bool d
 		const char *name = bpf_program__name(prog);
 		bool on = false;
 
-		if (!strcmp(name, "process_exec") || !strcmp(name, "process_exit"))
+		if (!strcmp(name, "process_exec") || !strcmp(name, "process_exit") ||
+		    !strcmp(name, "tcp_state"))
 			on = true;
+		else if (!strcmp(name, "uring_complete"))
+			on = uring && (v == VARIANT_SYSCALLS || dbfile);
+		else if (!strcmp(name, "udp_sendmsg4") || !strcmp(name, "udp_sendmsg6"))
+			on = v != VARIANT_SYSCALLS; /* syscalls mode reads the arguments */
 		else if (!strcmp(name, "sock_send_btf") || !strcmp(name, "sock_recv_btf"))
 			on = v == VARIANT_SOCK_BTF;
 		else if (!strcmp(name, "sock_send_tp") || !strcmp(name, "sock_recv_tp"))
@@ -163,7 +171,62 @@ static int fill_maps(struct probes *p, const struct vigie_config *cfg)
 	return 0;
 }
 
-static int try_variant(struct probes *p, const struct vigie_config *cfg, enum probe_variant v)
+/* Where the cgroup v2 hierarchy is mounted (its root covers every
+ * process), or NULL. */
+static const char *cgroup2_root(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char dev[256], dir[512], type[64];
+	const char *found = NULL;
+
+	if (!f)
+		return NULL;
+	while (fscanf(f, "%255s %511s %63s %*s %*d %*d", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(buf, size, "%s", dir);
+			found = buf;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Unconnected UDP sends carry their destination in the message only: the
+ * cgroup sendmsg hooks see it. Without them such sends are counted with an
+ * unknown destination. */
+static void attach_udp_hooks(struct probes *p)
+{
+	struct bpf_program *progs[2] = { p->skel->progs.udp_sendmsg4, p->skel->progs.udp_sendmsg6 };
+	char root[512];
+	int fd;
+
+	if (p->variant == VARIANT_SYSCALLS)
+		return;
+	if (!cgroup2_root(root, sizeof(root))) {
+		log_warn("no cgroup v2 hierarchy mounted: destinations of unconnected UDP sends "
+			 "will be unknown");
+		return;
+	}
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("cannot open %s: %s", root, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		p->udp_links[i] = bpf_program__attach_cgroup(progs[i], fd);
+		if (!p->udp_links[i]) {
+			log_warn("cannot attach the UDP destination hook to %s: %s; destinations "
+				 "of unconnected UDP sends will be unknown", root, strerror(errno));
+			break;
+		}
+	}
+	close(fd);
+	p->udp_dest = p->udp_links[0] && p->udp_links[1];
+}
+
+static int try_variant(struct probes *p, const struct vigie_config *cfg, enum probe_variant v,
+		       bool uring)
 {
 	struct vigie_bpf *skel = NULL;
 	int err;
@@ -174,7 +237,7 @@ static int try_variant(struct probes *p, const struct vigie_config *cfg, enum pr
 		log_error("cannot open the BPF object: %s", strerror(-err));
 		goto cleanup;
 	}
-	choose_programs(skel, v, p->dbfile);
+	choose_programs(skel, v, p->dbfile, uring);
 	set_settings(skel, cfg, v, p->dbfile);
 	err = vigie_bpf__load(skel);
 	if (err) {
@@ -193,6 +256,7 @@ static int try_variant(struct probes *p, const struct vigie_config *cfg, enum pr
 		goto cleanup;
 	}
 	p->variant = v;
+	p->uring = uring && (v == VARIANT_SYSCALLS || p->dbfile);
 	p->n_attached = 0;
 	{
 		struct bpf_program *prog;
@@ -221,8 +285,17 @@ int probes_start(struct probes *p, const struct vigie_config *cfg)
 		first = VARIANT_SYSCALLS;
 	probes_mount_fs();
 	for (enum probe_variant v = first; v <= last; v++) {
-		err = try_variant(p, cfg, v);
+		/* io_uring completions need tp_btf/io_uring_complete; without it
+		 * the variant still works, io_uring I/O aside. */
+		err = try_variant(p, cfg, v, true);
+		if (err && (v == VARIANT_SYSCALLS || p->dbfile)) {
+			err = try_variant(p, cfg, v, false);
+			if (!err)
+				log_warn("io_uring completions cannot be traced here: io_uring %s not counted",
+					 v == VARIANT_SYSCALLS ? "socket and file I/O is" : "file reads are");
+		}
 		if (!err) {
+			attach_udp_hooks(p);
 			log_info("probes: %s (%d programs%s)", probe_variant_name(v), p->n_attached,
 				 p->dbfile ? ", db_file on" : "");
 			return 0;
@@ -238,6 +311,10 @@ void probes_stop(struct probes *p)
 {
 	if (!p)
 		return;
+	for (int i = 0; i < 2; i++) {
+		bpf_link__destroy(p->udp_links[i]);
+		p->udp_links[i] = NULL;
+	}
 	vigie_bpf__destroy(p->skel);
 	p->skel = NULL;
 }

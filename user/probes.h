@@ -17,6 +17,7 @@ enum probe_variant {
 };
 
 struct vigie_bpf;
+struct bpf_link;
 
 struct probes {
 	struct vigie_bpf *skel;
@@ -25,6 +26,9 @@ struct probes {
 	int n_data_dirs;          /* data directories found and watched */
 	char *data_dir_paths[CONFIG_MAX_DATA_DIRS]; /* index -> path (borrowed) */
 	int n_attached;           /* programs attached */
+	struct bpf_link *udp_links[2]; /* cgroup sendmsg4/6 on the cgroup v2 root */
+	bool udp_dest;            /* unconnected UDP destinations known */
+	bool uring;               /* io_uring completions counted */
 };
 
 const char *probe_variant_name(enum probe_variant v);

@@ -264,8 +264,8 @@ static int setup_fds(struct sensor *s)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL))
-		return -errno;
+	/* Blocked since sensor_run began: a signal sent while the probes
+	 * were loading is pending and read here. */
 	s->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -387,8 +387,16 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	struct sensor s = { .cfg = cfg, .sig_fd = -1, .timer_fd = -1, .epoll_fd = -1 };
 	const char *reason;
 	char host[256];
+	sigset_t mask;
 	int err;
 
+	/* Block the signals we handle before anything else: a SIGTERM or a
+	 * logrotate SIGHUP during start-up must not kill the sensor. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if (cfg->host_name)
 		event_set_host(cfg->host_name);
 	else if (gethostname(host, sizeof(host)) == 0)
