@@ -42,13 +42,31 @@ struct {
 	__type(value, __u32);
 } data_dirs SEC(".maps");
 
-/* Which data directory (or -1) a file inode lives under. */
+/* Regular files known to be under a data directory, by inode: filled by
+ * user space at start (a walk of each directory) and by the kernel when a
+ * path walk finds one. Keyed by inode, so that a hard link elsewhere to a
+ * data file is still a data file. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct vigie_inode_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} data_inodes SEC(".maps");
+
+/* Paths known not to be under a data directory, by (dentry, parent):
+ * one name of a file, so a hard link cannot hide the data file. */
+struct dentry_key {
+	__u64 dentry;
+	__u64 parent;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct vigie_inode_key);
-	__type(value, __s32);
-} dir_cache SEC(".maps");
+	__type(key, struct dentry_key);
+	__type(value, __u8);
+} outside_dentries SEC(".maps");
 
 static __always_inline struct file *fd_file(int fd)
 {
@@ -71,25 +89,49 @@ static __always_inline void inode_key(struct inode *inode, struct vigie_inode_ke
 	ik->pad = 0;
 }
 
-/* Walk the dentry's parents looking for a configured data directory. */
+static __always_inline struct mount *real_mount(struct vfsmount *mnt)
+{
+	return (struct mount *)((void *)mnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+/* Data directory index of a file read, or -1. The path walk goes up the
+ * dentry parents and, at the root of a mount, on from its mount point, so
+ * a file system mounted inside a data directory (pg_wal on its own disk)
+ * counts too. */
 static __always_inline __s32 file_data_dir(struct file *f, struct inode *inode)
 {
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry), *parent, *mnt_root;
+	struct mount *mnt = real_mount(BPF_CORE_READ(f, f_path.mnt)), *up;
 	struct vigie_inode_key ik, dk;
-	struct dentry *d, *parent;
-	__s32 found = -1, *cached;
+	struct dentry_key nk;
+	__s32 found = -1;
 	__u32 *idx;
+	__u8 one = 1;
 
 	inode_key(inode, &ik);
-	cached = bpf_map_lookup_elem(&dir_cache, &ik);
-	if (cached)
-		return *cached;
+	idx = bpf_map_lookup_elem(&data_inodes, &ik);
+	if (idx)
+		return (__s32)*idx;
+	nk.dentry = (__u64)d;
+	nk.parent = (__u64)BPF_CORE_READ(d, d_parent);
+	if (bpf_map_lookup_elem(&outside_dentries, &nk))
+		return -1;
 	stat_add(VIGIE_STAT_DIRCACHE_MISS, 1);
-	d = BPF_CORE_READ(f, f_path.dentry);
+	mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
 	for (int i = 0; i < DIR_WALK_MAX; i++) {
-		parent = BPF_CORE_READ(d, d_parent);
-		if (!parent || parent == d)
-			break;
-		d = parent;
+		if (d == mnt_root) {
+			up = BPF_CORE_READ(mnt, mnt_parent);
+			if (!up || up == mnt)
+				break; /* the root of everything */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+		} else {
+			parent = BPF_CORE_READ(d, d_parent);
+			if (!parent || parent == d)
+				break;
+			d = parent;
+		}
 		inode_key(BPF_CORE_READ(d, d_inode), &dk);
 		idx = bpf_map_lookup_elem(&data_dirs, &dk);
 		if (idx) {
@@ -97,7 +139,13 @@ static __always_inline __s32 file_data_dir(struct file *f, struct inode *inode)
 			break;
 		}
 	}
-	bpf_map_update_elem(&dir_cache, &ik, &found, BPF_ANY);
+	if (found >= 0) {
+		__u32 v = (__u32)found;
+
+		bpf_map_update_elem(&data_inodes, &ik, &v, BPF_ANY);
+	} else {
+		bpf_map_update_elem(&outside_dentries, &nk, &one, BPF_ANY);
+	}
 	return found;
 }
 

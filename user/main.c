@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,16 @@ cleanup:
 
 int main(int argc, char **argv)
 {
+	sigset_t mask;
+
+	/* First thing: SIGINT/SIGTERM/SIGHUP are read from a signalfd once the
+	 * sensor runs; until then they stay pending instead of killing it
+	 * (a logrotate SIGHUP while the probes load). */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "replay"))

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -118,6 +119,44 @@ static void set_settings(struct vigie_bpf *skel, const struct vigie_config *cfg,
 	bpf_map__set_max_entries(skel->maps.totals_b, cfg->total_entries);
 }
 
+/* Walk a data directory and mark every regular file under it by inode, so
+ * that a hard link to a data file elsewhere is still a data file. */
+static struct {
+	int map_fd;
+	uint32_t idx;
+	uint64_t files;
+	bool full;
+} walk;
+
+static int mark_data_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	struct vigie_inode_key k = { 0 };
+
+	(void)path;
+	(void)ftw;
+	if (type != FTW_F || !S_ISREG(st->st_mode))
+		return 0;
+	k.ino = st->st_ino;
+	k.dev = (uint32_t)((major(st->st_dev) << 20) | minor(st->st_dev));
+	if (bpf_map_update_elem(walk.map_fd, &k, &walk.idx, BPF_ANY)) {
+		walk.full = true;
+		return 1; /* stop: the kernel's path walk covers the rest */
+	}
+	walk.files++;
+	return 0;
+}
+
+static void mark_data_files(struct probes *p, const char *dir, uint32_t idx)
+{
+	walk.map_fd = bpf_map__fd(p->skel->maps.data_inodes);
+	walk.idx = idx;
+	walk.full = false;
+	walk.files = 0;
+	nftw(dir, mark_data_file, 64, FTW_PHYS);
+	log_info("data directory '%s': %llu files%s", dir, (unsigned long long)walk.files,
+		 walk.full ? " (inode map full: the rest is found by path)" : "");
+}
+
 static int fill_maps(struct probes *p, const struct vigie_config *cfg)
 {
 	struct vigie_bpf *skel = p->skel;
@@ -166,6 +205,7 @@ static int fill_maps(struct probes *p, const struct vigie_config *cfg)
 				  strerror(-err));
 			return err;
 		}
+		mark_data_files(p, cfg->data_dirs[i], idx);
 		p->n_data_dirs++;
 	}
 	return 0;

@@ -22,6 +22,20 @@ struct bad_config {
 	const char *needles[3]; /* all must be in stderr */
 };
 
+/* Does /proc/PID/exe point at path? */
+static bool readlink_matches(pid_t pid, const char *path)
+{
+	char link[64], exe[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	return !strcmp(exe, path);
+}
+
 static void check_bad_configs(void)
 {
 	static const struct bad_config cases[] = {
@@ -262,7 +276,7 @@ static void check_signals(void)
 /* logrotate may send SIGHUP at any time, also while the probes load */
 static void check_hup_at_startup(void)
 {
-	char out[400], real[4096], exe[4096], path[64];
+	char out[400], real[4096], path[64];
 	char *argv[] = { (char *)live_vigie_bin(), "run", "-o", out, "--tick", "0.2", NULL };
 	struct spawn_opts o = { 0 };
 	struct vigie v;
@@ -276,23 +290,25 @@ static void check_hup_at_startup(void)
 	snprintf(v.out_path, sizeof(v.out_path), "%s", out);
 	if (child_spawn(&v.c, &o, argv))
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/exe", v.c.pid);
-	for (int i = 0; i < 2000 && !execd; i++) {
-		ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+	/* Wait until vigie runs its own code (SIGHUP blocked, its first
+	 * step; before main a program cannot defend itself), then signal it
+	 * while the probes are still loading. */
+	snprintf(path, sizeof(path), "/proc/%d/status", v.c.pid);
+	for (int i = 0; i < 4000 && !execd; i++) {
+		char *st = live_read_file(path, NULL), *blk;
 
-		if (n > 0) {
-			exe[n] = '\0';
-			execd = !strcmp(exe, real);
-		}
+		if (st && (blk = strstr(st, "SigBlk:")) && readlink_matches(v.c.pid, real))
+			execd = (strtoull(blk + 7, NULL, 16) & 1ull) != 0; /* bit 0: SIGHUP */
+		free(st);
 		if (!execd)
-			usleep(500);
+			usleep(250);
 	}
-	ASSERT_TRUE(execd, "vigie exec'd");
+	ASSERT_TRUE(execd, "vigie exec'd and blocked SIGHUP");
 	kill(v.c.pid, SIGHUP);
-	/* BUG: SIGHUP is blocked only once the probes are attached; before
-	 * that its default action kills the sensor */
+	/* signals are blocked from the start: a SIGHUP while the probes
+	 * load must not kill the sensor */
 	ASSERT_TRUE(vigie_wait_action(&v, "sensor-start", 10000),
-		    "SIGHUP right after exec: the sensor still starts");
+		    "SIGHUP while the probes load: the sensor still starts");
 	kill(v.c.pid, SIGTERM);
 	ASSERT_EQ_INT(child_wait(&v.c, 20000), 0, "exit status (129: killed by SIGHUP)");
 }

@@ -4,9 +4,8 @@
  * (read, pread64, readv, preadv, preadv2, sendfile64, splice,
  * copy_file_range), nested directories, a second data directory, files
  * outside (including a sibling whose name starts like the data directory),
- * another user, and the reader flag.
- * Failing on purpose until fixed (both modes): io_uring reads, a file
- * system mounted inside the data directory, a hard link read first.
+ * another user, the reader flag, io_uring reads, a file system mounted
+ * inside the data directory, and hard links outside it.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -102,13 +101,9 @@ static void run_mode(const char *mode)
 		{ "as nobody", "read", f_base, K_READ + 3, "65536", d1, true, 0, 0 },
 		{ "outside", "read", f_outside, K_READ, "65536", NULL, false, 0, 0 },
 		{ "sibling pgdata2", "read", f_sibling, K_READ, "65536", NULL, false, 0, 0 },
-		/* Known gaps, failing: io_uring reads are not seen (syscall
-		 * tracepoints only); the parent walk stops at a mount root, so
-		 * a file system mounted inside the data directory (pg_wal on
-		 * its own disk) is not counted; the inode -> directory cache
-		 * is filled by whichever path is read first, so reading a data
-		 * file through a hard link outside hides every later read of
-		 * the data file itself. */
+		/* io_uring reads (completions); pg_wal on its own file system
+		 * (the walk crosses mount points); a hard link outside read
+		 * first, then the data file (inodes marked at start) */
 		{ "io_uring IORING_OP_READ", "uring", f_base, K_READ - 8, "65536", d1, false, 0, 0 },
 		{ "file system mounted on pgdata/pg_wal", "read", f_wal, K_READ + 4, "65536", d1,
 		  false, 0, 0 },

@@ -3,10 +3,9 @@
  * Live test: egress bytes, exact, per pid and uid, in both probe modes.
  * The peer is a trafficgen sink inside a private network namespace (veth,
  * 10.213.11.0/30 and fd00:213:11::/64); loopback traffic stays on lo.
- * Checks marked BUG fail on purpose until the sensor is fixed: unconnected
- * UDP (no destination, loopback not excluded), a client source port that
- * is a database port (db_server instead of egress), io_uring sends with
- * --probes syscalls.
+ * Also: unconnected UDP (destination from the message, loopback
+ * excluded), a client whose source port is a database port (egress, not
+ * db_server), io_uring sends in both modes.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -313,8 +312,8 @@ static void run_mode(const char *mode)
 
 		snprintf(msg, sizeof(msg), "[%s] unconnected udp sendto 50 x 1000: egress bytes", mode);
 		ASSERT_EQ_U64(usage_bytes(&ev, uudp_pid, "egress", NULL), 50 * 1000, msg);
-		/* BUG (both modes): the endpoint is read from the socket, which
-		 * has none when unconnected: 0.0.0.0:0 */
+		/* the socket has no peer: the destination comes from the
+		 * message (cgroup sendmsg hook, or the syscall's arguments) */
 		e = usage_first(&ev, uudp_pid, "egress");
 		snprintf(msg, sizeof(msg), "[%s] unconnected udp: destination %s:%d", mode, ns.ns_ip,
 			 uudp_port);
@@ -322,17 +321,16 @@ static void run_mode(const char *mode)
 		      "%s: got destination.ip %s destination.port %lld", msg,
 		      e && jstr(e, "destination.ip") ? jstr(e, "destination.ip") : "(none)",
 		      e ? jint(e, "destination.port", -1) : -1);
-		/* BUG (both modes): hence loopback is not excluded either */
+		/* and so loopback is excluded for unconnected sends too */
 		snprintf(msg, sizeof(msg), "[%s] unconnected udp to 127.0.0.1: no egress (loopback)",
 			 mode);
 		ASSERT_EQ_U64(usage_bytes(&ev, uudp_lo_pid, "egress", NULL), 0, msg);
 	}
-	/* BUG (both modes): a sent byte is db_server whenever the local port
-	 * is a database port, even on a client's outgoing connection: about
-	 * one connection in 28,000 of every host lands on 50000 by chance
-	 * (and a tool can bind a database port on purpose); its egress is
-	 * reported as db_server, the destination as source.ip. The peer that
-	 * receives from remote port 50000 gets db_client likewise. */
+	/* A client's outgoing connection whose source port is a database
+	 * port (one in 28,000 lands on 50000 by chance, or bound on
+	 * purpose) is egress: the connection's role (opened here, not
+	 * accepted) decides, not the port alone. Its peer, a plain sink,
+	 * has no db_client either. */
 	snprintf(msg, sizeof(msg), "[%s] client on source port 50000: egress", mode);
 	ASSERT_EQ_U64(usage_bytes(&ev, sp_pid, "egress", NULL), 300017, msg);
 	snprintf(msg, sizeof(msg), "[%s] client on source port 50000: no db_server", mode);

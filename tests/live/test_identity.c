@@ -238,11 +238,9 @@ static void run_mode(const char *mode)
 		snprintf(msg, sizeof(msg), "[%s] burst of %d short-lived forked senders: exact bytes",
 			 mode, BURST);
 		ASSERT_EQ_INT(exact, BURST, msg);
-		/* BUG (intermittent: a few of 400 in most runs, none in some runs
-		 * on a loaded machine; the parent reaps each at once): when
-		 * the process is reaped while vigie reads /proc, the identity is
-		 * marked complete with no comm, and the exit event's comm is
-		 * then ignored (identity.c) */
+		/* each sender is reaped at once by its parent, possibly while
+		 * vigie reads its /proc: the exit event's comm must then fill
+		 * the name */
 		snprintf(msg, sizeof(msg), "[%s] burst: senders with process.name \"live_identity\"",
 			 mode);
 		ASSERT_EQ_INT(named, BURST, msg);
