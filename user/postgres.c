@@ -86,8 +86,21 @@ void pg_awareness_on_exec(struct pg_awareness *pga, const struct vigie_proc_even
 		start_counting(pga);
 		return;
 	}
-	if (pgb_classify(NULL, e->pid, NULL) == PGB_POSTMASTER)
-		pgwire_add_postmaster(pga->pg, e->pid);
+	/* idempotent; also catches backends forked before it is added */
+	pgwire_scan(pga->pg);
+}
+
+static void attribute_from_title(struct identity *id, const struct pgb_title *t)
+{
+	free(id->db_user);
+	free(id->db_name);
+	id->db_user = strdup(t->db_user);
+	id->db_name = t->db_name[0] ? strdup(t->db_name) : NULL;
+	id->client_local = t->local;
+	id->client_ip[0] = '\0';
+	if (!t->local)
+		snprintf(id->client_ip, sizeof(id->client_ip), "%s", t->client);
+	id->client_port = t->client_port;
 }
 
 void pg_attribute(struct identity *id)
@@ -100,12 +113,7 @@ void pg_attribute(struct identity *id)
 		return;
 	if (pgb_read_title(NULL, id->pid, &t))
 		return;
-	id->db_user = strdup(t.db_user);
-	id->db_name = t.db_name[0] ? strdup(t.db_name) : NULL;
-	id->client_local = t.local;
-	if (!t.local)
-		snprintf(id->client_ip, sizeof(id->client_ip), "%s", t.client);
-	id->client_port = t.client_port;
+	attribute_from_title(id, &t);
 }
 
 struct drain_ctx {
@@ -121,7 +129,12 @@ static void on_delta(const struct pgwire_delta *d, void *arg)
 
 	if (!id)
 		return;
-	pg_attribute(id);
+	/* The title the kernel copied is valid after the backend exited;
+	 * /proc is the fallback (titles longer than the kernel's copy). */
+	if (d->title_ok && !id->db_user)
+		attribute_from_title(id, &d->title);
+	else
+		pg_attribute(id);
 	c->fn(id, d, c->ctx);
 }
 

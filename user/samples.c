@@ -8,6 +8,7 @@
 
 struct tick_entry {
 	struct trace_sample s;
+	const struct identity *id; /* borrowed until the tick is delivered */
 	uint8_t cls;
 };
 
@@ -86,8 +87,10 @@ void tick_samples_add(struct tick_samples *t, const struct vigie_flow_key *key,
 		return;
 	trace_sample_init(&e->s);
 	e->cls = key->cls;
+	e->id = id;
 	e->s.ts_ns = t->ts_ns;
-	sample_set_identity(&e->s, id, key->tgid, key->uid);
+	e->s.pid = key->tgid;
+	e->s.uid = key->uid;
 	if (key->family)
 		format_addr(key->family, key->raddr, e->s.peer, sizeof(e->s.peer));
 	e->s.ops = val->ops;
@@ -125,7 +128,6 @@ void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, ui
 		e = &t->v[i];
 		if (e->cls == VIGIE_CLASS_DB_SERVER && e->s.pid == (int64_t)id->pid) {
 			e->s.db_rows += rows;
-			copy_str(e->s.db_user, sizeof(e->s.db_user), id->db_user);
 			return;
 		}
 	}
@@ -134,8 +136,10 @@ void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, ui
 		return;
 	trace_sample_init(&e->s);
 	e->cls = VIGIE_CLASS_DB_SERVER;
+	e->id = id;
 	e->s.ts_ns = t->ts_ns;
-	sample_set_identity(&e->s, id, id->pid, id->uid);
+	e->s.pid = id->pid;
+	e->s.uid = id->uid;
 	if (id->client_local)
 		copy_str(e->s.peer, sizeof(e->s.peer), "[local]");
 	else
@@ -157,6 +161,11 @@ static int cmp_entry(const void *a, const void *b)
 
 void tick_samples_deliver(struct tick_samples *t, struct detector *det, struct trace_writer *rec)
 {
+	/* Identity fields last: the PostgreSQL drain attributes backends
+	 * after the socket counters were drained. */
+	for (size_t i = 0; i < t->n; i++)
+		sample_set_identity(&t->v[i].s, t->v[i].id, (uint32_t)t->v[i].s.pid,
+				    (uint32_t)t->v[i].s.uid);
 	qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
 	for (size_t i = 0; i < t->n; i++) {
 		if (det)

@@ -1,0 +1,694 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Vigie PostgreSQL awareness: exact row counting in the kernel.
+ *
+ * Backend tracking: user space fills pg_postmasters; a process forked by a
+ * postmaster becomes a backend (entry in pg_backends, from birth). User
+ * space also adds backends that already ran at start (mid-stream). At exit
+ * the entry is marked, user space reads its final values and deletes it.
+ *
+ * Send path: one program on the send side, one of
+ *   tp_btf/sock_send_length  (Linux >= 6.3, fires for socket sends only)
+ *   tracepoint/syscalls/sys_exit_sendto  (fallback)
+ * Both fire after the data left the process, with the byte count sent.
+ * The first thing done is one hash lookup of the current tgid in
+ * pg_backends: every other process stops there. The fd and buffer are the
+ * syscall's own arguments, read from the task's saved user registers
+ * (valid until the syscall returns), so no enter probe is needed.
+ *
+ * The walker (pg_walk) follows the PostgreSQL v3 framing (1 type byte,
+ * 4-byte big-endian length that includes itself) with per-connection state
+ * kept across sends: body bytes left in the current message and a partial
+ * header. It counts DataRow 'D' as rows and, between CopyOutResponse 'H'
+ * and CommandComplete, CopyData 'd' as copy rows (see pg_copy_row). Headers
+ * are read from a per-CPU copy of the send (one bpf_probe_read_user per
+ * 16 KB window, not one per message); bodies are skipped without reading.
+ * Another wire protocol (MySQL) would add its own walker of the same shape:
+ * connection state and a buffer in, counts and a fault out.
+ *
+ * Sync rules:
+ *  - a connection seen from birth starts on a message boundary; a lone
+ *    'N' byte (SSLRequest/GSSENCRequest refused) is skipped, a lone 'S' or
+ *    'G' (accepted) or a TLS record means encrypted: never walked, bytes
+ *    counted as unparsed, rows unknown. A first send whose first message
+ *    is invalid is not the client connection (e.g. the statistics socket
+ *    of PostgreSQL <= 14): ignored; the fd of the first valid one is the
+ *    client connection, sends on any other fd are ignored.
+ *  - an impossible type or length, a failed read or the iteration cap
+ *    loses sync (counted). Counts before the fault are kept.
+ *  - while unsynced (and for backends that were already running at start),
+ *    a send is a resync candidate when it starts with a result-start
+ *    message (any valid type but DataRow/CopyData, which are what a send
+ *    starting mid-result most often looks like, and at most 1 MB long)
+ *    and the whole send walks without a fault; only then are its counts
+ *    committed. PostgreSQL flushes its send buffer at the end of every
+ *    query cycle (ReadyForQuery), so the next result starts a send on a
+ *    boundary. Bytes sent while unsynced are counted as unparsed.
+ *
+ * The backend's title is copied into its entry at the first send after
+ * PostgreSQL set it, so user space can attribute a backend that exited
+ * before it read /proc.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pgwire_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PG_MAX_MSG (0x40000000u + 0x10000u) /* 1 GB StringInfo limit */
+#define PG_MAX_ITERS (1u << 16)
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_WRITE 1
+#define NR_SENDTO 44
+#define NR_SENDMSG 46
+#define REGS_NR(r) ((r)->orig_ax)
+#define REGS_ARG1(r) ((r)->di)
+#define REGS_ARG2(r) ((r)->si)
+#else
+#error "pgwire.bpf.c: syscall register layout only written for x86_64"
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PGWIRE_MAX_POSTMASTERS);
+	__type(key, __u32);
+	__type(value, __u8);
+} pg_postmasters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PGWIRE_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct pgwire_backend);
+} pg_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PGWIRE_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} pg_stats SEC(".maps");
+
+#define PG_SCRATCH 16384 /* power of two */
+#define PG_SCRATCH_MASK (PG_SCRATCH - 1)
+
+struct pg_scratch {
+	__u8 b[PG_SCRATCH];
+};
+
+/* Copy of the part of a send being walked (one per CPU: programs do not
+ * migrate, and a tracing program does not nest into itself). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pg_scratch);
+} pg_scratch SEC(".maps");
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&pg_stats, &idx);
+
+	if (v)
+		*v += n;
+}
+
+/* ---- backend tracking ------------------------------------------------ */
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pg_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct pgwire_backend nb = {};
+	struct pgwire_backend *old;
+	__u32 ptgid = parent->tgid;
+	__u32 ctgid;
+
+	if (!bpf_map_lookup_elem(&pg_postmasters, &ptgid))
+		return 0;
+	if (child->pid != child->tgid) /* a thread, not a process */
+		return 0;
+	ctgid = child->tgid;
+	old = bpf_map_lookup_elem(&pg_backends, &ctgid);
+	if (old && (old->flags & PGWIRE_F_EXITED))
+		stat_add(PGWIRE_STAT_PID_REUSE, 1);
+	nb.created_ns = bpf_ktime_get_ns();
+	nb.conn.fd = -1;
+	nb.conn.sync = PGWIRE_SYNC_NEW;
+	nb.conn.proto = PGWIRE_PROTO_PG;
+	if (bpf_map_update_elem(&pg_backends, &ctgid, &nb, BPF_ANY))
+		stat_add(PGWIRE_STAT_BACKEND_FULL, 1);
+	else
+		stat_add(PGWIRE_STAT_FORKS, 1);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pg_exit, struct task_struct *p)
+{
+	struct pgwire_backend *b;
+	__u32 tgid = p->tgid;
+
+	if (p->pid != p->tgid)
+		return 0;
+	bpf_map_delete_elem(&pg_postmasters, &tgid);
+	b = bpf_map_lookup_elem(&pg_backends, &tgid);
+	if (b)
+		b->flags |= PGWIRE_F_EXITED;
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct pgwire_backend *b;
+	__u32 tgid = p->tgid;
+
+	b = bpf_map_lookup_elem(&pg_backends, &tgid);
+	if (b)
+		b->flags |= PGWIRE_F_EXECED;
+	return 0;
+}
+
+/* ---- PostgreSQL v3 walker ------------------------------------------- */
+
+enum walk_fault {
+	FAULT_NONE = 0,
+	FAULT_MSG,  /* impossible type or length */
+	FAULT_READ, /* bpf_probe_read_user failed */
+	FAULT_CAP,  /* iteration cap */
+};
+
+struct pg_walk {
+	const __u8 *buf;        /* user buffer */
+	__u32 len;              /* bytes sent */
+	__u32 off;              /* walked so far */
+	struct pgwire_conn st;  /* working copy of the connection state */
+	__u64 rows;
+	__u64 copy_rows;
+	__u64 msgs;
+	__u8 candidate;         /* resync candidate: first message checks */
+	__u8 fault;             /* enum walk_fault */
+	__u8 started;           /* a complete header was walked */
+	__u8 pad[5];
+	__u32 win_start;        /* bytes [win_start, +win_len) are in pg_scratch */
+	__u32 win_len;
+};
+
+/* Backend -> frontend message types of protocol 3 with the lengths they
+ * can have (length counts itself, not the type byte). */
+static __always_inline bool pg_msg_valid(__u8 t, __u32 len)
+{
+	if (len < 4 || len > PG_MAX_MSG)
+		return false;
+	switch (t) {
+	case '1': case '2': case '3': case 'n': case 'I': case 'c': case 's':
+		return len == 4;
+	case 'Z':
+		return len == 5;
+	case 'K':
+		return len >= 8 && len <= 4 + 4 + 256;
+	case 'D':
+	case 'T':
+	case 't':
+		return len >= 6;
+	case 'H': case 'G': case 'W':
+		return len >= 7 && len <= 7 + 2 * 1664;
+	case 'R':
+		return len >= 8 && len <= (1u << 20);
+	case 'S':
+		return len >= 6 && len <= (1u << 20);
+	case 'C':
+		return len >= 5 && len <= (1u << 16);
+	case 'A':
+		return len >= 10;
+	case 'v':
+		return len >= 12 && len <= (1u << 20);
+	case 'V':
+		return len >= 8;
+	case 'E': case 'N':
+		return len >= 5;
+	case 'd':
+		return true;
+	}
+	return false;
+}
+
+/* COPY rows: a COPY ... TO STDOUT sends one CopyData per row, plus one
+ * for a CSV header line (text format, HEADER option: not visible in the
+ * protocol) or for the trailer (binary format). One CopyData is held back
+ * (counted one behind) until CommandComplete "COPY n" says whether it was
+ * a row: the count stays exact and live. */
+static __always_inline void pg_copy_row(struct pg_walk *w)
+{
+	if (w->st.copy_held) {
+		w->copy_rows++;
+		w->st.copy_count++;
+	}
+	w->st.copy_held = 1;
+}
+
+/* COPY ended without a "COPY n" (error): the held one was a row. */
+static __always_inline void pg_copy_end(struct pg_walk *w)
+{
+	if (w->st.copy_held)
+		w->copy_rows++;
+	w->st.copy_held = 0;
+	w->st.copy_count = 0;
+	w->st.copy = PGWIRE_COPY_NONE;
+}
+
+/* CommandComplete of a COPY: body at off, blen bytes. */
+static __always_inline void pg_copy_complete(struct pg_walk *w, __u32 off, __u32 blen)
+{
+	char tag[32] = {};
+	__u64 n = 0, rd = blen;
+	bool ok = false;
+
+	if (w->st.copy_held && blen >= 7 && blen <= sizeof(tag) && off < w->len &&
+	    w->len - off >= blen) {
+		barrier_var(rd);
+		if (rd >= 7 && rd <= sizeof(tag) &&
+		    bpf_probe_read_user(tag, rd, w->buf + off) == 0 &&
+		    tag[0] == 'C' && tag[1] == 'O' && tag[2] == 'P' && tag[3] == 'Y' &&
+		    tag[4] == ' ') {
+			ok = true;
+#pragma unroll
+			for (int i = 5; i < 26; i++) {
+				char c = tag[i];
+
+				if (c == 0)
+					break;
+				if (c < '0' || c > '9') {
+					ok = false;
+					break;
+				}
+				n = n * 10 + (__u64)(c - '0');
+			}
+		}
+	}
+	if (ok) {
+		if (n > w->st.copy_count)
+			w->copy_rows++; /* the held one was a row */
+	} else if (w->st.copy_held && w->st.copy == PGWIRE_COPY_OUT_TEXT) {
+		w->copy_rows++; /* no readable tag: text, most likely a row */
+	}
+	w->st.copy_held = 0;
+	w->st.copy_count = 0;
+	w->st.copy = PGWIRE_COPY_NONE;
+}
+
+static __always_inline void pg_set_copy_format(struct pg_walk *w, __u32 off)
+{
+	__u8 fmt = 0;
+
+	if (bpf_probe_read_user(&fmt, 1, w->buf + off)) {
+		w->fault = FAULT_READ;
+		return;
+	}
+	w->st.copy = fmt ? PGWIRE_COPY_OUT_BINARY : PGWIRE_COPY_OUT_TEXT;
+}
+
+/* One complete header: validate and count. off = first body byte. */
+static __always_inline void pg_message(struct pg_walk *w, __u8 t, __u32 len, __u32 off)
+{
+	/* a resync candidate must start like a result does: not with a
+	 * DataRow/CopyData, and not with a huge message */
+	if (!pg_msg_valid(t, len) ||
+	    (w->candidate && !w->started && (t == 'D' || t == 'd' || len > (1u << 20)))) {
+		w->fault = FAULT_MSG;
+		return;
+	}
+	w->started = 1;
+	w->msgs++;
+	switch (t) {
+	case 'D':
+		w->rows++;
+		break;
+	case 'd':
+		if (w->st.copy == PGWIRE_COPY_OUT_TEXT ||
+		    w->st.copy == PGWIRE_COPY_OUT_BINARY)
+			pg_copy_row(w);
+		break;
+	case 'H':
+		w->st.copy_held = 0;
+		w->st.copy_count = 0;
+		if (off < w->len)
+			pg_set_copy_format(w, off);
+		else
+			w->st.copy = PGWIRE_COPY_OUT_FMT;
+		break;
+	case 'W':
+		w->st.copy_held = 0;
+		w->st.copy = PGWIRE_COPY_BOTH;
+		break;
+	case 'C':
+		if (w->st.copy == PGWIRE_COPY_OUT_TEXT ||
+		    w->st.copy == PGWIRE_COPY_OUT_BINARY)
+			pg_copy_complete(w, off, len - 4);
+		else
+			pg_copy_end(w);
+		break;
+	case 'E': case 'Z':
+		pg_copy_end(w);
+		break;
+	}
+}
+
+/* One walker step: consume the rest of a message or one header (and the
+ * body that follows when it is in this buffer). 1 = stop.
+ * A global function: the verifier checks it once, whatever the state of
+ * the walk, which keeps verification small and stable. */
+__noinline int pg_step_one(struct pg_walk *w)
+{
+	__u32 off, len, left, have, n, body, idx, zero = 0;
+	struct pg_scratch *sc;
+	__u64 acc, rd;
+
+	if (!w)
+		return 1;
+	off = w->off;
+	len = w->len;
+	if (off >= len || w->fault)
+		return 1;
+	left = len - off;
+	if (w->st.skip) {
+		if (w->st.copy == PGWIRE_COPY_OUT_FMT) {
+			pg_set_copy_format(w, off);
+			if (w->fault)
+				return 1;
+		}
+		n = w->st.skip < left ? w->st.skip : left;
+		w->st.skip -= n;
+		w->off = off + n;
+		return 0;
+	}
+	have = w->st.hdr_len;
+	if (have > 4) {
+		w->fault = FAULT_MSG;
+		return 1;
+	}
+	/* headers are read from a copy of the buffer (one bpf_probe_read_user
+	 * per window instead of one per message) */
+	if (off < w->win_start || off - w->win_start >= w->win_len) {
+		rd = left;
+		if (rd > PG_SCRATCH)
+			rd = PG_SCRATCH;
+		barrier_var(rd);
+		if (rd < 1 || rd > PG_SCRATCH)
+			return 1;
+		sc = bpf_map_lookup_elem(&pg_scratch, &zero);
+		if (!sc) {
+			w->fault = FAULT_READ;
+			return 1;
+		}
+		if (bpf_probe_read_user(sc->b, rd, w->buf + off)) {
+			w->fault = FAULT_READ;
+			return 1;
+		}
+		w->win_start = off;
+		w->win_len = (__u32)rd;
+	} else {
+		sc = bpf_map_lookup_elem(&pg_scratch, &zero);
+		if (!sc) {
+			w->fault = FAULT_READ;
+			return 1;
+		}
+	}
+	idx = off - w->win_start;
+	n = w->win_len - idx; /* bytes of this window from off */
+	if (n > 5 - have)
+		n = 5 - have;
+	acc = w->st.hdr;
+	if (n == 5) {
+		acc = ((__u64)sc->b[idx & PG_SCRATCH_MASK] << 32) |
+		      ((__u64)sc->b[(idx + 1) & PG_SCRATCH_MASK] << 24) |
+		      ((__u64)sc->b[(idx + 2) & PG_SCRATCH_MASK] << 16) |
+		      ((__u64)sc->b[(idx + 3) & PG_SCRATCH_MASK] << 8) |
+		      sc->b[(idx + 4) & PG_SCRATCH_MASK];
+	} else {
+		acc = (acc << 8) | sc->b[idx & PG_SCRATCH_MASK];
+		if (n > 1)
+			acc = (acc << 8) | sc->b[(idx + 1) & PG_SCRATCH_MASK];
+		if (n > 2)
+			acc = (acc << 8) | sc->b[(idx + 2) & PG_SCRATCH_MASK];
+		if (n > 3)
+			acc = (acc << 8) | sc->b[(idx + 3) & PG_SCRATCH_MASK];
+	}
+	off += n;
+	if (have + n < 5) { /* header continues in the next window or send */
+		w->st.hdr = acc;
+		w->st.hdr_len = have + n;
+		w->off = off;
+		return off < len ? 0 : 1;
+	}
+	w->st.hdr = 0;
+	w->st.hdr_len = 0;
+	pg_message(w, (__u8)(acc >> 32), (__u32)acc, off);
+	if (w->fault)
+		return 1;
+	body = (__u32)acc - 4;
+	left = len - off;
+	if (body <= left) {
+		off += body;
+		body = 0;
+	} else {
+		body -= left;
+		off = len;
+	}
+	w->st.skip = body;
+	w->off = off;
+	return 0;
+}
+
+static long pg_step(__u32 i, void *data)
+{
+	return pg_step_one(data) ? 1 : 0;
+}
+
+/* The PostgreSQL walker: state and buffer in, counts and fault out. */
+static __always_inline void pg_walk(struct pg_walk *w)
+{
+	__u32 iters = w->len / 5 + w->len / PG_SCRATCH + 3;
+
+	if (iters > PG_MAX_ITERS)
+		iters = PG_MAX_ITERS;
+	bpf_loop(iters, pg_step, w, 0);
+	if (!w->fault && w->off < w->len) {
+		w->fault = FAULT_CAP;
+		stat_add(PGWIRE_STAT_LOOP_CAP, 1);
+	}
+	if (w->fault == FAULT_READ)
+		stat_add(PGWIRE_STAT_READ_FAIL, 1);
+}
+
+/* ---- send path ----------------------------------------------------- */
+
+static __always_inline bool is_tls_record(const __u8 *h)
+{
+	return h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 0x03 && h[2] <= 0x04;
+}
+
+static __always_inline void commit(struct pgwire_backend *b, struct pg_walk *w)
+{
+	b->rows += w->rows;
+	b->copy_rows += w->copy_rows;
+	b->msgs += w->msgs;
+}
+
+static __always_inline void mark_encrypted(struct pgwire_backend *b)
+{
+	b->conn.sync = PGWIRE_SYNC_ENCRYPTED;
+	b->flags |= PGWIRE_F_ENCRYPTED;
+	stat_add(PGWIRE_STAT_ENCRYPTED, 1);
+}
+
+static __always_inline void lose_sync(struct pgwire_backend *b, struct pg_walk *w)
+{
+	__u32 rest = w->len - w->off;
+
+	if (w->off > w->len)
+		rest = 0;
+	b->lost_syncs++;
+	b->unparsed_bytes += rest;
+	b->conn.sync = PGWIRE_SYNC_LOST;
+	b->conn.skip = 0;
+	b->conn.hdr = 0;
+	b->conn.hdr_len = 0;
+	b->conn.copy = PGWIRE_COPY_NONE;
+	b->conn.copy_held = 0;
+	b->conn.copy_count = 0;
+	stat_add(PGWIRE_STAT_LOST_SYNC, 1);
+	stat_add(PGWIRE_STAT_UNSYNCED_BYTES, rest);
+}
+
+/* Keep the backend's title ("postgres: USER DB CLIENT(PORT) ...") once
+ * it is set: PostgreSQL writes it over the argv area (at arg_start) right
+ * after the startup packet, before authentication and before any row.
+ * Tried at each send until found, then never again. */
+static __always_inline void capture_title(struct pgwire_backend *b)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+
+	if (!start || bpf_probe_read_user(b->title, sizeof(b->title), (const void *)start))
+		return;
+	if (b->title[0] == 'p' && b->title[1] == 'o' && b->title[2] == 's' &&
+	    b->title[3] == 't' && b->title[4] == 'g' && b->title[5] == 'r' &&
+	    b->title[6] == 'e' && b->title[7] == 's' && b->title[8] == ':' &&
+	    b->title[9] == ' ')
+		b->flags |= PGWIRE_F_TITLE;
+}
+
+static __always_inline int handle_send(struct pgwire_backend *b, long ret, int fd,
+				       const __u8 *buf)
+{
+	struct pg_walk w = {};
+	__u8 h[4] = {};
+	__u64 hl;
+	__u32 len;
+	bool claimed = b->conn.fd == fd;
+	__u8 sync = b->conn.sync;
+
+	if (ret <= 0 || fd < 0)
+		return 0;
+	if (!claimed && b->conn.fd != -1) {
+		stat_add(PGWIRE_STAT_FOREIGN_SEND, 1);
+		return 0;
+	}
+	len = ret > 0x7fffffff ? 0x7fffffff : (__u32)ret;
+	if (!(b->flags & PGWIRE_F_TITLE))
+		capture_title(b);
+
+	if (sync == PGWIRE_SYNC_ENCRYPTED) {
+		b->bytes += len;
+		b->unparsed_bytes += len;
+		return 0;
+	}
+	if (sync == PGWIRE_SYNC_NEW || !claimed) {
+		/* the first bytes: TLS, or an SSL/GSS answer byte */
+		hl = len < 4 ? len : 4;
+		barrier_var(hl);
+		if (hl < 1 || hl > 4 || bpf_probe_read_user(h, hl, buf))
+			return 0;
+		if (len >= 3 && is_tls_record(h)) {
+			/* TLS without a preceding 'S' we saw (direct TLS,
+			 * or a backend that was already running) */
+			b->conn.fd = fd;
+			mark_encrypted(b);
+			b->bytes += len;
+			b->unparsed_bytes += len;
+			return 0;
+		}
+		if (sync == PGWIRE_SYNC_NEW && len == 1 &&
+		    (h[0] == 'N' || h[0] == 'S' || h[0] == 'G')) {
+			/* answer to SSLRequest/GSSENCRequest: 'N' refused
+			 * (the protocol follows), 'S'/'G' accepted */
+			b->conn.fd = fd;
+			b->bytes += 1;
+			if (h[0] != 'N')
+				mark_encrypted(b);
+			return 0;
+		}
+	}
+
+	w.buf = buf;
+	w.len = len;
+	w.st = b->conn;
+	w.candidate = sync == PGWIRE_SYNC_LOST;
+	pg_walk(&w);
+	stat_add(PGWIRE_STAT_SENDS, 1);
+
+	if (sync == PGWIRE_SYNC_LOST) {
+		/* resync candidate: commit only a clean walk */
+		if (w.fault) {
+			b->bytes += len;
+			b->unparsed_bytes += len;
+			stat_add(PGWIRE_STAT_UNSYNCED_BYTES, len);
+			return 0;
+		}
+		b->resyncs++;
+		stat_add(PGWIRE_STAT_RESYNC, 1);
+	} else if (sync == PGWIRE_SYNC_NEW) {
+		/* from birth: the first send starts on a boundary, unless
+		 * this is not the client connection at all */
+		if (w.fault && !w.started) {
+			stat_add(PGWIRE_STAT_FOREIGN_SEND, 1);
+			return 0;
+		}
+	}
+	b->conn.fd = fd;
+	b->conn.sync = PGWIRE_SYNC_OK;
+	b->bytes += len;
+	commit(b, &w);
+	if (w.fault) {
+		lose_sync(b, &w);
+		return 0;
+	}
+	b->conn.skip = w.st.skip;
+	b->conn.hdr = w.st.hdr;
+	b->conn.hdr_len = w.st.hdr_len;
+	b->conn.copy = w.st.copy;
+	b->conn.copy_held = w.st.copy_held;
+	b->conn.copy_count = w.st.copy_count;
+	return 0;
+}
+
+static __always_inline struct pgwire_backend *current_backend(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct pgwire_backend *b = bpf_map_lookup_elem(&pg_backends, &tgid);
+
+	if (!b || (b->flags & (PGWIRE_F_EXITED | PGWIRE_F_EXECED)))
+		return NULL;
+	return b;
+}
+
+/* Linux >= 6.3: fires after every socket send, in the sender's context. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
+{
+	struct pgwire_backend *b = current_backend();
+	struct pt_regs *regs;
+	long nr;
+	int fd;
+	const __u8 *buf;
+
+	if (!b || ret <= 0)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	nr = REGS_NR(regs);
+	fd = (int)REGS_ARG1(regs);
+	buf = (const __u8 *)REGS_ARG2(regs);
+	if (nr == NR_SENDMSG) {
+		struct user_msghdr m = {};
+		struct iovec iov = {};
+
+		/* single-iovec sendmsg only (PostgreSQL uses send()) */
+		if (bpf_probe_read_user(&m, sizeof(m), buf) || m.msg_iovlen != 1 ||
+		    bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov)) {
+			stat_add(PGWIRE_STAT_FOREIGN_SEND, 1);
+			return 0;
+		}
+		buf = iov.iov_base;
+	} else if (nr != NR_SENDTO && nr != NR_WRITE) {
+		return 0; /* sendfile, io_uring, kernel sends: not walked */
+	}
+	return handle_send(b, ret, fd, buf);
+}
+
+/* Fallback: the sendto syscall exit. */
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int pg_sys_exit_sendto(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pgwire_backend *b = current_backend();
+	struct pt_regs *regs;
+	long ret = ctx->ret;
+
+	if (!b || ret <= 0)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return handle_send(b, ret, (int)REGS_ARG1(regs), (const __u8 *)REGS_ARG2(regs));
+}

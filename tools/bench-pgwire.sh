@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Cost of PostgreSQL row counting (not a test). Starts a throw-away cluster
+# and measures, interleaved and repeated, without and with row counting
+# attached (build/tests/live_pgwire --hold):
+#   - a 1,000,000-row SELECT * of a 5-column table (psql to /dev/null);
+#   - a 1,000,000-row zero-column SELECT (the walker's worst case);
+#   - pgbench -S (select-only, 4 clients);
+# and the send program's own run time (bpf_enable_stats, held by the
+# attaching process only: other BPF users are not disturbed) per row
+# (it includes the runs on every other process's socket sends meanwhile,
+# each stopped by one hash lookup). Prints ratios.
+# Usage: tools/bench-pgwire.sh [BUILD_DIR] [ROUNDS] [sock|syscall]
+set -u
+B=${1:-build}
+ROUNDS=${2:-5}
+PROBE=${3:-auto}
+cd "$(dirname "$0")/.."
+HOLD="$B/tests/live_pgwire"
+[ "$(id -u)" -eq 0 ] || { echo "bench-pgwire: needs root" >&2; exit 1; }
+[ -x "$HOLD" ] || { echo "bench-pgwire: build $HOLD first (make $HOLD)" >&2; exit 1; }
+
+eval "$(tests/lib/pgcluster.sh start)" || exit 1
+holder=
+cleanup() {
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
+	tests/lib/pgcluster.sh stop "$PGCLUSTER_DIR"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+export PGSSLMODE=disable
+
+psql -X -q -c "create table t5 (id int primary key, name text, email text, nir text, balance numeric)" &&
+psql -X -q -c "insert into t5 select i, 'advisor ' || i, 'user' || i || '@example.org',
+	lpad((1000000000000 + i)::text, 15, '0'), i * 1.5 from generate_series(1, 1000000) i" &&
+psql -X -q -c "vacuum analyze t5" &&
+pgbench -q -i -s 10 >/dev/null 2>&1 || { echo "bench-pgwire: setup failed" >&2; exit 1; }
+
+# only our cluster: other PostgreSQL servers on this host are left alone
+PM=$(head -1 "$PGDATA/postmaster.pid")
+attach() {
+	"$HOLD" --hold 3600 "$PROBE" "$PM" >"$PGCLUSTER_DIR/hold.out" 2>"$PGCLUSTER_DIR/hold.err" &
+	holder=$!
+	for _ in $(seq 100); do
+		grep -q holding "$PGCLUSTER_DIR/hold.err" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench-pgwire: row counting did not attach:" >&2
+	cat "$PGCLUSTER_DIR/hold.err" >&2
+	exit 1
+}
+detach() {
+	kill -INT "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	holder=
+}
+
+# seconds of one run of $1 (SQL), psql output to /dev/null
+timed_select() {
+	local t0 t1
+	t0=$(date +%s%N)
+	psql -X -q -o /dev/null -c "$1" || echo "bench-pgwire: query failed" >&2
+	t1=$(date +%s%N)
+	echo $(( (t1 - t0) / 1000 ))
+}
+# on-CPU microseconds of the backend for one run of $1 (from its
+# /proc/PID/schedstat): the walker runs in the backend's own send calls,
+# and CPU time is far less disturbed by other load than wall time
+backend_cpu() {
+	local d=$PGCLUSTER_DIR p pid t0 t1
+	rm -f "$d/pid" "$d/ready" "$d/done" "$d/in"
+	mkfifo "$d/in"
+	psql -X -q -At <"$d/in" >/dev/null 2>&1 &
+	p=$!
+	exec 3>"$d/in"
+	printf '\\o %s\nselect pg_backend_pid();\n\\o /dev/null\n\\! touch %s\n' "$d/pid" "$d/ready" >&3
+	while [ ! -e "$d/ready" ]; do sleep 0.01; done
+	pid=$(cat "$d/pid")
+	t0=$(cut -d' ' -f1 "/proc/$pid/schedstat")
+	printf '%s;\n\\! touch %s\n' "$1" "$d/done" >&3
+	while [ ! -e "$d/done" ]; do sleep 0.01; done
+	t1=$(cut -d' ' -f1 "/proc/$pid/schedstat")
+	exec 3>&-
+	wait "$p"
+	rm -f "$d/in"
+	echo $(( (t1 - t0) / 1000 ))
+}
+tps() {
+	pgbench -n -S -M simple -c 4 -j 2 -T "$1" 2>/dev/null |
+		sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+Q1="select * from t5"
+Q2="select from generate_series(1, 1000000)"
+: >"$PGCLUSTER_DIR/q1.off"; : >"$PGCLUSTER_DIR/q1.on"
+: >"$PGCLUSTER_DIR/q2.off"; : >"$PGCLUSTER_DIR/q2.on"
+: >"$PGCLUSTER_DIR/pgb.off"; : >"$PGCLUSTER_DIR/pgb.on"
+: >"$PGCLUSTER_DIR/c1.off"; : >"$PGCLUSTER_DIR/c1.on"
+: >"$PGCLUSTER_DIR/c2.off"; : >"$PGCLUSTER_DIR/c2.on"
+timed_select "$Q1" >/dev/null # warm the cache
+
+for r in $(seq "$ROUNDS"); do
+	timed_select "$Q1" >>"$PGCLUSTER_DIR/q1.off"
+	timed_select "$Q2" >>"$PGCLUSTER_DIR/q2.off"
+	backend_cpu "$Q1" >>"$PGCLUSTER_DIR/c1.off"
+	backend_cpu "$Q2" >>"$PGCLUSTER_DIR/c2.off"
+	tps 5 >>"$PGCLUSTER_DIR/pgb.off"
+	attach
+	timed_select "$Q1" >>"$PGCLUSTER_DIR/q1.on"
+	timed_select "$Q2" >>"$PGCLUSTER_DIR/q2.on"
+	backend_cpu "$Q1" >>"$PGCLUSTER_DIR/c1.on"
+	backend_cpu "$Q2" >>"$PGCLUSTER_DIR/c2.on"
+	tps 5 >>"$PGCLUSTER_DIR/pgb.on"
+	detach
+	echo "round $r/$ROUNDS done" >&2
+done
+
+# the program's own cost, from the kernel's statistics
+prog_cost() {
+	PGWIRE_PROG_STATS=1 attach
+	timed_select "$1" >/dev/null
+	detach
+	sed -n 's/^prog run_time_ns \([0-9]*\) run_cnt \([0-9]*\)/\1 \2/p' "$PGCLUSTER_DIR/hold.out"
+}
+cost1=$(prog_cost "$Q1")
+counted=$(grep '^rows' "$PGCLUSTER_DIR/hold.out")
+cost2=$(prog_cost "$Q2")
+
+q1off=$(median <"$PGCLUSTER_DIR/q1.off"); q1on=$(median <"$PGCLUSTER_DIR/q1.on")
+q2off=$(median <"$PGCLUSTER_DIR/q2.off"); q2on=$(median <"$PGCLUSTER_DIR/q2.on")
+poff=$(median <"$PGCLUSTER_DIR/pgb.off"); pon=$(median <"$PGCLUSTER_DIR/pgb.on")
+c1off=$(median <"$PGCLUSTER_DIR/c1.off"); c1on=$(median <"$PGCLUSTER_DIR/c1.on")
+c2off=$(median <"$PGCLUSTER_DIR/c2.off"); c2on=$(median <"$PGCLUSTER_DIR/c2.on")
+
+echo "PostgreSQL row counting cost, median of $ROUNDS interleaved rounds ($(nproc) CPUs, probe $PROBE)"
+awk -v off="$q1off" -v on="$q1on" 'BEGIN { printf "  SELECT * 1,000,000 rows x 5 cols: off %.3f s, on %.3f s, ratio %.3f\n", off / 1e6, on / 1e6, on / off }'
+awk -v off="$q2off" -v on="$q2on" 'BEGIN { printf "  SELECT 1,000,000 zero-column rows:  off %.3f s, on %.3f s, ratio %.3f\n", off / 1e6, on / 1e6, on / off }'
+awk -v off="$c1off" -v on="$c1on" 'BEGIN { printf "  backend CPU, 1,000,000 x 5 cols:   off %.3f s, on %.3f s, ratio %.3f (+%.0f ns per row)\n", off / 1e6, on / 1e6, on / off, (on - off) * 1000 / 1000000 }'
+awk -v off="$c2off" -v on="$c2on" 'BEGIN { printf "  backend CPU, 1,000,000 zero-col:   off %.3f s, on %.3f s, ratio %.3f (+%.0f ns per row)\n", off / 1e6, on / 1e6, on / off, (on - off) * 1000 / 1000000 }'
+awk -v off="$poff" -v on="$pon" 'BEGIN { printf "  pgbench -S -c 4 (tps):            off %.0f, on %.0f, ratio %.3f\n", off, on, on / off }'
+echo "$cost1" | awk '$2 > 0 { printf "  send program during the 1,000,000-row SELECT: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
+echo "$cost2" | awk '$2 > 0 { printf "  send program during 1,000,000 zero-column rows: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
+echo "  counted while attached to the 1,000,000-row SELECT: $counted"

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/* PostgreSQL row counting: loader and drain. See pgwire.h. */
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+#include "pgbackend.h"
+#include "pgwire.h"
+#include "pgwire.skel.h"
+
+/* What the previous drain saw of one backend. */
+struct seen {
+	uint32_t tgid; /* 0: empty slot */
+	uint32_t mark;
+	uint64_t created_ns;
+	uint64_t rows, copy_rows, bytes, unparsed_bytes, msgs;
+	uint32_t lost_syncs, resyncs;
+};
+
+struct pgwire {
+	struct pgwire_bpf *skel;
+	struct bpf_link *links[4];
+	enum pgwire_probe probe;
+	int backends_fd;
+	int postmasters_fd;
+	int stats_fd;
+	int ncpus;
+	/* open addressing, linear probing, power-of-two size */
+	struct seen *seen;
+	size_t seen_cap;
+	size_t seen_len;
+	uint32_t mark;
+};
+
+/* ---- seen table ---- */
+
+static size_t slot_of(uint32_t tgid, size_t cap)
+{
+	return (size_t)(tgid * 2654435761u) & (cap - 1);
+}
+
+static struct seen *seen_find(struct pgwire *pg, uint32_t tgid)
+{
+	if (!pg->seen_cap)
+		return NULL;
+	for (size_t i = slot_of(tgid, pg->seen_cap);; i = (i + 1) & (pg->seen_cap - 1)) {
+		if (pg->seen[i].tgid == tgid)
+			return &pg->seen[i];
+		if (pg->seen[i].tgid == 0)
+			return NULL;
+	}
+}
+
+static int seen_grow(struct pgwire *pg)
+{
+	size_t ncap = pg->seen_cap ? pg->seen_cap * 2 : 256;
+	struct seen *n = calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < pg->seen_cap; i++) {
+		if (!pg->seen[i].tgid)
+			continue;
+		size_t j = slot_of(pg->seen[i].tgid, ncap);
+
+		while (n[j].tgid)
+			j = (j + 1) & (ncap - 1);
+		n[j] = pg->seen[i];
+	}
+	free(pg->seen);
+	pg->seen = n;
+	pg->seen_cap = ncap;
+	return 0;
+}
+
+static struct seen *seen_add(struct pgwire *pg, uint32_t tgid)
+{
+	size_t i;
+
+	if ((pg->seen_len + 1) * 2 > pg->seen_cap && seen_grow(pg))
+		return NULL;
+	i = slot_of(tgid, pg->seen_cap);
+	while (pg->seen[i].tgid && pg->seen[i].tgid != tgid)
+		i = (i + 1) & (pg->seen_cap - 1);
+	if (!pg->seen[i].tgid)
+		pg->seen_len++;
+	memset(&pg->seen[i], 0, sizeof(pg->seen[i]));
+	pg->seen[i].tgid = tgid;
+	return &pg->seen[i];
+}
+
+static void seen_del(struct pgwire *pg, struct seen *s)
+{
+	size_t cap = pg->seen_cap, i = (size_t)(s - pg->seen), j = i;
+
+	/* backward-shift deletion keeps probe chains intact */
+	for (;;) {
+		j = (j + 1) & (cap - 1);
+		if (!pg->seen[j].tgid)
+			break;
+		size_t home = slot_of(pg->seen[j].tgid, cap);
+
+		/* move j to i if home is not cyclically in (i, j] */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			pg->seen[i] = pg->seen[j];
+			i = j;
+		}
+	}
+	memset(&pg->seen[i], 0, sizeof(pg->seen[i]));
+	pg->seen_len--;
+}
+
+/* ---- start / stop ---- */
+
+static int ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (stat("/sys/kernel/tracing/events", &st) == 0 ||
+	    stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return 0;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY)
+		return -errno;
+	log_info("pgwire: mounted tracefs on /sys/kernel/tracing");
+	return 0;
+}
+
+static struct pgwire_bpf *open_load(enum pgwire_probe probe, int *errp)
+{
+	struct pgwire_bpf *skel;
+	int err;
+
+	skel = pgwire_bpf__open();
+	if (!skel) {
+		*errp = -errno;
+		return NULL;
+	}
+	bpf_program__set_autoload(skel->progs.pg_sock_send, probe == PGWIRE_PROBE_SOCK);
+	bpf_program__set_autoload(skel->progs.pg_sys_exit_sendto, probe == PGWIRE_PROBE_SYSCALL);
+	err = pgwire_bpf__load(skel);
+	if (err) {
+		*errp = err;
+		pgwire_bpf__destroy(skel);
+		return NULL;
+	}
+	*errp = 0;
+	return skel;
+}
+
+struct pgwire *pgwire_start(const struct pgwire_opts *opts)
+{
+	enum pgwire_probe want = opts ? opts->probe : PGWIRE_PROBE_AUTO;
+	struct pgwire *pg = NULL;
+	struct bpf_program *send_prog;
+	int err = 0, i;
+
+	pg = calloc(1, sizeof(*pg));
+	if (!pg) {
+		log_error("pgwire: out of memory");
+		return NULL;
+	}
+	pg->backends_fd = -1;
+	pg->postmasters_fd = -1;
+	pg->stats_fd = -1;
+
+	pg->ncpus = libbpf_num_possible_cpus();
+	if (pg->ncpus <= 0) {
+		err = pg->ncpus ? pg->ncpus : -EINVAL;
+		log_error("pgwire: cannot count CPUs: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	if (want == PGWIRE_PROBE_AUTO || want == PGWIRE_PROBE_SOCK) {
+		pg->skel = open_load(PGWIRE_PROBE_SOCK, &err);
+		if (pg->skel)
+			pg->probe = PGWIRE_PROBE_SOCK;
+		else if (want == PGWIRE_PROBE_SOCK) {
+			log_error("pgwire: cannot load the sock_send_length probe: %s",
+				  strerror(-err));
+			goto cleanup;
+		} else {
+			log_info("pgwire: sock_send_length probe does not load (%s), "
+				 "trying the sendto syscall tracepoint", strerror(-err));
+		}
+	}
+	if (!pg->skel) {
+		err = ensure_tracefs();
+		if (err) {
+			log_error("pgwire: cannot mount tracefs: %s", strerror(-err));
+			goto cleanup;
+		}
+		pg->skel = open_load(PGWIRE_PROBE_SYSCALL, &err);
+		if (!pg->skel) {
+			log_error("pgwire: cannot load the PostgreSQL probes: %s "
+				  "(root and a kernel with BTF are needed)", strerror(-err));
+			goto cleanup;
+		}
+		pg->probe = PGWIRE_PROBE_SYSCALL;
+	}
+
+	send_prog = pg->probe == PGWIRE_PROBE_SOCK ? pg->skel->progs.pg_sock_send
+						   : pg->skel->progs.pg_sys_exit_sendto;
+	struct bpf_program *progs[4] = {
+		pg->skel->progs.pg_fork, pg->skel->progs.pg_exit,
+		pg->skel->progs.pg_exec, send_prog,
+	};
+	for (i = 0; i < 4; i++) {
+		pg->links[i] = bpf_program__attach(progs[i]);
+		if (!pg->links[i]) {
+			err = -errno;
+			log_error("pgwire: cannot attach %s: %s",
+				  bpf_program__name(progs[i]), strerror(-err));
+			goto cleanup;
+		}
+	}
+	pg->backends_fd = bpf_map__fd(pg->skel->maps.pg_backends);
+	pg->postmasters_fd = bpf_map__fd(pg->skel->maps.pg_postmasters);
+	pg->stats_fd = bpf_map__fd(pg->skel->maps.pg_stats);
+	log_info("pgwire: PostgreSQL row counting attached (%s probe)",
+		 pgwire_probe_name(pg));
+	return pg;
+
+cleanup:
+	pgwire_stop(pg);
+	return NULL;
+}
+
+const char *pgwire_probe_name(const struct pgwire *pg)
+{
+	if (!pg)
+		return "none";
+	return pg->probe == PGWIRE_PROBE_SOCK ? "sock" : "syscall";
+}
+
+int pgwire_send_prog_fd(const struct pgwire *pg)
+{
+	if (!pg || !pg->skel)
+		return -1;
+	return bpf_program__fd(pg->probe == PGWIRE_PROBE_SOCK ? pg->skel->progs.pg_sock_send
+							 : pg->skel->progs.pg_sys_exit_sendto);
+}
+
+void pgwire_stop(struct pgwire *pg)
+{
+	if (!pg)
+		return;
+	for (int i = 0; i < 4; i++)
+		bpf_link__destroy(pg->links[i]);
+	pgwire_bpf__destroy(pg->skel);
+	free(pg->seen);
+	free(pg);
+}
+
+/* ---- tracking ---- */
+
+/* After an insert: if the process had already exited, the kernel's exit
+ * hook ran before the entry existed and would never clean it up. */
+static bool process_gone(uint32_t tgid)
+{
+	return kill((pid_t)tgid, 0) != 0 && errno == ESRCH;
+}
+
+int pgwire_add_postmaster(struct pgwire *pg, uint32_t tgid)
+{
+	uint8_t one = 1;
+
+	if (!pg || !tgid)
+		return -EINVAL;
+	if (bpf_map_update_elem(pg->postmasters_fd, &tgid, &one, BPF_ANY))
+		return -errno;
+	if (process_gone(tgid)) {
+		bpf_map_delete_elem(pg->postmasters_fd, &tgid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int pgwire_add_backend(struct pgwire *pg, uint32_t tgid)
+{
+	struct pgwire_backend b;
+	struct timespec ts;
+
+	if (!pg || !tgid)
+		return -EINVAL;
+	memset(&b, 0, sizeof(b));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	b.created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	b.flags = PGWIRE_F_MIDSTREAM;
+	b.conn.fd = -1;
+	b.conn.sync = PGWIRE_SYNC_LOST; /* join at the next result */
+	b.conn.proto = PGWIRE_PROTO_PG;
+	if (bpf_map_update_elem(pg->backends_fd, &tgid, &b, BPF_NOEXIST)) {
+		if (errno == EEXIST)
+			return 0; /* already tracked from birth */
+		return -errno;
+	}
+	if (process_gone(tgid)) {
+		bpf_map_delete_elem(pg->backends_fd, &tgid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int pgwire_scan(struct pgwire *pg)
+{
+	struct pgb_scan s;
+	int err;
+	size_t i;
+
+	if (!pg)
+		return -EINVAL;
+	err = pgb_scan(NULL, &s);
+	if (err) {
+		log_warn("pgwire: cannot scan /proc for PostgreSQL: %s", strerror(-err));
+		return err;
+	}
+	/* postmasters first: a backend forked after this is caught by the
+	 * kernel, one forked before by the scan */
+	for (i = 0; i < s.n_postmasters; i++) {
+		err = pgwire_add_postmaster(pg, s.postmasters[i]);
+		if (err && err != -ESRCH) /* ESRCH: exited meanwhile */
+			log_warn("pgwire: cannot track postmaster %u: %s",
+				 s.postmasters[i], strerror(-err));
+	}
+	for (i = 0; i < s.n_backends; i++) {
+		err = pgwire_add_backend(pg, s.backends[i].pid);
+		if (err && err != -ESRCH)
+			log_warn("pgwire: cannot track backend %u: %s",
+				 s.backends[i].pid, strerror(-err));
+	}
+	err = (int)s.n_postmasters;
+	pgb_scan_free(&s);
+	return err;
+}
+
+/* ---- drain ---- */
+
+int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
+{
+	uint32_t key, next, *gone = NULL;
+	size_t ngone = 0, gone_cap = 0;
+	struct pgwire_backend v;
+	struct pgwire_delta d;
+	bool first = true;
+	int calls = 0, err = 0;
+
+	if (!pg || !cb)
+		return -EINVAL;
+	pg->mark++;
+	while (bpf_map_get_next_key(pg->backends_fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(pg->backends_fd, &key, &v))
+			continue; /* deleted meanwhile */
+		struct seen *s = seen_find(pg, key);
+
+		if (s && s->created_ns != v.created_ns) {
+			seen_del(pg, s); /* pid reused: a new backend */
+			s = NULL;
+		}
+		if (!s) {
+			s = seen_add(pg, key);
+			if (!s) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			s->created_ns = v.created_ns;
+		}
+		s->mark = pg->mark;
+		memset(&d, 0, sizeof(d));
+		d.tgid = key;
+		d.flags = v.flags;
+		d.created_ns = v.created_ns;
+		d.rows = (v.rows - s->rows) + (v.copy_rows - s->copy_rows);
+		d.copy_rows = v.copy_rows - s->copy_rows;
+		d.bytes = v.bytes - s->bytes;
+		d.unparsed_bytes = v.unparsed_bytes - s->unparsed_bytes;
+		d.msgs = v.msgs - s->msgs;
+		d.lost_syncs = v.lost_syncs - s->lost_syncs;
+		d.resyncs = v.resyncs - s->resyncs;
+		d.encrypted = v.flags & PGWIRE_F_ENCRYPTED;
+		d.rows_known = !d.encrypted && d.unparsed_bytes == 0;
+		d.exited = v.flags & (PGWIRE_F_EXITED | PGWIRE_F_EXECED);
+		if (v.flags & PGWIRE_F_TITLE)
+			d.title_ok = pgb_parse_title(v.title, sizeof(v.title), &d.title) == 0;
+		s->rows = v.rows;
+		s->copy_rows = v.copy_rows;
+		s->bytes = v.bytes;
+		s->unparsed_bytes = v.unparsed_bytes;
+		s->msgs = v.msgs;
+		s->lost_syncs = v.lost_syncs;
+		s->resyncs = v.resyncs;
+		if (d.exited) {
+			if (ngone == gone_cap) {
+				size_t nc = gone_cap ? gone_cap * 2 : 64;
+				uint32_t *t = realloc(gone, nc * sizeof(*t));
+
+				if (!t) {
+					err = -ENOMEM;
+					goto cleanup;
+				}
+				gone = t;
+				gone_cap = nc;
+			}
+			gone[ngone++] = key;
+		}
+		if (d.exited || d.bytes || d.msgs || d.lost_syncs || d.resyncs) {
+			cb(&d, ctx);
+			calls++;
+		}
+	}
+	/* deleting while walking get_next_key would restart the walk */
+	for (size_t i = 0; i < ngone; i++) {
+		struct seen *s = seen_find(pg, gone[i]);
+
+		bpf_map_delete_elem(pg->backends_fd, &gone[i]);
+		if (s)
+			seen_del(pg, s);
+	}
+	/* entries deleted elsewhere (pgwire_forget, map cleared) */
+	for (size_t i = 0; i < pg->seen_cap; i++) {
+		if (pg->seen[i].tgid && pg->seen[i].mark != pg->mark) {
+			seen_del(pg, &pg->seen[i]);
+			i--; /* backward shift may have moved one here */
+		}
+	}
+	err = calls;
+
+cleanup:
+	free(gone);
+	return err;
+}
+
+int pgwire_forget(struct pgwire *pg, uint32_t tgid)
+{
+	struct seen *s;
+
+	if (!pg || !tgid)
+		return -EINVAL;
+	s = seen_find(pg, tgid);
+	if (s)
+		seen_del(pg, s);
+	if (bpf_map_delete_elem(pg->backends_fd, &tgid) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st)
+{
+	uint64_t *vals = NULL;
+	struct pgwire_backend v;
+	uint32_t key, next;
+	bool first = true;
+
+	if (!st)
+		return;
+	memset(st, 0, sizeof(*st));
+	if (!pg)
+		return;
+	while (bpf_map_get_next_key(pg->backends_fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(pg->backends_fd, &key, &v))
+			continue;
+		st->backends++;
+		if ((v.flags & PGWIRE_F_ENCRYPTED) && !(v.flags & PGWIRE_F_EXITED))
+			st->unparsed_connections++;
+	}
+	first = true;
+	while (bpf_map_get_next_key(pg->postmasters_fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		st->postmasters++;
+	}
+	vals = calloc((size_t)pg->ncpus, sizeof(*vals));
+	if (!vals)
+		return;
+	for (uint32_t i = 0; i < PGWIRE_STAT_MAX; i++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(pg->stats_fd, &i, vals))
+			continue;
+		for (int c = 0; c < pg->ncpus; c++)
+			sum += vals[c];
+		switch (i) {
+		case PGWIRE_STAT_SENDS: st->sends = sum; break;
+		case PGWIRE_STAT_ENCRYPTED: st->encrypted_total = sum; break;
+		case PGWIRE_STAT_LOST_SYNC: st->lost_syncs = sum; break;
+		case PGWIRE_STAT_RESYNC: st->resyncs = sum; break;
+		case PGWIRE_STAT_UNSYNCED_BYTES: st->unsynced_bytes = sum; break;
+		case PGWIRE_STAT_LOOP_CAP: st->loop_caps = sum; break;
+		case PGWIRE_STAT_READ_FAIL: st->read_fails = sum; break;
+		case PGWIRE_STAT_FOREIGN_SEND: st->foreign_sends = sum; break;
+		case PGWIRE_STAT_BACKEND_FULL: st->backend_full = sum; break;
+		case PGWIRE_STAT_PID_REUSE: st->pid_reuse = sum; break;
+		case PGWIRE_STAT_FORKS: st->forks = sum; break;
+		}
+	}
+	free(vals);
+}
