@@ -239,6 +239,20 @@ static void fill_from_event(struct identity *id, const struct vigie_proc_event *
 	fill_users(id);
 }
 
+static struct identity *identity_lookup_alive(struct identities *ids, uint32_t pid)
+{
+	struct identity *id = identity_from_proc(pid);
+
+	if (!id)
+		return NULL;
+	if (!id->complete) {
+		identity_put(id);
+		return NULL;
+	}
+	table_put(ids, id);
+	return id;
+}
+
 /* A process that forked and never exec'd runs its parent's program: when
  * it is gone before /proc could be read, take the parent's executable and
  * command line (as they were at the fork). */
@@ -250,7 +264,7 @@ static void inherit_from_parent(struct identities *ids, struct identity *id)
 	if (id->exe || !id->ppid)
 		return;
 	pp = find_slot(ids, id->ppid);
-	parent = *pp ? (*pp)->id : NULL;
+	parent = *pp ? (*pp)->id : identity_lookup_alive(ids, id->ppid);
 	if (!parent || !parent->complete || strcmp(parent->comm, id->comm))
 		return;
 	if (parent->exe)
