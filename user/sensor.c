@@ -52,6 +52,7 @@ struct sensor {
 	uint64_t events_written;
 	uint64_t drain_errors;
 	uint64_t samples;
+	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
 	uint64_t bytes_by_class[VIGIE_CLASS_MAX];
 };
 
@@ -115,7 +116,7 @@ static void add_stats(struct sensor *s, json_t *ev)
 {
 	uint64_t st[VIGIE_STAT_MAX] = { 0 };
 	uint32_t cap = counters_capacity(s->counters);
-	uint32_t used = counters_last_flows(s->counters);
+	uint32_t used = s->peak_flows;
 	json_t *lost;
 
 	counters_stats(s->counters, st);
@@ -123,7 +124,7 @@ static void add_stats(struct sensor *s, json_t *ev)
 		  json_integer((json_int_t)((realtime_ns() - s->start_ns) / 1000000000ull)));
 	event_set(ev, "vigie.stats.ticks", json_integer((json_int_t)s->ticks));
 	event_set(ev, "vigie.stats.events_written", json_integer((json_int_t)s->events_written));
-	event_set(ev, "vigie.stats.map_entries", json_integer(used));
+	event_set(ev, "vigie.stats.map_entries_peak", json_integer(used));
 	event_set(ev, "vigie.stats.map_capacity", json_integer(cap));
 	event_set(ev, "vigie.stats.map_fill", json_real(cap ? (double)used / cap : 0));
 	event_set(ev, "vigie.stats.flow_fallbacks",
@@ -198,6 +199,10 @@ static void emit_start(struct sensor *s)
 	event_set(ev, "vigie.programs_attached", json_integer(s->probes.n_attached));
 	event_set(ev, "vigie.map_capacity", json_integer(cfg->flow_entries));
 	event_set(ev, "vigie.postgres", json_string(pg_awareness_state(s->pga)));
+	event_set(ev, "vigie.udp_destinations", json_boolean(s->probes.udp_dest ||
+							     s->probes.variant == VARIANT_SYSCALLS));
+	event_set(ev, "vigie.io_uring", json_boolean(s->probes.variant != VARIANT_SYSCALLS ||
+						     s->probes.uring));
 	event_set(ev, "vigie.detection", json_boolean(s->det != NULL));
 	event_set(ev, "vigie.recording", json_boolean(s->rec != NULL));
 	emit(s, ev);
@@ -213,6 +218,8 @@ static void drain(struct sensor *s)
 	n = counters_drain(s->counters, on_counter, s);
 	if (n < 0)
 		s->drain_errors++;
+	if (counters_last_flows(s->counters) > s->peak_flows)
+		s->peak_flows = counters_last_flows(s->counters);
 	if (pg_awareness_drain(s->pga, s->ids, on_pg_rows, s) < 0)
 		s->drain_errors++;
 	tick_samples_deliver(s->samples_tick, s->det, s->rec);
@@ -249,6 +256,7 @@ static void tick(struct sensor *s)
 
 		add_stats(s, ev);
 		emit(s, ev);
+		s->peak_flows = 0;
 		s->next_heartbeat_ns = now + (uint64_t)(s->cfg->heartbeat_s * 1e9);
 	}
 }
