@@ -223,38 +223,94 @@ struct parse_ctx {
 	size_t errlen;
 };
 
-/* Line of the first occurrence of "key" in the text, 0 if unknown. */
-static int key_line(const struct parse_ctx *pc, const char *key)
+/* Where "key": first appears in the text (a key, not a word in a comment
+ * string), or NULL. */
+static const char *key_pos(const struct parse_ctx *pc, const char *key)
 {
 	char needle[96];
 	const char *hit;
-	int line = 1;
 
 	if (!pc->text || snprintf(needle, sizeof(needle), "\"%s\"", key) >= (int)sizeof(needle))
+		return NULL;
+	for (hit = strstr(pc->text, needle); hit; hit = strstr(hit + 1, needle)) {
+		const char *p = hit + strlen(needle);
+
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == ':')
+			return hit;
+	}
+	return NULL;
+}
+
+static int line_of(const struct parse_ctx *pc, const char *pos)
+{
+	int line = 1;
+
+	if (!pos)
 		return 0;
-	hit = strstr(pc->text, needle);
-	if (!hit)
-		return 0;
-	for (const char *p = pc->text; p < hit; p++)
+	for (const char *p = pc->text; p < pos; p++)
 		line += *p == '\n';
 	return line;
 }
 
-__attribute__((format(printf, 4, 5)))
-static int fail(const struct parse_ctx *pc, const char *path, const char *key, const char *fmt, ...)
+/* Line of an array item: its text after its key (strings and integers),
+ * else the key's line. */
+static int item_line(const struct parse_ctx *pc, const char *key, json_t *item)
+{
+	const char *at = key_pos(pc, key), *hit = NULL;
+	char needle[128];
+
+	if (!at)
+		return 0;
+	if (json_is_string(item) && json_string_length(item) < 100)
+		snprintf(needle, sizeof(needle), "\"%s\"", json_string_value(item));
+	else if (json_is_integer(item))
+		snprintf(needle, sizeof(needle), "%" JSON_INTEGER_FORMAT, json_integer_value(item));
+	else
+		needle[0] = '\0';
+	if (needle[0])
+		hit = strstr(at, needle);
+	return line_of(pc, hit ? hit : at);
+}
+
+static int report(const struct parse_ctx *pc, int line, const char *path, const char *fmt,
+		  va_list ap)
 {
 	char msg[256];
-	int line = key_line(pc, key);
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (line)
 		snprintf(pc->err, pc->errlen, "%s:%d: %s: %s", pc->file, line, path, msg);
 	else
 		snprintf(pc->err, pc->errlen, "%s: %s: %s", pc->file, path, msg);
 	return -1;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail(const struct parse_ctx *pc, const char *path, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = report(pc, line_of(pc, key_pos(pc, key)), path, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Same for an array item: the line is the item's. */
+__attribute__((format(printf, 5, 6)))
+static int fail_item(const struct parse_ctx *pc, const char *path, const char *key, json_t *item,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = report(pc, item_line(pc, key, item), path, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int get_seconds(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
@@ -392,8 +448,8 @@ static int parse_network(const struct parse_ctx *pc, json_t *o, struct vigie_con
 			snprintf(path, sizeof(path), "network.internal_networks[%zu]", i);
 			if (!json_is_string(item) ||
 			    config_parse_cidr(json_string_value(item), &cfg->internal_nets[i]))
-				return fail(pc, path, "internal_networks",
-					    "must be a CIDR such as \"10.0.0.0/8\" or \"fd00::/8\"");
+				return fail_item(pc, path, "internal_networks", item,
+						 "must be a CIDR such as \"10.0.0.0/8\" or \"fd00::/8\"");
 			cfg->n_internal_nets++;
 		}
 	}
@@ -440,8 +496,11 @@ static int parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_c
 			uint32_t port;
 
 			snprintf(path, sizeof(path), "databases.ports[%zu]", i);
-			if (get_u32(pc, item, path, "ports", 1, 65535, &port))
-				return -1;
+			if (!json_is_integer(item) || json_integer_value(item) < 1 ||
+			    json_integer_value(item) > 65535)
+				return fail_item(pc, path, "ports", item,
+						 "must be an integer in [1, 65535]");
+			port = (uint32_t)json_integer_value(item);
 			cfg->db_ports[cfg->n_db_ports++] = (uint16_t)port;
 		}
 	}
@@ -455,8 +514,8 @@ static int parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_c
 			snprintf(path, sizeof(path), "databases.endpoints[%zu]", i);
 			if (!json_is_string(item) ||
 			    config_parse_endpoint(json_string_value(item), &cfg->db_endpoints[i]))
-				return fail(pc, path, "endpoints",
-					    "must be \"address\" or \"address:port\" (IPv6 as \"[addr]:port\")");
+				return fail_item(pc, path, "endpoints", item,
+						 "must be \"address\" or \"address:port\" (IPv6 as \"[addr]:port\")");
 			cfg->n_db_endpoints++;
 		}
 	}

@@ -122,6 +122,15 @@ static void test_errors(void)
 	expect_error("{\"limits\": {\"flow_entries\": 0}}", "limits.flow_entries", NULL);
 	expect_error("{\"detection\": []}", "detection", "object");
 	expect_error("{\"sensor\": {}, \"sensor\": {}}", "invalid JSON", "duplicate");
+	/* the line is the bad item's, and a key mentioned in a comment is
+	 * not taken for the key */
+	expect_error("{\"$comment\": \"internal_networks\",\n\"network\": {\n"
+		     "\"internal_networks\": [\n\"10.0.0.0/8\",\n\"bad\"]}}",
+		     "(config):5: network.internal_networks[1]", NULL);
+	expect_error("{\"databases\": {\"ports\": [\n5432,\n\n99999]}}",
+		     "(config):4: databases.ports[1]", NULL);
+	expect_error("{\"databases\": {\n\"endpoints\": [\"1.2.3.4:5\",\n\"1.2.3.4:0\"]}}",
+		     "(config):3: databases.endpoints[1]", NULL);
 }
 
 static void test_parsers(void)
