@@ -191,7 +191,7 @@ static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key 
 		return false;
 	if (send && dest && k->proto == IPPROTO_UDP)
 		user_dest(k, dest);
-	return send ? classify_send(k, (__u64)sk) : classify_recv(k, (__u64)sk);
+	return send ? classify_send(k, (__u64)sk, false) : classify_recv(k, (__u64)sk, false);
 }
 
 static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg, __u64 flags,

@@ -78,9 +78,12 @@ static void choose_programs(struct vigie_bpf *skel, enum probe_variant v, bool d
 		const char *name = bpf_program__name(prog);
 		bool on = false;
 
-		if (!strcmp(name, "process_exec") || !strcmp(name, "process_exit") ||
-		    !strcmp(name, "tcp_state"))
+		if (!strcmp(name, "process_exec") || !strcmp(name, "process_exit"))
 			on = true;
+		else if (!strcmp(name, "tcp_state_btf"))
+			on = v == VARIANT_SOCK_BTF;
+		else if (!strcmp(name, "tcp_state"))
+			on = v != VARIANT_SOCK_BTF;
 		else if (!strcmp(name, "uring_complete"))
 			on = uring && (v == VARIANT_SYSCALLS || dbfile);
 		else if (!strcmp(name, "udp_sendmsg4") || !strcmp(name, "udp_sendmsg6"))
