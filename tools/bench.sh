@@ -517,7 +517,7 @@ if [[ " $SECTIONS " == *" 4 "* ]]; then
 	# What vigie reported for the load: bytes to the black hole from benchload.
 	counted=$(jq -s --arg ip "$HOLE_IP" '[.[] | select(.event.action == "usage" and .destination.ip == $ip and .vigie.class == "egress") | .vigie.bytes] | add // 0' "$TMP/s4.json")
 	nev=$(jq -s --arg ip "$HOLE_IP" '[.[] | select(.event.action == "usage" and .destination.ip == $ip)] | length' "$TMP/s4.json")
-	stopstats=$(jq -c 'select(.event.action == "sensor-stop") | .vigie.stats | {map_entries, map_fill, flow_fallbacks, failed_inserts, drain_errors}' "$TMP/s4.json" 2>/dev/null)
+	stopstats=$(jq -c 'select(.event.action == "sensor-stop") | .vigie.stats | {map_entries_peak, map_fill, flow_fallbacks, failed_inserts, drain_errors}' "$TMP/s4.json" 2>/dev/null)
 	out ""
 	out "== 4. vigie user space at $SPREAD_RATE sends/s over $SPREAD_KEYS (process, peer) keys, default settings, ${SPREAD_SECONDS}s"
 	out "   load: $SPREAD_PROCS processes x $socks connected UDP sockets, one remote port each, 64-byte datagrams to $HOLE_IP"
