@@ -54,7 +54,7 @@ TOOL_BINS := $(patsubst tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
 VIGIE := $(OUTPUT)/vigie
 
-.PHONY: all clean test unit-test live-test run install uninstall bench demo setup
+.PHONY: all clean test unit-test live-test run install uninstall bench demo setup san-daemon
 all: $(VIGIE) $(TOOL_BINS)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests $(OUTPUT)/tools:
@@ -102,10 +102,17 @@ unit-test: $(UNIT_BINS)
 live-test: $(VIGIE) $(TOOL_BINS) $(LIVE_BINS)
 	$(Q)tests/run-live.sh $(OUTPUT)
 
+# The daemon itself under AddressSanitizer and UndefinedBehaviorSanitizer,
+# for a second pass of some live tests (tests/run-all.sh).
+SAN_DAEMON := $(OUTPUT)/asan
+san-daemon:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_DAEMON) \
+		CFLAGS="-O1 -g $(SAN_FLAGS)" $(SAN_DAEMON)/vigie $(SAN_DAEMON)/tools/trafficgen
+
 # Sets up what is missing (apt-get), builds, runs every test.
 test:
 	$(Q)scripts/setup.sh
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(LIVE_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(LIVE_BINS) san-daemon
 	$(Q)tests/run-all.sh $(OUTPUT)
 
 run: $(VIGIE)

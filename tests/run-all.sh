@@ -24,6 +24,15 @@ for script in tests/golden-replay.sh tests/detect-scenarios.sh tests/install.sh;
 done
 echo "== live tests (real probes, real traffic)"
 run tests/run-live.sh "$B" || rc=1
+if [ -x "$B/asan/vigie" ]; then
+	# The same daemon built with ASan/UBSan: any report or leak makes its
+	# exit status non-zero, which these tests assert.
+	echo "== live tests again, the daemon under AddressSanitizer/UBSan"
+	export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	run env VIGIE_BUILD="$B/asan" tests/run-suite.sh live-asan \
+		"$B/tests/live_identity" "$B/tests/live_overflow" "$B/tests/live_dbfile" \
+		"$B/tests/live_cli" "$B/tests/live_postgres" || rc=1
+fi
 
 passed=0; failed=0; skipped=0
 while read -r line; do

@@ -166,7 +166,8 @@ void tick_samples_deliver(struct tick_samples *t, struct detector *det, struct t
 	for (size_t i = 0; i < t->n; i++)
 		sample_set_identity(&t->v[i].s, t->v[i].id, (uint32_t)t->v[i].s.pid,
 				    (uint32_t)t->v[i].s.uid);
-	qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
 	for (size_t i = 0; i < t->n; i++) {
 		if (det)
 			detector_feed(det, &t->v[i].s);

@@ -50,13 +50,26 @@ static void export_value(const char *out, const char *name, char *dst, size_t si
 	dst[n] = '\0';
 }
 
+/* The source tree: two levels above this binary (BUILD/tests/live_x). */
+static void source_path(const char *rel, char *buf, size_t size)
+{
+	char exe[PATH_MAX / 2];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	exe[n > 0 ? n : 0] = '\0';
+	for (int i = 0; i < 3 && (slash = strrchr(exe, '/')); i++)
+		*slash = '\0';
+	snprintf(buf, size, "%s/%s", exe, rel);
+}
+
 static bool cluster_start(void)
 {
 	char cmd[PATH_MAX + 32], out[8192];
 	size_t len = 0, n;
 	FILE *f;
 
-	snprintf(script, sizeof(script), "%s/../tests/lib/pgcluster.sh", live_build_dir());
+	source_path("tests/lib/pgcluster.sh", script, sizeof(script));
 	snprintf(cmd, sizeof(cmd), "'%s' start", script);
 	f = popen(cmd, "r");
 	if (!f)
@@ -113,7 +126,7 @@ static char *make_config(void)
 	json_t *cfg, *ports;
 	char *text;
 
-	snprintf(path, sizeof(path), "%s/../examples/vigie.json", live_build_dir());
+	source_path("examples/vigie.json", path, sizeof(path));
 	cfg = json_load_file(path, 0, &err);
 	if (!cfg)
 		return NULL;
