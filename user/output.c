@@ -12,6 +12,8 @@
 struct output {
 	char *path; /* NULL: stdout */
 	int fd;
+	int last_errno;      /* last write error, 0 after a success */
+	unsigned long lost;  /* events not written since that error began */
 };
 
 static int open_file(const char *path)
@@ -90,8 +92,19 @@ int output_write(struct output *out, json_t *event)
 	}
 	err = write_all(out->fd, line, len + 1);
 	free(line);
-	if (err)
-		log_error("cannot write event: %s", strerror(-err));
+	/* One message when writing starts failing (disk full...), one when it
+	 * works again, not one per event. */
+	if (err) {
+		if (out->last_errno != -err)
+			log_error("cannot write events to %s: %s", out->path ? out->path : "stdout",
+				  strerror(-err));
+		out->last_errno = -err;
+		out->lost++;
+	} else if (out->last_errno) {
+		log_warn("writing events works again; %lu events were lost", out->lost);
+		out->last_errno = 0;
+		out->lost = 0;
+	}
 	return err;
 }
 
