@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cgroups.h"
 #include "identity.h"
 
 #define ID_BUCKETS 4096
@@ -185,6 +186,7 @@ struct identities *identities_new(void)
 
 void identities_free(struct identities *ids)
 {
+	cgroup_paths_free();
 	if (!ids)
 		return;
 	for (size_t b = 0; b < ID_BUCKETS; b++) {
@@ -234,6 +236,8 @@ static void fill_from_event(struct identity *id, const struct vigie_proc_event *
 	id->uid = e->uid;
 	id->loginuid = e->loginuid;
 	id->cgroup_id = e->cgroup_id;
+	if (!id->cgroup_path && e->cgroup_id)
+		id->cgroup_path = cgroup_path_of(e->cgroup_id);
 	if (!id->comm[0])
 		snprintf(id->comm, sizeof(id->comm), "%.*s", VIGIE_COMM_LEN, e->comm);
 	fill_users(id);

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "vigie.h"
 #include "vigie.skel.h"
+#include "cgroups.h"
 #include "log.h"
 #include "probes.h"
 
@@ -214,27 +215,6 @@ static int fill_maps(struct probes *p, const struct vigie_config *cfg)
 	return 0;
 }
 
-/* Where the cgroup v2 hierarchy is mounted (its root covers every
- * process), or NULL. */
-static const char *cgroup2_root(char *buf, size_t size)
-{
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char dev[256], dir[512], type[64];
-	const char *found = NULL;
-
-	if (!f)
-		return NULL;
-	while (fscanf(f, "%255s %511s %63s %*s %*d %*d", dev, dir, type) == 3) {
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(buf, size, "%s", dir);
-			found = buf;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* Unconnected UDP sends carry their destination in the message only: the
  * cgroup sendmsg hooks see it. Without them such sends are counted with an
  * unknown destination. */
@@ -246,7 +226,7 @@ static void attach_udp_hooks(struct probes *p)
 
 	if (p->variant == VARIANT_SYSCALLS)
 		return;
-	if (!cgroup2_root(root, sizeof(root))) {
+	if (!cgroup2_mount(root, sizeof(root))) {
 		log_warn("no cgroup v2 hierarchy mounted: destinations of unconnected UDP sends "
 			 "will be unknown");
 		return;
