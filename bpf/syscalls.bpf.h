@@ -24,13 +24,16 @@ struct sys_stash {
 	__u64 mmsg;                  /* user pointer to struct mmsghdr[], or 0 */
 	__u8 send_on;
 	__u8 recv_on;
-	__u8 pad[6];
+	__u8 active;                 /* set at enter, cleared at exit */
+	__u8 pad[5];
 };
 
+/* Per-thread, in task local storage: cheaper than a hash keyed by thread
+ * id (no hashing, no insert and delete per syscall), freed with the task. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct sys_stash);
 } sys_stash SEC(".maps");
 
@@ -70,14 +73,14 @@ struct {
 
 static __always_inline struct file *fd_file(int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt; /* direct loads, fault-safe */
 	struct file **fds;
 	struct file *f = NULL;
 
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
 }
@@ -197,7 +200,7 @@ static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key 
 static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg, __u64 flags,
 					__u64 dest)
 {
-	struct sys_stash s = {};
+	struct sys_stash s = {}, *slot;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct file *f;
 
@@ -232,8 +235,14 @@ static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg, __u64
 	if (!s.send_on && !s.recv_on)
 		return 0;
 	s.mmsg = mmsg;
-	if (bpf_map_update_elem(&sys_stash, &id, &s, BPF_ANY))
+	s.active = 1;
+	slot = bpf_task_storage_get(&sys_stash, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slot) {
 		stat_add(VIGIE_STAT_SYSARGS_FAIL, 1);
+		return 0;
+	}
+	*slot = s;
 	return 0;
 }
 
@@ -256,15 +265,15 @@ static long mmsg_sum_one(__u32 i, void *data)
 
 static __always_inline int on_sys_exit(long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct sys_stash *s;
 	__u64 bytes;
 
-	s = bpf_map_lookup_elem(&sys_stash, &id);
-	if (!s)
+	s = bpf_task_storage_get(&sys_stash, bpf_get_current_task_btf(), 0, 0);
+	if (!s || !s->active)
 		return 0;
+	s->active = 0;
 	if (ret <= 0)
-		goto out;
+		return 0;
 	bytes = (__u64)ret;
 	if (s->mmsg) {
 		struct mmsg_sum_ctx c = { .vec = s->mmsg };
@@ -273,14 +282,12 @@ static __always_inline int on_sys_exit(long ret)
 		bpf_loop(n, mmsg_sum_one, &c, 0);
 		bytes = c.sum;
 		if (!bytes)
-			goto out;
+			return 0;
 	}
 	if (s->send_on && fill_task(&s->send))
 		count_bytes(&s->send, bytes);
 	if (s->recv_on && fill_task(&s->recv))
 		count_bytes(&s->recv, bytes);
-out:
-	bpf_map_delete_elem(&sys_stash, &id);
 	return 0;
 }
 

@@ -336,18 +336,32 @@ static __always_inline bool sock_endpoint_btf(struct sock *sk, struct vigie_flow
 }
 
 /* Same through CO-RE probe reads, for classic tracepoints. */
+/* The head of struct sock_common, as it has been laid out since Linux 2.6:
+ * addresses, hash, ports, family. One probe read instead of four. */
+struct sock_common_head {
+	__u32 daddr;
+	__u32 rcv_saddr;
+	__u32 hash;
+	__u16 dport;
+	__u16 num;
+	__u16 family;
+};
+
 static __always_inline bool sock_endpoint_core(struct sock *sk, struct vigie_flow_key *k)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	struct sock_common_head h;
 
-	if (family != AF_INET && family != AF_INET6)
+	if (bpf_probe_read_kernel(&h, sizeof(h), (void *)sk +
+				  bpf_core_field_offset(struct sock, __sk_common.skc_daddr)))
 		return false;
-	k->family = family;
+	if (h.family != AF_INET && h.family != AF_INET6)
+		return false;
+	k->family = h.family;
 	k->proto = BPF_CORE_READ(sk, sk_protocol);
-	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (family == AF_INET)
-		BPF_CORE_READ_INTO((__u32 *)k->raddr, sk, __sk_common.skc_daddr);
+	k->lport = h.num;
+	k->rport = bpf_ntohs(h.dport);
+	if (h.family == AF_INET)
+		__builtin_memcpy(k->raddr, &h.daddr, 4);
 	else
 		BPF_CORE_READ_INTO((struct in6_addr *)k->raddr, sk, __sk_common.skc_v6_daddr);
 	return true;
