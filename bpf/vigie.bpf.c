@@ -281,10 +281,25 @@ static __always_inline __u8 sock_role(__u64 sk, bool btf)
 	return role ? *role : 0;
 }
 
+/* Is a socket sending from a database port a server's? TCP: unless this
+ * host opened the connection. Other protocols: only if the port was bound
+ * explicitly (an automatically chosen port, such as a UDP client's, can
+ * land on 50000 by chance). Rare path: only for database local ports. */
+static __always_inline bool serves_db(__u64 sk, bool btf, __u8 proto)
+{
+	__u8 locks = 0;
+
+	if (proto == IPPROTO_TCP)
+		return sock_role(sk, btf) != ROLE_ACTIVE;
+	bpf_probe_read_kernel(&locks, sizeof(locks),
+			      (void *)sk + bpf_core_field_offset(struct sock, sk_userlocks));
+	return locks & SOCK_BINDPORT_LOCK;
+}
+
 static __always_inline bool classify_send(struct vigie_flow_key *k, __u64 sk, bool btf)
 {
 	normalize_mapped(k);
-	if (port_is_db(k->lport) && sock_role(sk, btf) != ROLE_ACTIVE) {
+	if (port_is_db(k->lport) && serves_db(sk, btf, k->proto)) {
 		k->cls = VIGIE_CLASS_DB_SERVER;
 		return true;
 	}

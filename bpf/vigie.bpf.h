@@ -6,6 +6,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define MSG_PEEK 2
+#define SOCK_BINDPORT_LOCK 8
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define S_IFREG 0100000

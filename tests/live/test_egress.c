@@ -87,6 +87,7 @@ static void run_mode(const char *mode)
 	struct sent tcp, vec, wv, lo, sf, v6, spl, uring, mapped, mapped_lo;
 	struct child usink;
 	pid_t udp_pid = 0, mmsg_pid = 0, uudp_pid = 0, uudp_lo_pid = 0, paced_pid = 0, sp_pid = 0, sp_sink = 0;
+	pid_t auto_pid = 0;
 	int uudp_port = 0;
 	long long udp_sent = -1;
 	int udp_port, st;
@@ -183,6 +184,25 @@ static void run_mode(const char *mode)
 			    "1000", "50", NULL);
 		ASSERT_EQ_INT(st, 0, "unconnected udp to loopback: sender exit status");
 		child_wait(&usink, 5000);
+	}
+	/* 11. a UDP client whose automatically chosen port is 50000: the
+	 * namespace's port range is narrowed to that one port */
+	{
+		struct spawn_opts in_ns_udp = { .netns = ns.name };
+		char port[16];
+		long long sent = -1;
+		struct child hsink;
+
+		live_sh("ip netns exec %s sysctl -qw net.ipv4.ip_local_port_range='50000 50000'",
+			ns.name);
+		snprintf(port, sizeof(port), "%d",
+			 tg_server(&hsink, NULL, "udpsink", "0", ns.host_ip, "20000", NULL));
+		st = tg_run(&auto_pid, &sent, &in_ns_udp, "udp", ns.host_ip, port, "1000", "20",
+			    NULL);
+		ASSERT_EQ_INT(st, 0, "udp client on automatic port 50000: sender exit status");
+		child_wait(&hsink, 5000);
+		live_sh("ip netns exec %s sysctl -qw net.ipv4.ip_local_port_range='32768 60999'",
+			ns.name);
 	}
 	/* 10. a client whose (ephemeral) source port happens to be 50000,
 	 * DB2's port, inside Linux's default ephemeral range 32768-60999 */
@@ -331,6 +351,10 @@ static void run_mode(const char *mode)
 	 * purpose) is egress: the connection's role (opened here, not
 	 * accepted) decides, not the port alone. Its peer, a plain sink,
 	 * has no db_client either. */
+	snprintf(msg, sizeof(msg), "[%s] udp client on automatic port 50000: egress", mode);
+	ASSERT_EQ_U64(usage_bytes(&ev, auto_pid, "egress", NULL), 20000, msg);
+	snprintf(msg, sizeof(msg), "[%s] udp client on automatic port 50000: no db_server", mode);
+	ASSERT_EQ_U64(usage_bytes(&ev, auto_pid, "db_server", NULL), 0, msg);
 	snprintf(msg, sizeof(msg), "[%s] client on source port 50000: egress", mode);
 	ASSERT_EQ_U64(usage_bytes(&ev, sp_pid, "egress", NULL), 300017, msg);
 	snprintf(msg, sizeof(msg), "[%s] client on source port 50000: no db_server", mode);
