@@ -120,7 +120,7 @@ bool tick_samples_has_db_server(const struct tick_samples *t, uint32_t pid)
 }
 
 void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, uint64_t rows,
-			   uint64_t bytes)
+			   bool rows_known, uint64_t bytes)
 {
 	struct tick_entry *e;
 
@@ -128,6 +128,7 @@ void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, ui
 		e = &t->v[i];
 		if (e->cls == VIGIE_CLASS_DB_SERVER && e->s.pid == (int64_t)id->pid) {
 			e->s.db_rows += rows;
+			e->s.db_rows_unknown |= !rows_known;
 			return;
 		}
 	}
@@ -145,6 +146,7 @@ void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, ui
 	else
 		copy_str(e->s.peer, sizeof(e->s.peer), id->client_ip);
 	e->s.db_rows = rows;
+	e->s.db_rows_unknown = !rows_known;
 	e->s.db_bytes = bytes;
 }
 

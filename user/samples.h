@@ -25,9 +25,10 @@ void tick_samples_begin(struct tick_samples *t, uint64_t ts_ns);
 void tick_samples_add(struct tick_samples *t, const struct vigie_flow_key *key,
 		      const struct vigie_counter *val, const struct identity *id);
 /* Database rows (and, for connections the socket counters cannot see,
- * such as unix sockets, bytes) of one backend for this tick. */
+ * such as unix sockets, bytes) of one backend for this tick; rows_known
+ * false for connections whose rows cannot be counted (TLS). */
 void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, uint64_t rows,
-			   uint64_t bytes);
+			   bool rows_known, uint64_t bytes);
 /* True if this tick already holds db_server bytes of pid (a TCP client). */
 bool tick_samples_has_db_server(const struct tick_samples *t, uint32_t pid);
 /* Feed detection (may be NULL) and the recorder (may be NULL). */

@@ -109,7 +109,8 @@ static void on_pg_rows(struct identity *id, const struct pgwire_delta *d, void *
 	if (!d->rows && !d->copy_rows && !unix_bytes && d->rows_known)
 		return;
 	usage_add_rows(s->usage, id, d->rows, d->copy_rows, d->rows_known, unix_bytes);
-	tick_samples_add_rows(s->samples_tick, id, d->rows_known ? d->rows : 0, unix_bytes);
+	tick_samples_add_rows(s->samples_tick, id, d->rows_known ? d->rows : 0, d->rows_known,
+			      unix_bytes);
 }
 
 static void add_stats(struct sensor *s, json_t *ev)

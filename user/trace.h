@@ -43,6 +43,8 @@ struct trace_sample {
 	uint64_t db_rows;
 	uint64_t dbfile_bytes;
 	uint64_t ops;
+	bool db_rows_unknown;  /* rows could not be counted (encrypted
+				* connection): written as "db_rows_known":false */
 };
 
 /* All identities absent, all counters 0. */

@@ -40,6 +40,7 @@ void trace_sample_init(struct trace_sample *s)
 	s->uid = -1;
 	s->user[0] = s->comm[0] = s->exe[0] = s->db_user[0] = s->peer[0] = '\0';
 	s->egress_bytes = s->db_bytes = s->db_rows = s->dbfile_bytes = s->ops = 0;
+	s->db_rows_unknown = false;
 }
 
 static void skip_ws(struct scan *s)

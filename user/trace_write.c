@@ -160,6 +160,8 @@ static size_t format_sample(const struct trace_sample *s, char *buf, size_t size
 	out_field_u64(&o, "db_rows", s->db_rows, false);
 	out_field_u64(&o, "dbfile_bytes", s->dbfile_bytes, false);
 	out_field_u64(&o, "ops", s->ops, false);
+	if (s->db_rows_unknown)
+		out_str(&o, ",\"db_rows_known\":false");
 	out_bytes(&o, "}", 1);
 	if (o.full || o.p >= o.end)
 		return 0;

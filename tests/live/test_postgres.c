@@ -87,15 +87,16 @@ static bool cluster_start(void)
 
 /* psql as role (password "t") over TCP, or the unix socket when local;
  * the output of the first statement (the client port) in *port. */
-static int psql(const char *role, bool local, const char *sql, long *port)
+static int psql_mode(const char *role, bool local, const char *sql, long *port,
+		     const char *sslmode)
 {
 	char *out = live_path("psql.out"), *text;
 	int st;
 
 	/* sslmode=disable: rows of TLS connections are unknown by design */
-	st = live_sh("PGSSLMODE=disable PGPASSWORD=t psql -X -q -At -v ON_ERROR_STOP=1 -h '%s' -p %s -U %s "
+	st = live_sh("PGSSLMODE=%s PGPASSWORD=t psql -X -q -At -v ON_ERROR_STOP=1 -h '%s' -p %s -U %s "
 		     "-d postgres -o '%s' -c 'SELECT coalesce(inet_client_port(), 0)' -c \"%s\"",
-		     local ? pg_sock : "127.0.0.1", pg_port, role, out, sql);
+		     sslmode, local ? pg_sock : "127.0.0.1", pg_port, role, out, sql);
 	text = live_read_file(out, NULL);
 	if (port)
 		*port = text ? strtol(text, NULL, 10) : -1;
@@ -103,6 +104,11 @@ static int psql(const char *role, bool local, const char *sql, long *port)
 	unlink(out);
 	free(out);
 	return st;
+}
+
+static int psql(const char *role, bool local, const char *sql, long *port)
+{
+	return psql_mode(role, local, sql, port, "disable");
 }
 
 static bool setup_sql(void)
@@ -115,7 +121,8 @@ static bool setup_sql(void)
 		       "EXECUTE format('CREATE ROLE adv%%s LOGIN PASSWORD ''t''', lpad(i::text, 4, "
 		       "'0')); EXECUTE format('GRANT SELECT ON job_seekers TO adv%%s', "
 		       "lpad(i::text, 4, '0')); END LOOP; END \\$\\$; CREATE ROLE " BULK
-		       " LOGIN PASSWORD 't'; GRANT SELECT ON job_seekers TO " BULK ";\"",
+		       " LOGIN PASSWORD 't'; GRANT SELECT ON job_seekers TO " BULK "; CREATE ROLE adv_tls "
+		       "LOGIN PASSWORD 't'; GRANT SELECT ON job_seekers TO adv_tls;\"",
 		       pg_port, TABLE_ROWS, N_ROLES) == 0;
 }
 
@@ -248,6 +255,9 @@ int main(void)
 		r->rows = 1 + TABLE_ROWS + TABLE_ROWS;
 		r->copy_rows = TABLE_ROWS;
 	}
+	live_section("an encrypted connection: bytes counted, rows unknown");
+	ASSERT_EQ_INT(psql_mode("adv_tls", false, "SELECT * FROM job_seekers WHERE id <= 10", NULL,
+				"require"), 0, "TLS query ran (sslmode=require)");
 	ASSERT_TRUE(vigie_wait_action(&v, "exfiltration-volume", 15000),
 		    "an exfiltration-volume alert was raised");
 	usleep(1200 * 1000); /* a last tick for the trailing rows */
@@ -275,6 +285,37 @@ int main(void)
 		trows = trace_rows(trace, r->name, &nsamples);
 		snprintf(msg, sizeof(msg), "%s: db_rows in the recorded trace", r->name);
 		ASSERT_EQ_U64(trows, r->rows, msg);
+	}
+
+	live_section("the encrypted connection");
+	{
+		size_t n = 0, unknown = 0;
+		unsigned long long bytes = 0;
+		char *text = live_read_file(trace, NULL), *line, *save = NULL;
+		size_t trace_unknown = 0;
+
+		for (size_t i = 0; i < ev.n; i++) {
+			json_t *e = ev.ev[i];
+			const char *u = jstr(e, "vigie.db_user");
+
+			if (!u || strcmp(u, "adv_tls") || strcmp(jstr(e, "event.action"), "usage"))
+				continue;
+			n++;
+			bytes += (unsigned long long)jint(e, "vigie.bytes", 0);
+			unknown += json_is_null(jpath(e, "vigie.rows")) &&
+				   json_is_false(jpath(e, "vigie.rows_known"));
+		}
+		ASSERT_GT_U64(n, 0, "adv_tls: usage events");
+		ASSERT_EQ_U64(unknown, n, "adv_tls: vigie.rows null and rows_known false in every event");
+		ASSERT_GT_U64(bytes, 0, "adv_tls: encrypted bytes still counted");
+		for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save))
+			trace_unknown += strstr(line, "\"db_user\":\"adv_tls\"") &&
+					 strstr(line, "\"db_rows_known\":false") &&
+					 !strstr(line, "\"db_rows\":");
+		ASSERT_GT_U64(trace_unknown, 0,
+			      "adv_tls: trace samples say db_rows_known false, no db_rows");
+		free(text);
 	}
 
 	live_section("alerts: the extracting role, and no other role");
