@@ -85,6 +85,17 @@ struct {
 	__type(value, struct pgwire_backend);
 } pg_backends SEC(".maps");
 
+/* Backend mark in task local storage: the first check of every socket send
+ * of every process, much cheaper than the hash lookup on the tgid (which
+ * only marked tasks then do). Set at fork by the kernel, or by user space
+ * (through a pidfd) for backends found running at start. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} pg_task_mark SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PGWIRE_STAT_MAX);
@@ -138,10 +149,16 @@ int BPF_PROG(pg_fork, struct task_struct *parent, struct task_struct *child)
 	nb.conn.fd = -1;
 	nb.conn.sync = PGWIRE_SYNC_NEW;
 	nb.conn.proto = PGWIRE_PROTO_PG;
-	if (bpf_map_update_elem(&pg_backends, &ctgid, &nb, BPF_ANY))
+	if (bpf_map_update_elem(&pg_backends, &ctgid, &nb, BPF_ANY)) {
 		stat_add(PGWIRE_STAT_BACKEND_FULL, 1);
-	else
+	} else {
+		__u8 *mark = bpf_task_storage_get(&pg_task_mark, child, 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+		if (mark)
+			*mark = 1;
 		stat_add(PGWIRE_STAT_FORKS, 1);
+	}
 	return 0;
 }
 
@@ -639,7 +656,11 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 static __always_inline struct pgwire_backend *current_backend(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct pgwire_backend *b = bpf_map_lookup_elem(&pg_backends, &tgid);
+	struct pgwire_backend *b;
+
+	if (!bpf_task_storage_get(&pg_task_mark, bpf_get_current_task_btf(), 0, 0))
+		return NULL;
+	b = bpf_map_lookup_elem(&pg_backends, &tgid);
 
 	if (!b || (b->flags & (PGWIRE_F_EXITED | PGWIRE_F_EXECED)))
 		return NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -282,6 +283,22 @@ int pgwire_add_postmaster(struct pgwire *pg, uint32_t tgid)
 	return 0;
 }
 
+/* Mark a running backend for the kernel's first check (task storage is
+ * addressed by a pidfd from user space). 0 or -errno. */
+static int mark_task(struct pgwire *pg, uint32_t tgid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)tgid, 0);
+	uint8_t one = 1;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(bpf_map__fd(pg->skel->maps.pg_task_mark), &fd, &one, BPF_ANY))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int pgwire_add_backend(struct pgwire *pg, uint32_t tgid)
 {
 	struct pgwire_backend b;
@@ -301,7 +318,7 @@ int pgwire_add_backend(struct pgwire *pg, uint32_t tgid)
 			return 0; /* already tracked from birth */
 		return -errno;
 	}
-	if (process_gone(tgid)) {
+	if (process_gone(tgid) || mark_task(pg, tgid)) {
 		bpf_map_delete_elem(pg->backends_fd, &tgid);
 		return -ESRCH;
 	}
