@@ -186,8 +186,8 @@ int main(int argc, char **argv)
 	sigset_t mask;
 
 	/* First thing: SIGINT/SIGTERM/SIGHUP are read from a signalfd once the
-	 * sensor runs; until then they stay pending instead of killing it
-	 * (a logrotate SIGHUP while the probes load). */
+	 * sensor runs (sensor.c); until then they stay pending instead of
+	 * killing it (a logrotate SIGHUP while the probes load). */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);

@@ -6,21 +6,29 @@
 #include "samples.h"
 #include "usage.h"
 
+#define DB_BUCKETS 1024
+
 struct tick_entry {
 	struct trace_sample s;
 	const struct identity *id; /* borrowed until the tick is delivered */
 	uint8_t cls;
+	int32_t next_db;           /* next db_server entry in its pid bucket */
 };
 
 struct tick_samples {
 	uint64_t ts_ns;
 	struct tick_entry *v;
 	size_t n, cap;
+	int32_t db_head[DB_BUCKETS]; /* db_server entries by pid, -1: none */
 };
 
 struct tick_samples *tick_samples_new(void)
 {
-	return calloc(1, sizeof(struct tick_samples));
+	struct tick_samples *t = calloc(1, sizeof(*t));
+
+	if (t)
+		tick_samples_begin(t, 0);
+	return t;
 }
 
 void tick_samples_free(struct tick_samples *t)
@@ -35,9 +43,25 @@ void tick_samples_begin(struct tick_samples *t, uint64_t ts_ns)
 {
 	t->ts_ns = ts_ns;
 	t->n = 0;
+	memset(t->db_head, 0xff, sizeof(t->db_head));
 }
 
-size_t tick_samples_count(const struct tick_samples *t) { return t->n; }
+/* Index a db_server entry by pid: rows are merged into it later. */
+static void index_db_server(struct tick_samples *t, size_t i)
+{
+	uint32_t b = (uint32_t)t->v[i].s.pid % DB_BUCKETS;
+
+	t->v[i].next_db = t->db_head[b];
+	t->db_head[b] = (int32_t)i;
+}
+
+static struct tick_entry *find_db_server(struct tick_samples *t, uint32_t pid)
+{
+	for (int32_t i = t->db_head[pid % DB_BUCKETS]; i >= 0; i = t->v[i].next_db)
+		if (t->v[i].s.pid == (int64_t)pid)
+			return &t->v[i];
+	return NULL;
+}
 
 static struct tick_entry *push(struct tick_samples *t)
 {
@@ -99,8 +123,11 @@ void tick_samples_add(struct tick_samples *t, const struct vigie_flow_key *key,
 		e->s.egress_bytes = val->bytes;
 		break;
 	case VIGIE_CLASS_DB_CLIENT:
+		e->s.db_bytes = val->bytes;
+		break;
 	case VIGIE_CLASS_DB_SERVER:
 		e->s.db_bytes = val->bytes;
+		index_db_server(t, t->n - 1);
 		break;
 	case VIGIE_CLASS_DB_FILE:
 		e->s.dbfile_bytes = val->bytes;
@@ -111,26 +138,15 @@ void tick_samples_add(struct tick_samples *t, const struct vigie_flow_key *key,
 	}
 }
 
-bool tick_samples_has_db_server(const struct tick_samples *t, uint32_t pid)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i].cls == VIGIE_CLASS_DB_SERVER && t->v[i].s.pid == (int64_t)pid)
-			return true;
-	return false;
-}
-
 void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, uint64_t rows,
 			   bool rows_known, uint64_t bytes)
 {
-	struct tick_entry *e;
+	struct tick_entry *e = find_db_server(t, id->pid);
 
-	for (size_t i = 0; i < t->n; i++) {
-		e = &t->v[i];
-		if (e->cls == VIGIE_CLASS_DB_SERVER && e->s.pid == (int64_t)id->pid) {
-			e->s.db_rows += rows;
-			e->s.db_rows_unknown |= !rows_known;
-			return;
-		}
+	if (e) {
+		e->s.db_rows += rows;
+		e->s.db_rows_unknown |= !rows_known;
+		return;
 	}
 	e = push(t);
 	if (!e)
@@ -148,6 +164,7 @@ void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, ui
 	e->s.db_rows = rows;
 	e->s.db_rows_unknown = !rows_known;
 	e->s.db_bytes = bytes;
+	index_db_server(t, t->n - 1);
 }
 
 static int cmp_entry(const void *a, const void *b)

@@ -29,11 +29,8 @@ void tick_samples_add(struct tick_samples *t, const struct vigie_flow_key *key,
  * false for connections whose rows cannot be counted (TLS). */
 void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, uint64_t rows,
 			   bool rows_known, uint64_t bytes);
-/* True if this tick already holds db_server bytes of pid (a TCP client). */
-bool tick_samples_has_db_server(const struct tick_samples *t, uint32_t pid);
 /* Feed detection (may be NULL) and the recorder (may be NULL). */
 void tick_samples_deliver(struct tick_samples *t, struct detector *det, struct trace_writer *rec);
-size_t tick_samples_count(const struct tick_samples *t);
 
 /* Fill a trace sample's identity fields from an identity. */
 void sample_set_identity(struct trace_sample *s, const struct identity *id, uint32_t pid,

@@ -51,9 +51,7 @@ struct sensor {
 	uint64_t ticks;
 	uint64_t events_written;
 	uint64_t drain_errors;
-	uint64_t samples;
 	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
-	uint64_t bytes_by_class[VIGIE_CLASS_MAX];
 };
 
 static uint64_t realtime_ns(void)
@@ -93,9 +91,6 @@ static void on_counter(const struct vigie_flow_key *key, const struct vigie_coun
 
 	usage_add(s->usage, key, val, coarse, id);
 	tick_samples_add(s->samples_tick, key, val, id);
-	if (key->cls < VIGIE_CLASS_MAX)
-		s->bytes_by_class[key->cls] += val->bytes;
-	s->samples++;
 }
 
 /* Rows of one PostgreSQL backend since the last drain. Bytes of TCP
@@ -141,6 +136,8 @@ static void add_stats(struct sensor *s, json_t *ev)
 	event_set(ev, "vigie.stats.execs", json_integer((json_int_t)st[VIGIE_STAT_EXEC]));
 	event_set(ev, "vigie.stats.exits", json_integer((json_int_t)st[VIGIE_STAT_EXIT]));
 	event_set(ev, "vigie.stats.excluded_sends", json_integer((json_int_t)st[VIGIE_STAT_EXCLUDED]));
+	event_set(ev, "vigie.stats.db_file_path_walks",
+		  json_integer((json_int_t)st[VIGIE_STAT_DIRCACHE_MISS]));
 	event_set(ev, "vigie.stats.syscall_stash_failures",
 		  json_integer((json_int_t)st[VIGIE_STAT_SYSARGS_FAIL]));
 	event_set(ev, "vigie.stats.drain_errors", json_integer((json_int_t)s->drain_errors));
@@ -273,8 +270,8 @@ static int setup_fds(struct sensor *s)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	/* Blocked since sensor_run began: a signal sent while the probes
-	 * were loading is pending and read here. */
+	/* Blocked since main() began (see there): a signal sent while the
+	 * probes were loading is pending and read here. */
 	s->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -396,16 +393,8 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	struct sensor s = { .cfg = cfg, .sig_fd = -1, .timer_fd = -1, .epoll_fd = -1 };
 	const char *reason;
 	char host[256];
-	sigset_t mask;
 	int err;
 
-	/* Block the signals we handle before anything else: a SIGTERM or a
-	 * logrotate SIGHUP during start-up must not kill the sensor. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if (cfg->host_name)
 		event_set_host(cfg->host_name);
 	else if (gethostname(host, sizeof(host)) == 0)

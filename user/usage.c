@@ -34,6 +34,7 @@ struct usage_entry {
 	bool have_rows;
 	bool rows_unknown;
 	struct usage_entry *next;
+	struct usage_entry *next_db; /* next db_server entry in its pid bucket */
 };
 
 struct usage {
@@ -41,6 +42,7 @@ struct usage {
 	char *const *dir_paths;
 	int n_dirs;
 	struct usage_entry *buckets[USAGE_BUCKETS];
+	struct usage_entry *db_by_pid[USAGE_BUCKETS]; /* db_server entries */
 	size_t count;
 };
 
@@ -101,6 +103,7 @@ static void clear(struct usage *u)
 			free(e);
 		}
 		u->buckets[b] = NULL;
+		u->db_by_pid[b] = NULL;
 	}
 	u->count = 0;
 }
@@ -142,6 +145,10 @@ static struct usage_entry *entry_for(struct usage *u, const struct usage_key *k,
 	e->id = identity_get(id);
 	e->next = u->buckets[b];
 	u->buckets[b] = e;
+	if (k->cls == VIGIE_CLASS_DB_SERVER) {
+		e->next_db = u->db_by_pid[k->pid % USAGE_BUCKETS];
+		u->db_by_pid[k->pid % USAGE_BUCKETS] = e;
+	}
 	u->count++;
 	return e;
 }
@@ -176,12 +183,9 @@ void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_
 	struct usage_entry *best = NULL;
 
 	/* Rows go to the backend's db_server entry (its one client). */
-	for (size_t b = 0; b < USAGE_BUCKETS && !best; b++)
-		for (struct usage_entry *e = u->buckets[b]; e; e = e->next)
-			if (e->key.pid == id->pid && e->key.cls == VIGIE_CLASS_DB_SERVER) {
-				best = e;
-				break;
-			}
+	for (struct usage_entry *e = u->db_by_pid[id->pid % USAGE_BUCKETS]; e && !best; e = e->next_db)
+		if (e->key.pid == id->pid)
+			best = e;
 	if (!best) {
 		struct usage_key k;
 
