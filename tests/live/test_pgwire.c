@@ -39,20 +39,8 @@
 #include "log.h"
 #include "pgbackend.h"
 #include "pgwire.h"
+#include "lib/live.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (cond) {                                                   \
-			passed++;                                             \
-		} else {                                                      \
-			failed++;                                             \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-		}                                                             \
-	} while (0)
 
 #define CHECK_EQ(got, want, what)                                             \
 	CHECK((uint64_t)(got) == (uint64_t)(want), "%s: got %llu, want %llu", \
@@ -1418,6 +1406,6 @@ done:
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("time %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) +
 					 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	printf("%d passed, %d failed\n", live_passed, live_failed);
+	return live_failed ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_passed, check_failed;
@@ -43,6 +44,37 @@ static int check_passed, check_failed;
 				__LINE__, #got, g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 		}                                                                    \
 	} while (0)
+
+/* CHECK with a message of its own (printf format). */
+#define CHECK_MSG(cond, ...)                                                         \
+	do {                                                                         \
+		if (cond) {                                                          \
+			check_passed++;                                              \
+		} else {                                                             \
+			check_failed++;                                              \
+			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);              \
+			fprintf(stderr, __VA_ARGS__);                                \
+			fputc('\n', stderr);                                         \
+		}                                                                    \
+	} while (0)
+
+/* Whole file, NUL-terminated (malloc'ed), NULL if unreadable. */
+static inline char *check_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = calloc(1, (size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n)
+			buf[0] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
 
 static inline int check_summary(void)
 {

@@ -477,24 +477,6 @@ static void run_days(struct detector *d, int from_day, int days)
 	}
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		buf[0] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void test_state(void)
 {
 	struct detect_config c = adv_cfg(NULL);
@@ -516,8 +498,8 @@ static void test_state(void)
 	d2 = detector_new(&c, capture, &b);
 	CHECK_EQ_INT(detector_state_load(d2, p1), 0);
 	CHECK_EQ_INT(detector_state_save(d2, p2), 0);
-	s1 = slurp(p1);
-	s2 = slurp(p2);
+	s1 = check_slurp(p1);
+	s2 = check_slurp(p2);
 	CHECK(s1 && s2 && strstr(s1, "\"adv3\""));
 	/* identical but for the time (d2 has seen no sample) */
 	if (s1 && s2) {

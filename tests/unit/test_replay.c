@@ -16,24 +16,6 @@
 
 static char tmpdir[] = "/tmp/vigie-test-replay-XXXXXX";
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		buf[0] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static int run(const char *out, const char *a1, const char *a2, const char *a3, const char *a4,
 	       const char *a5)
 {
@@ -79,8 +61,8 @@ static int golden_case(const char *root, const char *name)
 	for (int pass = 0; pass < 2; pass++) {
 		rc = run(out, "-c", cfg, trace, NULL, NULL);
 		CHECK_EQ_INT(rc, want_rc);
-		want = slurp(expected);
-		got = slurp(out);
+		want = check_slurp(expected);
+		got = check_slurp(out);
 		CHECK(want && got && strcmp(want, got) == 0);
 		if (!(want && got && strcmp(want, got) == 0))
 			fprintf(stderr, "  golden case %s differs (see %s)\n", name, out);
