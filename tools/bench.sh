@@ -526,6 +526,8 @@ if [[ " $SECTIONS " == *" 4 "* ]]; then
 		'BEGIN {printf "   vigie CPU during load: %.2f%% of one CPU (%.2f s user+system over %.1f s); whole run incl. start and final flush: %.2f s\n   vigie memory: peak RSS (VmHWM) %.1f MiB, RSS at end of load %.1f MiB", (c1 - c0) / hz / (t1 - t0) * 100, (c1 - c0) / hz, t1 - t0, tot, hwm / 1024, rss / 1024}')"
 	out "   accounting check: vigie counted $counted bytes in $nev usage events; the load sent $(( (sent - errs) * 64 )) bytes ($sent sends - $errs errors, x 64)"
 	out "   sensor-stop stats: $stopstats"
+	evsize=$(jq -c 'select(.event.action == "usage")' "$TMP/s4.json" | awk '{ n++; t += length($0) + 1 } END { if (n) printf "%.0f bytes on average over %d usage events", t / n, n }')
+	out "   event size (what a SIEM ingests): $evsize"
 fi
 
 out ""
