@@ -1030,3 +1030,68 @@ void netns_destroy(struct netns *ns)
 			tracked_ns[i].name[0] = '\0';
 	ns->up = false;
 }
+
+/* ---- PostgreSQL -------------------------------------------------------- */
+
+const char *live_source_path(const char *rel)
+{
+	static char buf[PATH_MAX];
+	char exe[PATH_MAX / 2];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	exe[n > 0 ? n : 0] = '\0';
+	for (int i = 0; i < 3 && (slash = strrchr(exe, '/')); i++)
+		*slash = '\0';
+	snprintf(buf, sizeof(buf), "%s/%s", exe, rel);
+	return buf;
+}
+
+static char pgcluster_dir[PATH_MAX / 2];
+
+void pgcluster_stop(void)
+{
+	char cmd[PATH_MAX + 64];
+
+	if (!pgcluster_dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "'%s' stop '%s' >/dev/null 2>&1",
+		 live_source_path("tests/lib/pgcluster.sh"), pgcluster_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: cluster stop failed\n");
+	pgcluster_dir[0] = '\0';
+}
+
+int pgcluster_start(void)
+{
+	char cmd[PATH_MAX + 16], line[1024];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s' start", live_source_path("tests/lib/pgcluster.sh"));
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	/* lines "export NAME='value'" */
+	while (fgets(line, sizeof(line), f)) {
+		char *k = line + 7, *v, *eq;
+		size_t n;
+
+		if (strncmp(line, "export ", 7) || !(eq = strchr(k, '=')))
+			continue;
+		*eq = '\0';
+		v = eq + 1;
+		n = strlen(v);
+		while (n && (v[n - 1] == '\n' || v[n - 1] == '\''))
+			v[--n] = '\0';
+		if (*v == '\'')
+			v++;
+		setenv(k, v, 1);
+		if (!strcmp(k, "PGCLUSTER_DIR"))
+			snprintf(pgcluster_dir, sizeof(pgcluster_dir), "%s", v);
+	}
+	if (pclose(f) != 0 || !pgcluster_dir[0]) {
+		pgcluster_stop();
+		return -1;
+	}
+	return 0;
+}

@@ -227,6 +227,16 @@ struct netns {
 int netns_create(struct netns *ns, const char *tag, int n);
 void netns_destroy(struct netns *ns);
 
+/* ---- PostgreSQL -------------------------------------------------------- */
+
+/* Path of rel in the source tree (two levels above BUILD/tests/live_x). */
+const char *live_source_path(const char *rel);
+/* Start a throw-away cluster (tests/lib/pgcluster.sh) and export its PG*
+ * variables (PGCLUSTER_DIR, PGHOST, PGPORT, ...) into this process.
+ * 0 or -1. pgcluster_stop removes it (safe twice); call it at exit. */
+int pgcluster_start(void);
+void pgcluster_stop(void);
+
 /* Run a shell command quietly: its exit status. */
 int live_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

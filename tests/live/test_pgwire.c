@@ -644,93 +644,13 @@ static void synthetic(struct pgwire *pg, const char *mode)
 
 /* ---- part 2: a real cluster ---- */
 
-static char cluster_dir[PATH_MAX];
-static char pgcluster_sh[PATH_MAX + 64];
 static uint32_t postmaster;
-
-static void cluster_stop(void)
-{
-	char cmd[sizeof(pgcluster_sh) + sizeof(cluster_dir) + 32];
-
-	if (!cluster_dir[0])
-		return;
-	snprintf(cmd, sizeof(cmd), "'%s' stop '%s'", pgcluster_sh, cluster_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "warning: cluster stop failed\n");
-	cluster_dir[0] = '\0';
-}
 
 static void on_signal(int sig)
 {
-	cluster_stop();
+	pgcluster_stop();
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static int find_script(const char *argv0)
-{
-	const char *rel = "tests/lib/pgcluster.sh";
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (access(rel, X_OK) == 0) {
-		snprintf(pgcluster_sh, sizeof(pgcluster_sh), "%s/%s", get_current_dir_name(), rel);
-		return 0;
-	}
-	/* build/tests/live_pgwire -> ../../tests/lib/pgcluster.sh */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		for (int up = 0; up < 3; up++) {
-			char *sl = strrchr(exe, '/');
-
-			if (!sl)
-				break;
-			*sl = '\0';
-		}
-		snprintf(pgcluster_sh, sizeof(pgcluster_sh), "%s/%s", exe, rel);
-		if (access(pgcluster_sh, X_OK) == 0)
-			return 0;
-	}
-	(void)argv0;
-	return -1;
-}
-
-static int cluster_start(void)
-{
-	char cmd[sizeof(pgcluster_sh) + 16], line[1024];
-	FILE *f;
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "'%s' start", pgcluster_sh);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *eq, *k, *v;
-		size_t n;
-
-		if (strncmp(line, "export ", 7) != 0)
-			continue;
-		k = line + 7;
-		eq = strchr(k, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		v = eq + 1;
-		n = strlen(v);
-		while (n && (v[n - 1] == '\n' || v[n - 1] == '\''))
-			v[--n] = '\0';
-		if (*v == '\'')
-			v++;
-		setenv(k, v, 1);
-		if (strcmp(k, "PGCLUSTER_DIR") == 0)
-			snprintf(cluster_dir, sizeof(cluster_dir), "%s", v);
-	}
-	st = pclose(f);
-	if (st != 0 || !cluster_dir[0])
-		return -1;
-	return 0;
 }
 
 static const struct conn TCP = { "127.0.0.1", NULL, "alice", "vigie" };
@@ -912,7 +832,7 @@ static void case_pgbench(struct pgwire *pg, const char *mode)
 	int rc;
 
 	snprintf(name, sizeof(name), "pgbench -M %s, 2 x 100 x 10 rows", mode);
-	snprintf(script, sizeof(script), "%s/pgwire-bench.sql", cluster_dir);
+	snprintf(script, sizeof(script), "%s/pgwire-bench.sql", getenv("PGCLUSTER_DIR"));
 	f = fopen(script, "w");
 	if (!f) {
 		CHECK(0, "%s: cannot write the script", name);
@@ -1045,10 +965,10 @@ static int setup_db(void)
 
 static uint32_t read_postmaster_pid(void)
 {
-	char path[sizeof(cluster_dir) + 32], line[64] = "";
+	char path[PATH_MAX], line[64] = "";
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/data/postmaster.pid", cluster_dir);
+	snprintf(path, sizeof(path), "%s/postmaster.pid", getenv("PGDATA"));
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
@@ -1256,14 +1176,15 @@ int main(int argc, char **argv)
 	      pgwire_probe_name(pg));
 	synthetic(pg, pgwire_probe_name(pg));
 
-	if (find_script(argv[0]) || access("/usr/bin/psql", X_OK) != 0) {
+	if (access(live_source_path("tests/lib/pgcluster.sh"), X_OK) ||
+	    access("/usr/bin/psql", X_OK) != 0) {
 		printf("SKIP part 2: no tests/lib/pgcluster.sh or psql\n");
 		goto done;
 	}
-	atexit(cluster_stop);
+	atexit(pgcluster_stop);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (cluster_start()) {
+	if (pgcluster_start()) {
 		CHECK(0, "throw-away cluster did not start");
 		goto done;
 	}
@@ -1402,7 +1323,7 @@ int main(int argc, char **argv)
 
 done:
 	pgwire_stop(pg);
-	cluster_stop();
+	pgcluster_stop();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("time %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) +
 					 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

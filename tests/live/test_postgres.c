@@ -21,68 +21,16 @@
 #define TABLE_ROWS 50000
 #define BULK "adv0666"
 
-static char cluster_dir[PATH_MAX], pg_port[16], pg_sock[PATH_MAX], script[PATH_MAX];
-
-static void cluster_stop(void)
-{
-	if (cluster_dir[0]) {
-		live_sh("'%s' stop '%s'", script, cluster_dir);
-		cluster_dir[0] = '\0';
-	}
-}
-
-/* value of "export NAME='value'" in the script's output */
-static void export_value(const char *out, const char *name, char *dst, size_t size)
-{
-	char key[64];
-	const char *p;
-	size_t n = 0;
-
-	snprintf(key, sizeof(key), "export %s='", name);
-	p = strstr(out, key);
-	dst[0] = '\0';
-	if (!p)
-		return;
-	p += strlen(key);
-	while (p[n] && p[n] != '\'' && n + 1 < size)
-		n++;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-}
-
-/* The source tree: two levels above this binary (BUILD/tests/live_x). */
-static void source_path(const char *rel, char *buf, size_t size)
-{
-	char exe[PATH_MAX / 2];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	exe[n > 0 ? n : 0] = '\0';
-	for (int i = 0; i < 3 && (slash = strrchr(exe, '/')); i++)
-		*slash = '\0';
-	snprintf(buf, size, "%s/%s", exe, rel);
-}
+static const char *pg_port, *pg_sock;
 
 static bool cluster_start(void)
 {
-	char cmd[PATH_MAX + 32], out[8192];
-	size_t len = 0, n;
-	FILE *f;
-
-	source_path("tests/lib/pgcluster.sh", script, sizeof(script));
-	snprintf(cmd, sizeof(cmd), "'%s' start", script);
-	f = popen(cmd, "r");
-	if (!f)
+	live_on_cleanup(pgcluster_stop);
+	if (pgcluster_start())
 		return false;
-	while (len + 1 < sizeof(out) && (n = fread(out + len, 1, sizeof(out) - 1 - len, f)) > 0)
-		len += n;
-	out[len] = '\0';
-	pclose(f);
-	export_value(out, "PGCLUSTER_DIR", cluster_dir, sizeof(cluster_dir));
-	export_value(out, "PGPORT", pg_port, sizeof(pg_port));
-	export_value(out, "PGHOST", pg_sock, sizeof(pg_sock));
-	live_on_cleanup(cluster_stop);
-	return cluster_dir[0] && pg_port[0] && pg_sock[0];
+	pg_port = getenv("PGPORT");
+	pg_sock = getenv("PGHOST");
+	return pg_port && pg_sock;
 }
 
 /* psql as role (password "t") over TCP, or the unix socket when local;
@@ -133,7 +81,7 @@ static char *make_config(void)
 	json_t *cfg, *ports;
 	char *text;
 
-	source_path("examples/vigie.json", path, sizeof(path));
+	snprintf(path, sizeof(path), "%s", live_source_path("examples/vigie.json"));
 	cfg = json_load_file(path, 0, &err);
 	if (!cfg)
 		return NULL;
