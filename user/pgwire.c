@@ -5,7 +5,6 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "log.h"
 #include "pgbackend.h"
 #include "pgwire.h"
+#include "probes.h"
 #include "pgwire.skel.h"
 
 /* What the previous drain saw of one backend. */
@@ -120,19 +120,6 @@ static void seen_del(struct pgwire *pg, struct seen *s)
 
 /* ---- start / stop ---- */
 
-static int ensure_tracefs(void)
-{
-	struct stat st;
-
-	if (stat("/sys/kernel/tracing/events", &st) == 0 ||
-	    stat("/sys/kernel/debug/tracing/events", &st) == 0)
-		return 0;
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY)
-		return -errno;
-	log_info("pgwire: mounted tracefs on /sys/kernel/tracing");
-	return 0;
-}
-
 static struct pgwire_bpf *open_load(enum pgwire_probe probe, int *errp)
 {
 	struct pgwire_bpf *skel;
@@ -192,11 +179,7 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 		}
 	}
 	if (!pg->skel) {
-		err = ensure_tracefs();
-		if (err) {
-			log_error("pgwire: cannot mount tracefs: %s", strerror(-err));
-			goto cleanup;
-		}
+		probes_mount_fs(); /* the syscall tracepoint needs tracefs */
 		pg->skel = open_load(PGWIRE_PROBE_SYSCALL, &err);
 		if (!pg->skel) {
 			log_error("pgwire: cannot load the PostgreSQL probes: %s "
