@@ -94,6 +94,25 @@ double lhist_quantile(const struct lhist *h, double q)
 	return 0;
 }
 
+int lhist_quantile_bucket(const struct lhist *h, double q)
+{
+	double target, acc = 0;
+	int last = -1;
+
+	if (h->total <= 0)
+		return -1;
+	target = q * h->total;
+	for (int i = 0; i < LHIST_BUCKETS; i++) {
+		if (h->count[i] <= 0)
+			continue;
+		acc += h->count[i];
+		last = i;
+		if (acc >= target)
+			return i;
+	}
+	return last;
+}
+
 void mwin_init(struct mwin *w)
 {
 	memset(w, 0, sizeof(*w));

@@ -27,6 +27,8 @@ int lhist_bucket(uint64_t v);
 void lhist_add(struct lhist *h, uint64_t v, int32_t day, double day_factor);
 /* Quantile q in (0,1], log-interpolated within its bucket; 0 if empty. */
 double lhist_quantile(const struct lhist *h, double q);
+/* Bucket holding quantile q, -1 if empty (cheap: no interpolation). */
+int lhist_quantile_bucket(const struct lhist *h, double q);
 
 #define MWIN_MINUTES 60
 #define MWIN_HOURS 24

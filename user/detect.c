@@ -16,23 +16,12 @@
 
 static void learn(struct detector *d, struct principal *p, int m, int w, uint64_t v, int32_t day)
 {
-	struct group *g;
-	unsigned bit = (unsigned)(m * W_MAX + w);
-
 	lhist_add(&p->m[m]->hist[w], v, day, d->day_factor);
-	g = principal_group(d, p);
-	if (!g || p->allowed)
-		return;
-	if (!g->hist[m]) {
-		g->hist[m] = calloc(W_MAX, sizeof(struct lhist));
-		if (!g->hist[m])
-			return;
-	}
-	lhist_add(&g->hist[m][w], v, day, d->day_factor);
-	if (!(p->contributed & (1u << bit))) {
-		p->contributed |= (uint16_t)(1u << bit);
-		g->contributors[m][w]++;
-	}
+	/* a newcomer learns its first burst, but does not vote with it in its
+	 * group while the episode lasts: a storm of new accounts cannot teach
+	 * the group (docs/detection.md) */
+	if (!p->m[m]->ep)
+		group_update(d, p, m, w);
 }
 
 void detect_roll(struct detector *d, struct principal *p, int m, uint64_t ts)
@@ -40,9 +29,10 @@ void detect_roll(struct detector *d, struct principal *p, int m, uint64_t ts)
 	struct metric_state *ms = p->m[m];
 	int64_t minute = (int64_t)(ts / NS_PER_MIN);
 	int32_t day = (int32_t)(ts / NS_PER_DAY);
+	int64_t old = ms->win.cur_min;
 	struct mwin_closed c;
 
-	if (minute == ms->win.cur_min)
+	if (minute == old)
 		return;
 	if (minute < ms->win.cur_min) {
 		/* Time went back for this window (a state file newer than the
@@ -57,89 +47,10 @@ void detect_roll(struct detector *d, struct principal *p, int m, uint64_t ts)
 		learn(d, p, m, W_1H, c.hour, day);
 	if (c.day_closed && !c.day_tainted)
 		learn(d, p, m, W_24H, c.day, day);
+	if (old >= 0 && minute / 1440 != old / 1440 && c.day_closed)
+		lag_record_day(d, ms, (int32_t)(old / 1440));
 }
 
-/* ---- normal and evaluation ---- */
-
-static double window_share(const struct detect_config *c, int w)
-{
-	return w == W_1M ? c->minute_share : w == W_1H ? c->hour_share : 1.0;
-}
-
-/* refs: profile, learned, peer_group (-1: not applicable). Returns normal
- * (0: none applicable) and the name of the reference that set it. */
-static double normal_of(struct detector *d, struct principal *p, int m, int w, double refs[3],
-			const char **ref)
-{
-	static const char *const names[3] = { "profile", "learned", "peer_group" };
-	const struct detect_config *c = &d->cfg;
-	const struct lhist *own = &p->m[m]->hist[w];
-	struct group *g = principal_group(d, p);
-	double best = 0;
-
-	refs[0] = refs[1] = refs[2] = -1;
-	if (p->profile >= 0 && c->profiles[p->profile].per_day[m] > 0)
-		refs[0] = c->profiles[p->profile].per_day[m] * window_share(c, w);
-	if (own->n >= c->learned_min[w] && own->total > 0)
-		refs[1] = lhist_quantile(own, c->learned_quantile[w]);
-	else if (g && g->hist[m] && g->contributors[m][w] >= c->peer_min_principals &&
-		 g->hist[m][w].n >= c->learned_min[w] && g->hist[m][w].total > 0)
-		refs[2] = lhist_quantile(&g->hist[m][w], c->peer_quantile);
-	if (refs[1] == 0)
-		refs[1] = -1;
-	if (refs[2] == 0)
-		refs[2] = -1;
-	*ref = NULL;
-	for (int i = 0; i < 3; i++) {
-		if (refs[i] >= 0 && (!*ref || refs[i] > best)) {
-			best = refs[i];
-			*ref = names[i];
-		}
-	}
-	if (*ref && best < 1)
-		best = 1;
-	return *ref ? best : 0;
-}
-
-static int level_of(const struct detect_config *c, double ratio)
-{
-	return ratio >= c->ratio_critical ? 3 : ratio >= c->ratio_high ? 2 : 1;
-}
-
-/* Best window over threshold (highest level, then ratio). false if none. */
-bool detect_over_threshold(struct detector *d, struct principal *p, int m, struct alert_info *a)
-{
-	bool found = false;
-
-	for (int w = 0; w < W_MAX; w++) {
-		uint64_t obs = mwin_observed(&p->m[m]->win, w);
-		double refs[3], normal, ratio;
-		const char *ref;
-
-		if ((double)obs < d->cfg.floor[m][w] || obs == 0)
-			continue;
-		normal = normal_of(d, p, m, w, refs, &ref);
-		if (!ref)
-			continue;
-		ratio = (double)obs / normal;
-		if (ratio < d->cfg.ratio)
-			continue;
-		if (found && (level_of(&d->cfg, ratio) < a->level ||
-			      (level_of(&d->cfg, ratio) == a->level && ratio <= a->ratio)))
-			continue;
-		found = true;
-		a->window = w;
-		a->observed = obs;
-		a->normal = normal;
-		a->reference = ref;
-		memcpy(a->refs, refs, sizeof(refs));
-		a->ratio = ratio;
-		a->level = level_of(&d->cfg, ratio);
-	}
-	return found;
-}
-
-/* One event per minute in which the global limit dropped alerts. */
 /* ---- evaluation ---- */
 
 static void evaluate_metric(struct detector *d, struct principal *p, int m)
@@ -148,7 +59,7 @@ static void evaluate_metric(struct detector *d, struct principal *p, int m)
 	struct alert_info a = { 0 };
 
 	detect_roll(d, p, m, d->now_ns);
-	if (p->allowed || !detect_over_threshold(d, p, m, &a))
+	if (p->allowed || p->aggregate || !detect_over_threshold(d, p, m, &a))
 		return;
 	if (ms->ep)
 		ms->ep->last_over_ns = d->now_ns;
@@ -198,6 +109,8 @@ static void advance_to(struct detector *d, uint64_t t)
 	if (!d->started) {
 		d->started = true;
 		d->now_ns = t;
+		if (!d->watch_start_ns)
+			d->watch_start_ns = t;
 		return;
 	}
 	if (t <= old)
@@ -263,10 +176,13 @@ static void account(struct detector *d, struct principal *p, const struct trace_
 			continue;
 		detect_roll(d, p, m, s->ts_ns);
 		mwin_add(&ms->win, s->ts_ns, vals[m]);
+		if (!ms->first_ns)
+			ms->first_ns = s->ts_ns;
 		if (ms->ep) {
 			ms->ep->total = sat_add(ms->ep->total, vals[m]);
 			ms->ep->last_sample_ns = s->ts_ns;
-			ms->win.taint_min = ms->win.taint_hour = ms->win.taint_day = true;
+			if (!ms->ep->newcomer)
+				ms->win.taint_min = ms->win.taint_hour = ms->win.taint_day = true;
 		}
 		ms->dirty = true;
 	}
@@ -334,8 +250,15 @@ void detector_feed(struct detector *d, const struct trace_sample *s)
 			continue;
 		p = principal_lookup(d, (enum principal_kind)k, ids[k], hashes[k],
 			   k == PK_USER || k == PK_PROCESS ? s->uid : -1, true);
-		if (p)
-			account(d, p, s, vals, proc, hashes);
+		if (!p)
+			continue;
+		/* the database server's own user and executable serve every
+		 * account: judged on their own history only */
+		if (s->db_user[0] && (k == PK_USER || k == PK_PROCESS) && !p->aggregate) {
+			group_leave(d, p);
+			p->aggregate = true;
+		}
+		account(d, p, s, vals, proc, hashes);
 	}
 }
 
@@ -352,12 +275,10 @@ struct detector *detector_new(const struct detect_config *cfg, detect_emit_fn em
 	d->ctx = ctx;
 	d->day_factor = pow(0.5, 1.0 / cfg->half_life_days);
 	d->global_min = -1;
-	if (cfg->n_profiles) {
-		d->groups = calloc((size_t)cfg->n_profiles * PK_MAX, sizeof(*d->groups));
-		if (!d->groups) {
-			free(d);
-			return NULL;
-		}
+	d->groups = calloc((size_t)(cfg->n_profiles + 1) * PK_MAX, sizeof(*d->groups));
+	if (!d->groups) {
+		free(d);
+		return NULL;
 	}
 	return d;
 }
@@ -368,10 +289,7 @@ void detector_free(struct detector *d)
 		return;
 	for (size_t i = 0; i < d->n_all; i++)
 		principal_free(d->all[i]);
-	for (int g = 0; d->groups && g < d->cfg.n_profiles * PK_MAX; g++)
-		for (int m = 0; m < M_MAX; m++)
-			free(d->groups[g].hist[m]);
-	free(d->groups);
+	groups_free(d);
 	free(d->table);
 	free(d->all);
 	free(d->dirty_bits);

@@ -5,9 +5,13 @@
  * Principals (user, db_user, process = exe + user, peer) each get sliding
  * windows of 1 minute, 1 hour and 24 hours per metric. "Normal" is the
  * largest applicable of: the profile's stated volumes, the principal's own
- * learned baseline, and (until that baseline is established) its peer
- * group's. An alert needs observed >= ratio x normal and >= an absolute
- * floor; alerts are grouped into episodes and rate limited.
+ * learned baseline (capped by what it was some days before), and (until
+ * that baseline is established) its peer group's: the group of its profile
+ * or, with no profile, the built-in group of its kind on this host. An
+ * alert needs observed >= ratio x normal and >= an absolute floor; a
+ * principal with no established baseline and no profile also alerts over
+ * absolute ceilings, stricter for egress first seen. Alerts are grouped
+ * into episodes and rate limited.
  *
  * Deterministic: time only comes from the samples and the callers, every
  * output order is sorted, no wall clock, no pointer-dependent ordering.
@@ -33,6 +37,7 @@ extern const uint64_t window_ns[W_MAX];
 #define DETECT_MAX_PROFILES 64
 #define DETECT_MAX_PATTERNS 64 /* per list */
 #define DETECT_NAME_LEN 64
+#define LAG_MAX_DAYS 7
 
 struct detect_uid_range {
 	uint32_t lo, hi;
@@ -64,6 +69,10 @@ struct detect_config {
 	double ratio;                     /* alert at observed >= ratio x normal */
 	double ratio_high, ratio_critical;
 	double floor[M_MAX][W_MAX];       /* absolute minimum observed */
+	double ceiling[M_MAX][W_MAX];     /* alert a principal with no reference */
+	double novelty_factor;            /* ceilings / factor for egress first seen */
+	double novelty_warmup_s;          /* watched this long before anything is new */
+	uint32_t lag_days;                /* learned normal capped by that of N days ago */
 	double hour_share, minute_share;  /* profile per-day -> 1h / 1m normal */
 	double learned_quantile[W_MAX];
 	uint32_t learned_min[W_MAX];      /* windows seen before trusted */
@@ -77,7 +86,7 @@ struct detect_config {
 	uint32_t max_principals;
 	uint32_t idle_expiry_days;        /* forget idle principals */
 	struct detect_profile profiles[DETECT_MAX_PROFILES];
-	int n_profiles;
+	int n_profiles;                   /* the built-in host groups come after them */
 	struct detect_pattern_list allow; /* "kind:glob", never alerted */
 };
 

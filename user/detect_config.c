@@ -52,6 +52,15 @@ static void set_defaults(struct detect_config *c)
 		[M_EGRESS_BYTES] = { 20e6, 100e6, 500e6 },
 	};
 
+	/* Set from the breach's scale: 150 records/s is 9,000 a minute; a
+	 * 2.4 GB dump in 20 minutes is 120 MB a minute. db_bytes follows
+	 * db_rows x bytes_per_record (derive_byte_limits). */
+	static const double ceilings[M_MAX][W_MAX] = {
+		[M_DB_ROWS] = { 3000, 50000, 500000 },
+		[M_DBFILE_BYTES] = { 1e9, 10e9, 50e9 },
+		[M_EGRESS_BYTES] = { 100e6, 1e9, 10e9 },
+	};
+
 	memset(c, 0, sizeof(*c));
 	c->enabled = true;
 	for (int k = 0; k < PK_MAX; k++)
@@ -60,6 +69,10 @@ static void set_defaults(struct detect_config *c)
 	c->ratio_high = 100;
 	c->ratio_critical = 1000;
 	memcpy(c->floor, floors, sizeof(floors));
+	memcpy(c->ceiling, ceilings, sizeof(ceilings));
+	c->novelty_factor = 4;
+	c->novelty_warmup_s = 60;
+	c->lag_days = 4;
 	c->hour_share = 0.25;
 	c->minute_share = 0.05;
 	c->learned_quantile[W_1M] = 0.99;
@@ -377,32 +390,87 @@ static int parse_allow(json_t *arr, struct detect_config *c, struct perr *e)
 	return 0;
 }
 
-static int parse_floors(json_t *o, struct detect_config *c, struct perr *e)
+/* "floors" and "ceilings": metric -> window -> volume; set[m][w] says
+ * which were given. */
+static int parse_limits(json_t *o, const char *name, double lim[M_MAX][W_MAX],
+			bool set[M_MAX][W_MAX], struct perr *e)
 {
 	static const char *const wins[] = { "1m", "1h", "24h", NULL };
+	char path[64];
 
 	if (!o)
 		return 0;
+	snprintf(path, sizeof(path), "detection.%s", name);
 	if (!json_is_object(o))
-		return bad(e, "detection.floors", "must be an object");
-	if (check_fields(o, "detection.floors", metric_keys, e))
+		return bad(e, path, "must be an object");
+	if (check_fields(o, path, metric_keys, e))
 		return -1;
 	for (int m = 0; m < M_MAX; m++) {
 		json_t *mo = json_object_get(o, metric_names[m]);
-		char p[64];
+		char p[96];
 
 		if (!mo)
 			continue;
-		snprintf(p, sizeof(p), "detection.floors.%s", metric_names[m]);
+		snprintf(p, sizeof(p), "%s.%s", path, metric_names[m]);
 		if (!json_is_object(mo))
 			return bad(e, p, "must be an object of window: volume");
 		if (check_fields(mo, p, wins, e))
 			return -1;
-		for (int w = 0; w < W_MAX; w++)
-			if (get_number(mo, wins[w], p, 0, 1e18, false, &c->floor[m][w], e))
+		for (int w = 0; w < W_MAX; w++) {
+			if (get_number(mo, wins[w], p, 0, 1e18, strcmp(name, "ceilings") == 0,
+				       &lim[m][w], e))
 				return -1;
+			if (json_object_get(mo, wins[w]))
+				set[m][w] = true;
+		}
 	}
 	return 0;
+}
+
+/* Byte limits of the metrics that carry records (db_bytes, egress_bytes)
+ * must not hide what the record limits catch: by default they are the
+ * record limits x bytes_per_record; a configured byte floor above that is
+ * refused. (Egress ceilings stand on their own: egress is any traffic.) */
+static int derive_byte_limits(struct detect_config *c, bool fset[M_MAX][W_MAX],
+			      bool cset[M_MAX][W_MAX], struct perr *e)
+{
+	static const int carry[] = { M_DB_BYTES, M_EGRESS_BYTES };
+
+	for (size_t i = 0; i < sizeof(carry) / sizeof(carry[0]); i++) {
+		int m = carry[i];
+
+		for (int w = 0; w < W_MAX; w++) {
+			double max = c->floor[M_DB_ROWS][w] * c->bytes_per_record;
+			char p[96];
+
+			snprintf(p, sizeof(p), "detection.floors.%s.%s", metric_names[m], window_names[w]);
+			if (!fset[m][w])
+				c->floor[m][w] = max;
+			else if (c->floor[m][w] > max)
+				return bad(e, p,
+					   "%.0f bytes would hide what floors.db_rows.%s (%.0f records) "
+					   "catches at bytes_per_record %.0f: at most %.0f",
+					   c->floor[m][w], window_names[w], c->floor[M_DB_ROWS][w],
+					   c->bytes_per_record, max);
+			if (m == M_DB_BYTES && !cset[m][w])
+				c->ceiling[m][w] = c->ceiling[M_DB_ROWS][w] * c->bytes_per_record;
+		}
+	}
+	return 0;
+}
+
+static int parse_novelty(json_t *o, struct detect_config *c, struct perr *e)
+{
+	static const char *const known[] = { "factor", "warmup_s", NULL };
+	const char *p = "detection.novelty";
+
+	if (!o)
+		return 0;
+	if (!json_is_object(o))
+		return bad(e, p, "must be an object");
+	return check_fields(o, p, known, e) ||
+	       get_number(o, "factor", p, 1, 1e6, false, &c->novelty_factor, e) ||
+	       get_number(o, "warmup_s", p, 0, 30 * 86400, false, &c->novelty_warmup_s, e) ? -1 : 0;
 }
 
 static int parse_per_window(json_t *o, const char *key, const char *path, double min,
@@ -430,7 +498,8 @@ static int parse_per_window(json_t *o, const char *key, const char *path, double
 
 static int parse_learned(json_t *o, struct detect_config *c, struct perr *e)
 {
-	static const char *const known[] = { "quantile", "min_windows", "half_life_days", NULL };
+	static const char *const known[] = { "quantile", "min_windows", "half_life_days",
+					     "lag_days", NULL };
 	const char *p = "detection.learned";
 
 	if (!o)
@@ -440,7 +509,8 @@ static int parse_learned(json_t *o, struct detect_config *c, struct perr *e)
 	return check_fields(o, p, known, e) ||
 	       parse_per_window(o, "quantile", p, 0, 1, c->learned_quantile, NULL, e) ||
 	       parse_per_window(o, "min_windows", p, 0, 0, NULL, c->learned_min, e) ||
-	       get_number(o, "half_life_days", p, 0, 3650, true, &c->half_life_days, e) ? -1 : 0;
+	       get_number(o, "half_life_days", p, 0, 3650, true, &c->half_life_days, e) ||
+	       get_u32(o, "lag_days", p, 0, LAG_MAX_DAYS, &c->lag_days, e) ? -1 : 0;
 }
 
 static int parse_peer(json_t *o, struct detect_config *c, struct perr *e)
@@ -477,9 +547,10 @@ static int parse_top(json_t *d, struct detect_config *c, struct perr *e)
 		"enabled", "principals", "ratio", "ratio_high", "ratio_critical", "floors",
 		"hour_share", "minute_share", "learned", "peer_group", "rate_limit",
 		"bytes_per_record", "max_principals", "idle_expiry_days", "profiles", "allow",
-		"episode_quiet_s", NULL
+		"episode_quiet_s", "ceilings", "novelty", NULL
 	};
 	const char *p = "detection";
+	bool fset[M_MAX][W_MAX] = { { false } }, cset[M_MAX][W_MAX] = { { false } };
 
 	if (!json_is_object(d))
 		return bad(e, p, "must be an object");
@@ -488,7 +559,9 @@ static int parse_top(json_t *d, struct detect_config *c, struct perr *e)
 	    get_number(d, "ratio", p, 1, 1e9, true, &c->ratio, e) ||
 	    get_number(d, "ratio_high", p, 1, 1e12, true, &c->ratio_high, e) ||
 	    get_number(d, "ratio_critical", p, 1, 1e15, true, &c->ratio_critical, e) ||
-	    parse_floors(json_object_get(d, "floors"), c, e) ||
+	    parse_limits(json_object_get(d, "floors"), "floors", c->floor, fset, e) ||
+	    parse_limits(json_object_get(d, "ceilings"), "ceilings", c->ceiling, cset, e) ||
+	    parse_novelty(json_object_get(d, "novelty"), c, e) ||
 	    get_number(d, "hour_share", p, 0, 1, true, &c->hour_share, e) ||
 	    get_number(d, "minute_share", p, 0, 1, true, &c->minute_share, e) ||
 	    parse_learned(json_object_get(d, "learned"), c, e) ||
@@ -500,6 +573,8 @@ static int parse_top(json_t *d, struct detect_config *c, struct perr *e)
 	    get_u32(d, "idle_expiry_days", p, 1, 36500, &c->idle_expiry_days, e) ||
 	    parse_profiles(json_object_get(d, "profiles"), c, e) ||
 	    parse_allow(json_object_get(d, "allow"), c, e))
+		return -1;
+	if (derive_byte_limits(c, fset, cset, e))
 		return -1;
 	if (c->ratio_high < c->ratio)
 		return bad(e, "detection.ratio_high", "must be >= detection.ratio (%g)", c->ratio);
@@ -516,8 +591,11 @@ int detect_config_parse(json_t *detection, struct detect_config *out, char *err,
 	set_defaults(out);
 	if (errlen)
 		err[0] = '\0';
-	if (!detection || json_is_null(detection))
-		return 0;
+	if (!detection || json_is_null(detection)) {
+		bool none[M_MAX][W_MAX] = { { false } };
+
+		return derive_byte_limits(out, none, none, &e);
+	}
 	if (parse_top(detection, out, &e)) {
 		detect_config_free(out);
 		set_defaults(out);

@@ -156,10 +156,64 @@ static void set_principal(struct detector *d, json_t *ev, struct principal *p)
 	}
 }
 
+static void volume_text(int m, double v, char *buf, size_t n)
+{
+	if (m == M_DB_ROWS)
+		snprintf(buf, n, "%.0f records", ceil(v));
+	else if (v >= 1e9)
+		snprintf(buf, n, "%.1f GB", v / 1e9);
+	else if (v >= 1e6)
+		snprintf(buf, n, "%.1f MB", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, n, "%.1f kB", v / 1e3);
+	else
+		snprintf(buf, n, "%.0f bytes", v);
+}
+
+static const char *const metric_words[M_MAX] = { "read", "of database traffic",
+						 "of database files read", "sent" };
+
+/* The alert in plain words: who, how much, against what. */
+static void alert_message(struct detector *d, struct principal *p, int m,
+			  const struct alert_info *a, char *msg, size_t n)
+{
+	char obs[48], ref[48], why[200];
+	uint32_t members = 0;
+
+	volume_text(m, (double)a->observed, obs, sizeof(obs));
+	volume_text(m, a->reference >= REF_NEW_PRINCIPAL ? a->ceiling : a->normal, ref, sizeof(ref));
+	switch (a->reference) {
+	case REF_PROFILE:
+		snprintf(why, sizeof(why), "%.0fx the %s its profile '%s' allows", floor(a->ratio),
+			 ref, d->cfg.profiles[p->profile].name);
+		break;
+	case REF_LEARNED:
+		snprintf(why, sizeof(why), "%.0fx its own normal of %s (%s)", floor(a->ratio), ref,
+			 a->lagged ? "as learned before its recent rise" : "learned from its history");
+		break;
+	case REF_PEER_GROUP:
+		group_normal(d, p, m, a->window, &members);
+		snprintf(why, sizeof(why), "%.0fx the normal of its peer group (%s %s, %u members) of %s",
+			 floor(a->ratio), group_name(d, p), principal_kind_name(p->kind), members, ref);
+		break;
+	case REF_NEW_PRINCIPAL:
+		snprintf(why, sizeof(why),
+			 "no profile and no established history of its own, over the ceiling of %s "
+			 "for a new principal", ref);
+		break;
+	default:
+		snprintf(why, sizeof(why),
+			 "first egress seen less than a day ago, over the ceiling of %s for egress "
+			 "first seen", ref);
+		break;
+	}
+	snprintf(msg, n, "%s %s: %s %s in %s, %s", principal_kind_name(p->kind), p->id, obs,
+		 metric_words[m], window_name(a->window), why);
+}
+
 json_t *detect_alert_event(struct detector *d, struct principal *p, int m,
 			   const struct alert_info *a)
 {
-	static const char *const ref_names[3] = { "profile", "learned", "peer_group" };
 	struct episode *ep = p->m[m]->ep;
 	json_t *ev = event_new(a->now_ns, "alert", "intrusion_detection", "info",
 			       "exfiltration-volume");
@@ -167,10 +221,7 @@ json_t *detect_alert_event(struct detector *d, struct principal *p, int m,
 
 	if (!ev)
 		return NULL;
-	snprintf(msg, sizeof(msg), "%s %s: %s %llu in %s, %.0fx normal (%s)",
-		 principal_kind_name(p->kind), p->id, metric_name(m),
-		 (unsigned long long)a->observed, window_name(a->window), floor(a->ratio),
-		 a->reference);
+	alert_message(d, p, m, a, msg, sizeof(msg));
 	event_set(ev, "message", json_string_safe(msg));
 	event_set(ev, "event.severity", json_integer(ecs_severity[a->level]));
 	event_set(ev, "event.risk_score", json_integer(risk_score(a->ratio)));
@@ -181,14 +232,25 @@ json_t *detect_alert_event(struct detector *d, struct principal *p, int m,
 	event_set(ev, "vigie.window", json_string(window_name(a->window)));
 	event_set(ev, "vigie.observed", json_integer((json_int_t)a->observed));
 	event_set(ev, "vigie.normal", json_volume(a->normal));
-	event_set(ev, "vigie.reference", json_string(a->reference));
-	for (int i = 0; i < 3; i++) {
+	event_set(ev, "vigie.reference", json_string(reference_names[a->reference]));
+	for (int i = 0; i < N_REFS; i++) {
 		char path[64];
 
 		if (a->refs[i] < 0)
 			continue;
-		snprintf(path, sizeof(path), "vigie.references.%s", ref_names[i]);
+		snprintf(path, sizeof(path), "vigie.references.%s", reference_names[i]);
 		event_set(ev, path, json_volume(a->refs[i]));
+	}
+	if (a->ceiling >= 0)
+		event_set(ev, "vigie.ceiling", json_volume(a->ceiling));
+	if (a->lagged)
+		event_set(ev, "vigie.lag_days", json_integer(d->cfg.lag_days));
+	if (a->reference == REF_PEER_GROUP) {
+		uint32_t members;
+
+		group_normal(d, p, m, a->window, &members);
+		event_set(ev, "vigie.peer_group.name", json_string_safe(group_name(d, p)));
+		event_set(ev, "vigie.peer_group.members", json_integer(members));
 	}
 	event_set(ev, "vigie.ratio", json_ratio(a->ratio));
 	event_set(ev, "vigie.floor", json_volume(d->cfg.floor[m][a->window]));

@@ -11,6 +11,13 @@
 #define NS_PER_MIN 60000000000ull
 #define NS_PER_HOUR 3600000000000ull
 #define NS_PER_DAY 86400000000000ull
+#define LAG_RING 8
+#define REF_PROFILE 0
+#define REF_LEARNED 1
+#define REF_PEER_GROUP 2
+#define REF_NEW_PRINCIPAL 3
+#define REF_FIRST_SEEN 4
+#define N_REFS 5
 
 struct episode {
 	uint64_t seq;
@@ -27,12 +34,23 @@ struct episode {
 	uint64_t total;            /* volume of the burst so far */
 	uint64_t total_at_alert;   /* at the last (sent or suppressed) alert */
 	uint32_t alerts, suppressed;
+	bool newcomer;             /* opened with no history of its own: learned from */
+};
+
+/* The principal's learned normals at the close of one of its active days
+ * (-1: not established then), to cap today's (docs/detection.md, lag). */
+struct lag_record {
+	int32_t day;
+	float normal[W_MAX];
 };
 
 struct metric_state {
 	struct mwin win;
 	struct lhist hist[W_MAX];
 	struct episode *ep;
+	uint64_t first_ns;          /* first sample of this metric (0: long ago) */
+	struct lag_record lag[LAG_RING];
+	int8_t group_bucket[W_MAX]; /* bucket counted in the peer group, -1 none */
 	bool dirty;
 };
 
@@ -52,9 +70,9 @@ struct principal {
 	struct principal *next;    /* hash chain */
 	int profile;               /* -1: none */
 	bool allowed;              /* baselined, never alerted */
+	bool aggregate;            /* a database server's own user or executable */
 	bool in_dirty;
 	int64_t uid;               /* user, process: -1 if unknown */
-	uint16_t contributed;      /* bit metric * W_MAX + window: counted in group */
 	struct metric_state *m[M_MAX];
 	struct contrib procs[N_CONTRIB], peers[N_CONTRIB];
 	int64_t contrib_hour;
@@ -65,17 +83,20 @@ struct principal {
 	uint32_t suppressed_pending; /* told in the next alert sent */
 };
 
+/* A peer group: per metric and window, a histogram of its members' own
+ * normals, one count per member (group.c). */
 struct group {
 	struct lhist *hist[M_MAX];            /* [W_MAX] each, lazily */
-	uint32_t contributors[M_MAX][W_MAX];
 };
 
 struct alert_info {
 	int window;
 	uint64_t observed;
 	double normal;
-	const char *reference;
-	double refs[3];            /* profile, learned, peer_group; <0 n/a */
+	int reference;             /* REF_* */
+	double refs[N_REFS];       /* normal by reference; <0 n/a */
+	double ceiling;            /* ceiling that applied, <0 n/a */
+	bool lagged;               /* learned normal capped by an earlier day's */
 	double ratio;
 	int level;
 	const char *reason;        /* new, severity, volume */
@@ -98,7 +119,8 @@ struct detector {
 	size_t n_all, cap_all;
 	uint64_t *dirty_bits;                 /* by index in all */
 	size_t n_dirty, dirty_words;
-	struct group *groups;                 /* n_profiles * PK_MAX */
+	struct group *groups;                 /* (n_profiles + 1) * PK_MAX */
+	uint64_t watch_start_ns;              /* first sample ever (kept in the state) */
 	struct episode **open;
 	size_t n_open, cap_open;
 	uint64_t now_ns;
@@ -131,6 +153,20 @@ int detect_push_ptr(void ***arr, size_t *n, size_t *cap, void *v);
 
 /* detect.c */
 void detect_roll(struct detector *d, struct principal *p, int m, uint64_t ts);
+
+/* group.c: peer groups (the profile's, or the host's per kind) */
+void group_update(struct detector *d, struct principal *p, int m, int w);
+void group_leave(struct detector *d, struct principal *p);
+void group_rebuild(struct detector *d);
+double group_normal(struct detector *d, const struct principal *p, int m, int w,
+		    uint32_t *members);
+const char *group_name(const struct detector *d, const struct principal *p);
+void groups_free(struct detector *d);
+
+/* reference.c: what is normal, and the alert rule */
+extern const char *const reference_names[N_REFS];
+bool own_established(const struct detector *d, const struct principal *p, int m, int w);
+void lag_record_day(struct detector *d, struct metric_state *ms, int32_t day);
 bool detect_over_threshold(struct detector *d, struct principal *p, int m, struct alert_info *a);
 
 /* episode.c */

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Detection state file: learned baselines (own and peer groups) and the
- * current windows, as JSON, so that a restart keeps what was learned.
+ * Detection state file: learned baselines, the days that cap them, when
+ * each principal was first seen (what was ever seen: destinations,
+ * processes, accounts) and the current windows, as JSON, so that a restart
+ * keeps what was learned. Peer groups are derived from their members and
+ * rebuilt at load.
  * Written atomically: temporary file in the same directory, fsync, rename,
  * fsync of the directory. Open episodes are not kept.
  */
@@ -41,6 +44,20 @@ static json_t *ring_json(const uint64_t *v, int n)
 	return a;
 }
 
+static json_t *lag_json(const struct metric_state *ms)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < LAG_RING; i++) {
+		const struct lag_record *r = &ms->lag[i];
+
+		if (r->normal[0] > 0 || r->normal[1] > 0 || r->normal[2] > 0)
+			json_array_append_new(a, json_pack("[ifff]", (int)r->day, (double)r->normal[0],
+							   (double)r->normal[1], (double)r->normal[2]));
+	}
+	return a;
+}
+
 static json_t *metric_json(const struct metric_state *ms)
 {
 	const struct mwin *w = &ms->win;
@@ -49,7 +66,8 @@ static json_t *metric_json(const struct metric_state *ms)
 	for (int i = 0; i < W_MAX; i++)
 		if (ms->hist[i].n)
 			json_object_set_new(h, window_name(i), hist_json(&ms->hist[i]));
-	return json_pack("{so s{sI so so sI sI sI sI sI}}", "hist", h, "win", "cur_min",
+	return json_pack("{so sI so s{sI so so sI sI sI sI sI}}", "hist", h, "first",
+			 (json_int_t)ms->first_ns, "lag", lag_json(ms), "win", "cur_min",
 			 (json_int_t)w->cur_min, "minute", ring_json(w->minute, MWIN_MINUTES),
 			 "hour", ring_json(w->hour, MWIN_HOURS), "sum_1h", (json_int_t)w->sum_1h,
 			 "sum_24h", (json_int_t)w->sum_24h, "day_sum", (json_int_t)w->day_sum,
@@ -63,9 +81,9 @@ static json_t *principal_json(const struct principal *p)
 	for (int m = 0; m < M_MAX; m++)
 		if (p->m[m])
 			json_object_set_new(ms, metric_name(m), metric_json(p->m[m]));
-	return json_pack("{ss ss sI sI si so}", "kind", principal_kind_name(p->kind), "id", p->id,
+	return json_pack("{ss ss sI sI sb so}", "kind", principal_kind_name(p->kind), "id", p->id,
 			 "uid", (json_int_t)p->uid, "last_seen", (json_int_t)p->last_seen_ns,
-			 "contributed", (int)p->contributed, "metrics", ms);
+			 "aggregate", (int)p->aggregate, "metrics", ms);
 }
 
 static int cmp_principal(const void *a, const void *b)
@@ -76,42 +94,6 @@ static int cmp_principal(const void *a, const void *b)
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
 	return strcmp(x->id, y->id);
-}
-
-static json_t *groups_json(struct detector *d)
-{
-	json_t *arr = json_array();
-
-	for (int pr = 0; d->groups && pr < d->cfg.n_profiles; pr++) {
-		for (int k = 0; k < PK_MAX; k++) {
-			struct group *g = &d->groups[pr * PK_MAX + k];
-			json_t *ms = json_object();
-
-			for (int m = 0; m < M_MAX; m++) {
-				json_t *h;
-
-				if (!g->hist[m])
-					continue;
-				h = json_object();
-				for (int w = 0; w < W_MAX; w++)
-					if (g->hist[m][w].n)
-						json_object_set_new(h, window_name(w),
-								    hist_json(&g->hist[m][w]));
-				json_object_set_new(ms, metric_name(m),
-						    json_pack("{s[iii] so}", "contributors",
-							      g->contributors[m][0], g->contributors[m][1],
-							      g->contributors[m][2], "hist", h));
-			}
-			if (json_object_size(ms) == 0) {
-				json_decref(ms);
-				continue;
-			}
-			json_array_append_new(arr, json_pack("{ss ss so}", "profile",
-							     d->cfg.profiles[pr].name, "kind",
-							     principal_kind_name(k), "metrics", ms));
-		}
-	}
-	return arr;
 }
 
 static json_t *state_json(struct detector *d)
@@ -126,9 +108,9 @@ static json_t *state_json(struct detector *d)
 	for (size_t i = 0; i < d->n_all; i++)
 		json_array_append_new(ps, principal_json(sorted[i]));
 	free(sorted);
-	return json_pack("{ss si sI sI so so}", "format", STATE_FORMAT, "version", 1, "time",
-			 (json_int_t)d->now_ns, "episode_seq", (json_int_t)d->episode_seq,
-			 "principals", ps, "groups", groups_json(d));
+	return json_pack("{ss si sI sI sI so}", "format", STATE_FORMAT, "version", 2, "time",
+			 (json_int_t)d->now_ns, "watch_start", (json_int_t)d->watch_start_ns,
+			 "episode_seq", (json_int_t)d->episode_seq, "principals", ps);
 }
 
 static int fsync_dir(const char *path)
@@ -255,6 +237,31 @@ static int load_ring(json_t *a, uint64_t *v, int n, struct lerr *e)
 	return 0;
 }
 
+static int load_lag(json_t *a, struct metric_state *ms, struct lerr *e)
+{
+	json_t *x;
+	size_t i;
+
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > LAG_RING)
+		return lbad(e, "'lag' must be an array of at most 8 days");
+	json_array_foreach(a, i, x) {
+		if (!json_is_array(x) || json_array_size(x) != 1 + W_MAX ||
+		    !json_is_integer(json_array_get(x, 0)))
+			return lbad(e, "bad lag day");
+		ms->lag[i].day = (int32_t)json_integer_value(json_array_get(x, 0));
+		for (int w = 0; w < W_MAX; w++) {
+			double v = json_number_value(json_array_get(x, (size_t)w + 1));
+
+			if (!json_is_number(json_array_get(x, (size_t)w + 1)) || !(v >= -1 && v < 1e19))
+				return lbad(e, "bad lag normal");
+			ms->lag[i].normal[w] = (float)v;
+		}
+	}
+	return 0;
+}
+
 static uint64_t u64_of(json_t *o, const char *k) {
 	json_int_t v = json_integer_value(json_object_get(o, k));
 
@@ -279,6 +286,9 @@ static int load_metric(json_t *o, struct metric_state *ms, struct lerr *e)
 	ms->win.day_sum = u64_of(w, "day_sum");
 	ms->win.run_first_ns = u64_of(w, "run_first");
 	ms->win.last_ns = u64_of(w, "last");
+	ms->first_ns = u64_of(o, "first");
+	if (load_lag(json_object_get(o, "lag"), ms, e))
+		return -1;
 	return load_ring(json_object_get(w, "minute"), ms->win.minute, MWIN_MINUTES, e) ||
 	       load_ring(json_object_get(w, "hour"), ms->win.hour, MWIN_HOURS, e) ? -1 : 0;
 }
@@ -315,41 +325,7 @@ static int load_principal(struct detector *d, json_t *o, struct lerr *e)
 		if (load_metric(mo, p->m[m], e))
 			return -1;
 	}
-	/* peer-group contributions only count for the current profile */
-	if (principal_group(d, p))
-		p->contributed = (uint16_t)json_integer_value(json_object_get(o, "contributed"));
-	return 0;
-}
-
-static int load_group(struct detector *d, json_t *o, struct lerr *e)
-{
-	const char *name = json_string_value(json_object_get(o, "profile"));
-	int kind = kind_of(json_string_value(json_object_get(o, "kind")));
-	json_t *ms = json_object_get(o, "metrics");
-	struct group *g = NULL;
-
-	if (!name || kind < 0 || !json_is_object(ms))
-		return lbad(e, "group needs profile, kind and metrics");
-	for (int pr = 0; pr < d->cfg.n_profiles; pr++)
-		if (strcmp(d->cfg.profiles[pr].name, name) == 0)
-			g = &d->groups[pr * PK_MAX + kind];
-	if (!g)
-		return 0; /* profile no longer configured */
-	for (int m = 0; m < M_MAX; m++) {
-		json_t *mo = json_object_get(ms, metric_name(m)), *c;
-
-		if (!mo)
-			continue;
-		c = json_object_get(mo, "contributors");
-		if (!g->hist[m] && !(g->hist[m] = calloc(W_MAX, sizeof(struct lhist))))
-			return lbad(e, "out of memory");
-		if (!json_is_array(c) || json_array_size(c) != W_MAX)
-			return lbad(e, "bad contributors");
-		for (int w = 0; w < W_MAX; w++)
-			g->contributors[m][w] = (uint32_t)json_integer_value(json_array_get(c, (size_t)w));
-		if (load_hists(json_object_get(mo, "hist"), g->hist[m], e))
-			return -1;
-	}
+	p->aggregate = json_is_true(json_object_get(o, "aggregate"));
 	return 0;
 }
 
@@ -366,37 +342,33 @@ static void reset(struct detector *d)
 	d->n_all = 0;
 	if (d->table)
 		memset(d->table, 0, d->table_size * sizeof(*d->table));
-	for (int g = 0; d->groups && g < d->cfg.n_profiles * PK_MAX; g++) {
-		for (int m = 0; m < M_MAX; m++)
-			free(d->groups[g].hist[m]);
-		memset(&d->groups[g], 0, sizeof(d->groups[g]));
-	}
+	group_rebuild(d);
 }
 
 static int load_json(struct detector *d, json_t *st, struct lerr *e)
 {
-	json_t *ps = json_object_get(st, "principals"), *gs = json_object_get(st, "groups"), *v;
+	json_t *ps = json_object_get(st, "principals"), *v;
+	json_int_t version = json_integer_value(json_object_get(st, "version"));
 	size_t i;
 
 	snprintf(e->where, sizeof(e->where), "top level");
 	if (!json_is_object(st) || !json_is_string(json_object_get(st, "format")) ||
 	    strcmp(json_string_value(json_object_get(st, "format")), STATE_FORMAT))
 		return lbad(e, "not a vigie detection state file");
-	if (json_integer_value(json_object_get(st, "version")) != 1)
+	/* version 1 also kept peer groups, now rebuilt from their members */
+	if (version != 1 && version != 2)
 		return lbad(e, "unsupported version");
-	if (!json_is_array(ps) || (gs && !json_is_array(gs)))
-		return lbad(e, "'principals' and 'groups' must be arrays");
+	if (!json_is_array(ps))
+		return lbad(e, "'principals' must be an array");
 	d->episode_seq = u64_of(st, "episode_seq");
+	if (u64_of(st, "watch_start"))
+		d->watch_start_ns = u64_of(st, "watch_start");
 	json_array_foreach(ps, i, v) {
 		snprintf(e->where, sizeof(e->where), "principals[%zu]", i);
 		if (load_principal(d, v, e))
 			return -1;
 	}
-	json_array_foreach(gs, i, v) {
-		snprintf(e->where, sizeof(e->where), "groups[%zu]", i);
-		if (load_group(d, v, e))
-			return -1;
-	}
+	group_rebuild(d);
 	return 0;
 }
 

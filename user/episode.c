@@ -83,8 +83,15 @@ static struct episode *open_episode(struct detector *d, struct principal *p, int
 	ep->first_sample_ns = ms->win.run_first_ns > wstart ? ms->win.run_first_ns : wstart;
 	ep->last_sample_ns = ms->win.last_ns;
 	ep->total = a->observed;
+	/* opened against neither its own history nor its profile (a new
+	 * principal, judged by its group or the ceilings): its burst is all
+	 * there is to learn from, and a nightly backup alerts on its first
+	 * night only; one judged by its own history or profile never learns
+	 * from its episodes */
+	ep->newcomer = a->reference != REF_LEARNED && a->reference != REF_PROFILE;
 	ms->ep = ep;
-	ms->win.taint_min = ms->win.taint_hour = ms->win.taint_day = true;
+	if (!ep->newcomer)
+		ms->win.taint_min = ms->win.taint_hour = ms->win.taint_day = true;
 	d->sum.episodes++;
 	return ep;
 }

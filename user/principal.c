@@ -208,17 +208,19 @@ struct metric_state *principal_metric(struct principal *p, int metric)
 {
 	if (!p->m[metric]) {
 		p->m[metric] = calloc(1, sizeof(struct metric_state));
-		if (p->m[metric])
+		if (p->m[metric]) {
 			mwin_init(&p->m[metric]->win);
+			memset(p->m[metric]->group_bucket, -1, sizeof(p->m[metric]->group_bucket));
+		}
 	}
 	return p->m[metric];
 }
 
 struct group *principal_group(struct detector *d, const struct principal *p)
 {
-	if (p->profile < 0 || !d->groups)
+	if (!d->groups)
 		return NULL;
-	return &d->groups[p->profile * PK_MAX + p->kind];
+	return &d->groups[(p->profile >= 0 ? p->profile : d->cfg.n_profiles) * PK_MAX + p->kind];
 }
 
 void principal_free(struct principal *p)
@@ -317,6 +319,7 @@ void principals_expire_idle(struct detector *d)
 		struct principal *p = d->all[i];
 
 		if (p->last_seen_ns + limit < d->now_ns && !has_episode(p) && !p->in_dirty) {
+			group_leave(d, p);
 			unlink_principal(d, p);
 			principal_free(p);
 			continue;

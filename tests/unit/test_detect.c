@@ -11,105 +11,14 @@
 #include <unistd.h>
 #include "baseline.h"
 #include "check.h"
+#include "detect_capture.h"
 #include "detect.h"
 #include "log.h"
 
 #define MIN_NS 60000000000ull
 #define T0 1709510400000000000ull /* 2024-03-04T00:00:00Z, a Monday */
 
-/* ---- event capture ---- */
-
-struct captured {
-	char *lines[4096];
-	int n;
-};
-
-static void capture(json_t *ev, void *ctx)
-{
-	struct captured *c = ctx;
-
-	if (c->n < 4096)
-		c->lines[c->n++] = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(ev);
-}
-
-static void captured_free(struct captured *c)
-{
-	for (int i = 0; i < c->n; i++)
-		free(c->lines[i]);
-	c->n = 0;
-}
-
-static int count_with(const struct captured *c, const char *part)
-{
-	int n = 0;
-
-	for (int i = 0; i < c->n; i++)
-		n += strstr(c->lines[i], part) != NULL;
-	return n;
-}
-
-static json_t *field(const char *line, const char *path)
-{
-	static json_t *last;
-	json_t *j, *v;
-	char key[64];
-	const char *p = path, *dot;
-
-	json_decref(last);
-	last = NULL;
-	if (!line)
-		return NULL; /* release */
-	last = j = json_loads(line, 0, NULL);
-	v = j;
-	while (v && (dot = strchr(p, '.'))) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
-		v = json_object_get(v, key);
-		p = dot + 1;
-	}
-	return v ? json_object_get(v, p) : NULL;
-}
-
-/* Events whose principal is kind:id. */
-static int count_principal(const struct captured *c, const char *kind, const char *id)
-{
-	char part[300];
-
-	snprintf(part, sizeof(part), "\"principal\":{\"kind\":\"%s\",\"id\":\"%s\"", kind, id);
-	return count_with(c, part);
-}
-
 /* ---- helpers ---- */
-
-static struct detect_config parse_cfg(const char *text)
-{
-	struct detect_config c;
-	char err[512];
-	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-
-	if (text && !j)
-		fprintf(stderr, "bad test JSON: %s\n", text);
-	if (detect_config_parse(j, &c, err, sizeof(err)))
-		fprintf(stderr, "config: %s\n", err);
-	json_decref(j);
-	return c;
-}
-
-static void feed_rows(struct detector *d, uint64_t ts, const char *db_user, uint64_t rows)
-{
-	struct trace_sample s;
-
-	trace_sample_init(&s);
-	s.ts_ns = ts;
-	s.pid = 100;
-	s.uid = 105;
-	strcpy(s.user, "postgres");
-	strcpy(s.exe, "/usr/bin/postgres");
-	strcpy(s.db_user, db_user);
-	strcpy(s.peer, "10.0.0.1");
-	s.db_rows = rows;
-	detector_feed(d, &s);
-}
 
 /* ---- baseline math ---- */
 
@@ -273,16 +182,30 @@ static void test_rule(void)
 	}
 	/* allow-listed: never */
 	feed_rows(d, T0 + 10 * 3600 * 1000000000ull + 2 * MIN_NS, "backup", 50000000);
-	/* no reference at all (no profile, nothing learned): learning, no alert */
+	/* no reference at all (no profile, nothing learned): over the ceiling
+	 * of a new principal (3000 records a minute) it alerts, under it not */
 	feed_rows(d, T0 + 10 * 3600 * 1000000000ull + 2 * MIN_NS, "stranger", 50000000);
+	feed_rows(d, T0 + 10 * 3600 * 1000000000ull + 2 * MIN_NS, "quiet", 2999);
 	detector_advance(d, T0 + 10 * 3600 * 1000000000ull + 2 * MIN_NS);
 	CHECK_EQ_INT(count_with(&cap, "\"backup\""), 0);
-	CHECK_EQ_INT(count_with(&cap, "\"stranger\""), 0);
+	CHECK_EQ_INT(count_with(&cap, "\"quiet\""), 0);
+	CHECK_EQ_INT(count_with(&cap, "\"stranger\""), 1);
+	if (cap.n == 2) {
+		CHECK_EQ_STR(json_string_value(field(cap.lines[1], "vigie.reference")), "new_principal");
+		CHECK_EQ_INT(json_integer_value(field(cap.lines[1], "vigie.ceiling")), 3000);
+		CHECK_EQ_INT(json_integer_value(field(cap.lines[1], "vigie.normal")), 300);
+		CHECK_EQ_INT(json_integer_value(field(cap.lines[1], "vigie.ratio")), 166667);
+		CHECK_EQ_STR(json_string_value(field(cap.lines[1], "vigie.severity")), "critical");
+		CHECK_EQ_STR(json_string_value(field(cap.lines[1], "message")),
+			     "db_user stranger: 50000000 records read in 1m, no profile and no "
+			     "established history of its own, over the ceiling of 3000 records for a "
+			     "new principal");
+	}
 	detector_finish(d, T0 + 11 * 3600 * 1000000000ull);
-	CHECK_EQ_INT(count_with(&cap, "exfiltration-volume-end"), 1);
+	CHECK_EQ_INT(count_with(&cap, "exfiltration-volume-end"), 2);
 	detector_summary(d, &sum);
-	CHECK_EQ_INT(sum.alerts, 1);
-	CHECK_EQ_INT(sum.principals, 3);
+	CHECK_EQ_INT(sum.alerts, 2);
+	CHECK_EQ_INT(sum.principals, 4);
 	detector_free(d);
 	captured_free(&cap);
 	detect_config_free(&c);
@@ -379,25 +302,26 @@ static void test_references(void)
 	char name[16];
 
 	/* 10 peers reading ~100-190 rows a minute for 3 hours, and advheavy
-	 * reading 1500: 8x its peers, under the ratio */
+	 * reading 700: 4x its peers, under the ratio (and 42,000 an hour,
+	 * under a new principal's ceiling of 50,000) */
 	for (int m = 0; m < 180; m++) {
 		for (int i = 0; i < 10; i++) {
 			snprintf(name, sizeof(name), "adv%02d", i);
 			feed_rows(d, t + (uint64_t)m * MIN_NS, name, 100 + (uint64_t)(i * 10));
 		}
-		feed_rows(d, t + (uint64_t)m * MIN_NS, "advheavy", 1500);
+		feed_rows(d, t + (uint64_t)m * MIN_NS, "advheavy", 700);
 	}
 	detector_advance(d, t + 180 * MIN_NS);
 	CHECK_EQ_INT(cap.n, 0);
 	/* a newcomer at 5000 a minute: peer group says ~190: alert */
 	feed_rows(d, t + 181 * MIN_NS, "advnew", 5000);
-	feed_rows(d, t + 181 * MIN_NS, "advheavy", 5000); /* 3x its own */
+	feed_rows(d, t + 181 * MIN_NS, "advheavy", 2100); /* 3x its own */
 	detector_advance(d, t + 181 * MIN_NS);
 	CHECK_EQ_INT(count_with(&cap, "\"advnew\""), 1);
 	CHECK_EQ_INT(count_with(&cap, "\"peer_group\""), 1);
 	CHECK_EQ_INT(count_with(&cap, "\"advheavy\""), 0);
 	/* the heavy one at 20x its own: learned reference */
-	feed_rows(d, t + 182 * MIN_NS, "advheavy", 40000);
+	feed_rows(d, t + 182 * MIN_NS, "advheavy", 14000);
 	detector_advance(d, t + 182 * MIN_NS);
 	CHECK_EQ_INT(count_with(&cap, "\"reference\":\"learned\""), 1);
 	detector_free(d);
