@@ -50,7 +50,8 @@ LIVE_SRCS := $(wildcard tests/live/test_*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 LIVE_BINS := $(patsubst tests/live/%.c,$(OUTPUT)/tests/%,$(LIVE_SRCS))
 TOOL_SRCS := $(wildcard tools/*.c)
-TOOL_BINS := $(patsubst tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
+TOOL_BINS := $(patsubst tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS)) $(OUTPUT)/tools/tracegen
+TRACEGEN_SRCS := $(wildcard tools/tracegen/*.c)
 
 VIGIE := $(OUTPUT)/vigie
 
@@ -93,6 +94,11 @@ $(OUTPUT)/tests/live_%: tests/live/test_%.c $(TESTLIB_SRCS) $(LIB_OBJS) | $(OUTP
 $(OUTPUT)/tools/%: tools/%.c $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,TOOL-CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(PKG_LIBS) -o $@
+
+# tracegen is split over several files (tools/tracegen/)
+$(OUTPUT)/tools/tracegen: $(TRACEGEN_SRCS) $(wildcard tools/tracegen/*.h) $(LIB_OBJS) | $(OUTPUT)/tools
+	$(call msg,TOOL-CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(TRACEGEN_SRCS) $(LIB_OBJS) $(PKG_LIBS) -o $@
 
 LIVE_BINS := $(patsubst tests/live/test_%.c,$(OUTPUT)/tests/live_%,$(LIVE_SRCS))
 

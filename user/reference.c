@@ -125,8 +125,9 @@ static int normal_of(struct detector *d, struct principal *p, int m, int w,
 static bool first_seen(const struct detector *d, const struct metric_state *ms, int m)
 {
 	return m == M_EGRESS_BYTES && ms->first_ns && d->watch_start_ns &&
+	       ms->first_ns >= d->watch_start_ns &&
 	       (double)(ms->first_ns - d->watch_start_ns) >= d->cfg.novelty_warmup_s * 1e9 &&
-	       ms->first_ns >= d->watch_start_ns && d->now_ns < ms->first_ns + NS_PER_DAY;
+	       d->now_ns < ms->first_ns + NS_PER_DAY;
 }
 
 /* The ceiling that applies (reference new_principal or first_seen), or -1. */

@@ -530,6 +530,44 @@ void child_kill(struct child *c)
 	child_wait(c, 5000);
 }
 
+int child_fork(struct child *c, int (*fn)(void *arg), void *arg)
+{
+	pid_t pid;
+
+	memset(c, 0, sizeof(*c));
+	c->out_fd = -1;
+	c->status = -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return -1;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(126);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		_exit(fn(arg));
+	}
+	c->pid = pid;
+	track_pid(pid);
+	return 0;
+}
+
+bool child_exited(const struct child *c)
+{
+	siginfo_t si;
+
+	if (!c->pid || c->reaped)
+		return true;
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == c->pid;
+}
+
 static int tg_vspawn(struct child *c, const struct spawn_opts *o, va_list ap)
 {
 	char *argv[64];

@@ -134,6 +134,11 @@ long long child_read_value(struct child *c, const char *key, int timeout_ms);
  * -1 on timeout. */
 int child_wait(struct child *c, int timeout_ms);
 void child_kill(struct child *c);
+/* Fork a child running fn(arg) in this program (no exec); its return value
+ * is the exit status. Tracked and killed at cleanup like child_spawn's. 0 ok. */
+int child_fork(struct child *c, int (*fn)(void *arg), void *arg);
+/* Whether the child has exited, without reaping it (child_wait reaps). */
+bool child_exited(const struct child *c);
 
 /* trafficgen: spawn with arguments (NULL-terminated). */
 int tg_spawn(struct child *c, const struct spawn_opts *o, ...) __attribute__((sentinel));

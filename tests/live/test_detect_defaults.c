@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live test (issue 7): detection alerts with the built-in defaults, no
+ * configuration file at all, from a cold start.
+ *
+ * vigie run -o FILE, nothing else (no -c, no option), real probes, a
+ * throw-away PostgreSQL cluster on a random port (not one of the default
+ * database ports: rows still come from the PostgreSQL walker).
+ *
+ * 1. 20 honest roles do small lookups (1-5 records every 2-6 s, random per
+ *    role, TCP to 127.0.0.1, sslmode=disable) for the whole run; 40 s after
+ *    the start a role never used before pulls 150 records per second
+ *    (~700-byte rows) for 70 s. Asserts an exfiltration-volume alert naming
+ *    db_user NEW_ROLE on db_rows within 60 s of the extraction's start
+ *    (test clock vs the alert's @timestamp) and no alert naming an honest
+ *    role.
+ * 2. After the sensor has watched for more than a minute, a process that
+ *    never sent egress (a copy of trafficgen named "scp" in the test's
+ *    directory) sends 500 MB over TCP, paced over ~40 s, to a peer in a
+ *    network namespace made by the test. Asserts alerts naming the peer
+ *    (kind peer, destination.address) and the process (kind process, id
+ *    EXE@root) within 120 s of the transfer's start.
+ * 3. sensor-stop's vigie.stats.detection.alerts equals the alert lines.
+ * Every alert is printed; rows per role (client side and usage events) and
+ * the byte classes of the database traffic are printed too.
+ *
+ * LIVE_SEED=N makes the honest roles' timing reproducible (printed).
+ * The sensor watches every PostgreSQL server of the host: the role names
+ * (clerk01..clerk20, newrole7) differ from those of the other tests and
+ * the demo (adv0001...), whose traffic would otherwise add to them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "lib/live.h"
+
+#define N_ROLES 20
+#define TABLE_ROWS 20000
+#define NEW_ROLE "newrole7"
+#define EXT_AFTER_S 40       /* extraction starts this long after the sensor */
+#define EXT_SECONDS 70
+#define EXT_ROWS_PER_S 150
+#define EXT_BATCHES_PER_S 5  /* 30 records every 0.2 s */
+#define EXT_DEADLINE_S 60
+#define XFER_AFTER_S 70      /* more than the sensor's first minute */
+#define XFER_BYTES 524288000ull /* 500 MB */
+#define XFER_CHUNK 262144
+#define XFER_PAUSE_US 20000  /* 2000 chunks x 20 ms: about 40 s */
+#define XFER_DEADLINE_S 120
+
+static const char *pg_port;
+static char psql_bin[PATH_MAX];
+static char stop_file[PATH_MAX];
+
+static double now_rt(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* "2024-03-05T09:31:00.000000Z" -> seconds since the epoch; -1 if bad. */
+static double parse_ts(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+	double frac = 0;
+
+	if (!s)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return -1;
+	if (*rest == '.')
+		frac = strtod(rest, NULL);
+	return (double)timegm(&tm) + frac;
+}
+
+/* ---- PostgreSQL ------------------------------------------------------ */
+
+static bool cluster_start(void)
+{
+	const char *bin;
+
+	live_on_cleanup(pgcluster_stop);
+	if (pgcluster_start())
+		return false;
+	pg_port = getenv("PGPORT");
+	bin = getenv("PGCLUSTER_BIN");
+	if (!pg_port || !bin)
+		return false;
+	/* the real binary, not Debian's pg_wrapper (a Perl script per run) */
+	snprintf(psql_bin, sizeof(psql_bin), "%s/psql", bin);
+	/* plain connections: rows of TLS connections are not counted */
+	setenv("PGSSLMODE", "disable", 1);
+	unsetenv("PGPASSWORD");
+	return access(psql_bin, X_OK) == 0;
+}
+
+static bool setup_sql(void)
+{
+	/* rows of about 700 bytes on the wire (5 columns, a 640-byte note) */
+	return live_sh("'%s' -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %s -U postgres -d postgres "
+		       "-c \"CREATE TABLE records (id int PRIMARY KEY, nir text, name text, "
+		       "city text, note text); INSERT INTO records SELECT i, lpad(i::text, 13, '0'), "
+		       "'Person ' || i, 'City ' || (i %% 97), rpad(md5(i::text), 640, md5((i+1)::text)) "
+		       "FROM generate_series(1, %d) i; DO \\$\\$ BEGIN FOR i IN 1..%d LOOP "
+		       "EXECUTE format('CREATE ROLE clerk%%s LOGIN', lpad(i::text, 2, '0')); "
+		       "EXECUTE format('GRANT SELECT ON records TO clerk%%s', lpad(i::text, 2, '0')); "
+		       "END LOOP; END \\$\\$; CREATE ROLE " NEW_ROLE " LOGIN; "
+		       "GRANT SELECT ON records TO " NEW_ROLE ";\"",
+		       psql_bin, pg_port, TABLE_ROWS, N_ROLES) == 0;
+}
+
+/* psql as role over TCP (127.0.0.1), output discarded: exit status. */
+static int run_psql(const char *role, const char *sql)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(psql_bin, "psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", pg_port, "-U",
+		      role, "-d", "postgres", "-c", sql, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- the honest roles: a forked loop each ----------------------------- */
+
+struct role {
+	char name[16];
+	unsigned seed;
+	struct child c;
+	/* read back after the loop ended */
+	unsigned long long rows, queries, failures;
+	/* from the usage events */
+	unsigned long long ev_rows, ev_events;
+};
+
+static bool stopped(void)
+{
+	return access(stop_file, F_OK) == 0;
+}
+
+/* Sleep ms, by 100 ms slices, returning early when the stop file exists. */
+static void nap(unsigned ms)
+{
+	while (ms && !stopped()) {
+		unsigned n = ms < 100 ? ms : 100;
+
+		usleep(n * 1000);
+		ms -= n;
+	}
+}
+
+static int honest_loop(void *arg)
+{
+	struct role *r = arg;
+	unsigned long long rows = 0, queries = 0, failures = 0;
+	unsigned seed = r->seed;
+	char path[PATH_MAX], sql[160];
+	FILE *f;
+
+	nap(rand_r(&seed) % 4000); /* not all in step */
+	while (!stopped()) {
+		unsigned k = 1 + (unsigned)rand_r(&seed) % 5;
+		unsigned first = 1 + (unsigned)rand_r(&seed) % (TABLE_ROWS - 5);
+
+		snprintf(sql, sizeof(sql), "SELECT * FROM records WHERE id BETWEEN %u AND %u", first,
+			 first + k - 1);
+		if (run_psql(r->name, sql) == 0) {
+			rows += k;
+			queries++;
+		} else {
+			failures++;
+		}
+		nap(2000 + (unsigned)rand_r(&seed) % 4001);
+	}
+	snprintf(path, sizeof(path), "%s/%s.count", live_tmpdir(), r->name);
+	f = fopen(path, "w");
+	if (!f)
+		return 1;
+	fprintf(f, "%llu %llu %llu\n", rows, queries, failures);
+	return fclose(f) ? 1 : 0;
+}
+
+static void honest_collect(struct role *r)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.count", live_tmpdir(), r->name);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu %llu %llu", &r->rows, &r->queries, &r->failures) != 3)
+		r->failures = ~0ull;
+	if (f)
+		fclose(f);
+}
+
+/* The extraction: one psql session running a script, 30 records every
+ * 0.2 s on a schedule (pg_sleep until the next slot). Expected rows on the
+ * wire: records + one pg_sleep row per batch + the \gset row. */
+static char *extraction_script(unsigned long long *rows)
+{
+	int batches = EXT_SECONDS * EXT_BATCHES_PER_S, per = EXT_ROWS_PER_S / EXT_BATCHES_PER_S;
+	char *path = live_path("extract.sql");
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return NULL;
+	fprintf(f, "SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset\n");
+	for (int i = 0; i < batches; i++) {
+		fprintf(f, "SELECT * FROM records WHERE id BETWEEN %d AND %d;\n", i * per + 1,
+			(i + 1) * per);
+		fprintf(f, "SELECT pg_sleep(:t0 + %.3f - extract(epoch FROM clock_timestamp()));\n",
+			(i + 1) / (double)EXT_BATCHES_PER_S);
+	}
+	if (fclose(f))
+		return NULL;
+	*rows = (unsigned long long)batches * (unsigned long long)per + (unsigned long long)batches + 1;
+	return path;
+}
+
+/* ---- alerts ----------------------------------------------------------- */
+
+struct watch {
+	double t0;             /* sensor started (test clock) */
+	double ext_start, xfer_start;
+	double ext_alert, peer_alert, proc_alert; /* @timestamp of the first; 0 none */
+	const char *peer_ip;
+	char exe[PATH_MAX];
+	char proc_id[PATH_MAX + 16];
+};
+
+static bool is_alert(json_t *e)
+{
+	const char *a = jstr(e, "event.action");
+
+	return a && !strcmp(a, "exfiltration-volume");
+}
+
+static bool str_is(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+/* Scan the output for the first alert of each target. */
+static void scan_alerts(struct watch *w, const char *out_path)
+{
+	struct events ev;
+
+	if (events_load(&ev, out_path))
+		return;
+	for (size_t i = 0; i < ev.n; i++) {
+		json_t *e = ev.ev[i];
+		const char *kind = jstr(e, "vigie.principal.kind"), *id = jstr(e, "vigie.principal.id");
+		double ts = parse_ts(jstr(e, "@timestamp"));
+
+		if (!is_alert(e) || !kind || !id)
+			continue;
+		if (!w->ext_alert && str_is(kind, "db_user") && str_is(id, NEW_ROLE) &&
+		    str_is(jstr(e, "vigie.metric"), "db_rows"))
+			w->ext_alert = ts;
+		if (!w->peer_alert && str_is(kind, "peer") && str_is(id, w->peer_ip))
+			w->peer_alert = ts;
+		if (!w->proc_alert && str_is(kind, "process") && str_is(id, w->proc_id))
+			w->proc_alert = ts;
+	}
+	events_free(&ev);
+}
+
+static void print_alerts(const struct events *ev, const struct watch *w)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ev->n; i++) {
+		json_t *e = ev->ev[i];
+
+		if (!is_alert(e))
+			continue;
+		n++;
+		live_log("alert t=+%.1fs %s %s: %s %s observed %.0f normal %.0f ratio %.3g "
+			 "reference %s severity %s reason %s%s%s",
+			 parse_ts(jstr(e, "@timestamp")) - w->t0, jstr(e, "vigie.principal.kind"),
+			 live_printable(0, jstr(e, "vigie.principal.id")), jstr(e, "vigie.metric"),
+			 jstr(e, "vigie.window"), json_number_value(jpath(e, "vigie.observed")),
+			 json_number_value(jpath(e, "vigie.normal")),
+			 json_number_value(jpath(e, "vigie.ratio")),
+			 jstr(e, "vigie.reference"), jstr(e, "vigie.severity"),
+			 jstr(e, "event.reason"), jstr(e, "vigie.db_user") ? " db_user " : "",
+			 jstr(e, "vigie.db_user") ? jstr(e, "vigie.db_user") : "");
+	}
+	live_log("%zu exfiltration-volume alert(s)", n);
+	for (size_t i = 0; i < ev->n; i++) {
+		json_t *e = ev->ev[i];
+		const char *a = jstr(e, "event.action");
+
+		if (a && strcmp(a, "exfiltration-volume") && strstr(a, "exfiltration"))
+			live_log("%s t=+%.1fs %s %s", a, parse_ts(jstr(e, "@timestamp")) - w->t0,
+				 jstr(e, "vigie.principal.kind"),
+				 live_printable(0, jstr(e, "vigie.principal.id")));
+	}
+}
+
+/* Rows per db_user from the usage events; byte classes of the database
+ * traffic (all db_users) printed. */
+static void usage_rows(const struct events *ev, const char *db_user, unsigned long long *rows,
+		       unsigned long long *n)
+{
+	*rows = *n = 0;
+	for (size_t i = 0; i < ev->n; i++) {
+		json_t *e = ev->ev[i];
+
+		if (!str_is(jstr(e, "event.action"), "usage") ||
+		    !str_is(jstr(e, "vigie.db_user"), db_user))
+			continue;
+		*rows += (unsigned long long)jint(e, "vigie.rows", 0);
+		(*n)++;
+	}
+}
+
+static void print_classes(const struct events *ev, const char *db_user, const char *label)
+{
+	const char *names[8];
+	unsigned long long bytes[8] = { 0 }, cnt[8] = { 0 };
+	size_t nc = 0;
+	char line[512];
+	int o = 0;
+
+	for (size_t i = 0; i < ev->n; i++) {
+		json_t *e = ev->ev[i];
+		const char *u = jstr(e, "vigie.db_user"), *c = jstr(e, "vigie.class");
+		size_t k;
+
+		if (!str_is(jstr(e, "event.action"), "usage") || !u || !c)
+			continue;
+		if (db_user ? strcmp(u, db_user) : !strcmp(u, NEW_ROLE))
+			continue;
+		for (k = 0; k < nc && strcmp(names[k], c); k++)
+			;
+		if (k == nc) {
+			if (nc == 8)
+				continue;
+			names[nc++] = c;
+		}
+		bytes[k] += (unsigned long long)jint(e, "vigie.bytes", 0);
+		cnt[k]++;
+	}
+	for (size_t k = 0; k < nc && o < (int)sizeof(line) - 80; k++)
+		o += snprintf(line + o, sizeof(line) - (size_t)o, " %s=%llu B (%llu events)", names[k],
+			      bytes[k], cnt[k]);
+	live_log("%s: usage byte classes:%s", label, nc ? line : " none");
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+int main(void)
+{
+	static struct role roles[N_ROLES];
+	struct watch w = { 0 };
+	struct vigie v;
+	struct events ev;
+	struct netns ns;
+	struct spawn_opts in_ns = { 0 }, snd_opts = { 0 };
+	struct child ext, sink, snd;
+	bool ext_started = false, xfer_started = false, ext_done = false, xfer_done = false;
+	bool loops_ok = true;
+	unsigned long long ext_rows_want = 0;
+	long long xfer_sent = -1, xfer_received = -1;
+	int ext_status = -1, snd_status = -1, sink_port = -1;
+	char *script, *scp;
+	unsigned seed;
+	double last_scan = 0;
+
+	live_init("detect_defaults");
+	seed = getenv("LIVE_SEED") ? (unsigned)strtoul(getenv("LIVE_SEED"), NULL, 10) :
+				     (unsigned)time(NULL);
+	live_log("seed %u (LIVE_SEED to repeat)", seed);
+	if (!cluster_start()) {
+		CHECK(false, "throw-away PostgreSQL cluster started");
+		return live_finish();
+	}
+	live_log("cluster on 127.0.0.1:%s (not a default database port)", pg_port);
+	CHECK(setup_sql(), "table of %d records (~700-byte rows), %d roles and " NEW_ROLE " created",
+	      TABLE_ROWS, N_ROLES);
+	script = extraction_script(&ext_rows_want);
+	CHECK(script != NULL, "extraction script written");
+	if (netns_create(&ns, "ddef", 47)) {
+		CHECK(false, "network namespace for the transfer's peer");
+		return live_finish();
+	}
+	in_ns.netns = ns.name;
+	w.peer_ip = ns.ns_ip;
+	/* a process that never sent anything: trafficgen copied as "scp" */
+	scp = live_path("scp");
+	if (live_sh("cp '%s' '%s' && chmod 755 '%s'", live_trafficgen_bin(), scp, scp) ||
+	    !realpath(scp, w.exe)) {
+		CHECK(false, "copy of trafficgen as %s", scp);
+		return live_finish();
+	}
+	snprintf(w.proc_id, sizeof(w.proc_id), "%s@root", w.exe);
+	snprintf(stop_file, sizeof(stop_file), "%s/stop", live_tmpdir());
+	if (!script)
+		return live_finish();
+
+	live_section("vigie run with no configuration file and no option");
+	if (vigie_start(&v, NULL, NULL)) {
+		CHECK(false, "vigie started without -c");
+		return live_finish();
+	}
+	w.t0 = now_rt();
+	if (events_load(&ev, v.out_path) == 0) {
+		json_t *s = events_find(&ev, "sensor-start");
+
+		live_log("sensor-start: vigie.postgres %s, vigie.detection %s, probes %s",
+			 jstr(s, "vigie.postgres") ? jstr(s, "vigie.postgres") : "?",
+			 json_is_true(jpath(s, "vigie.detection")) ? "on" : "off",
+			 jstr(s, "vigie.probe_mode") ? jstr(s, "vigie.probe_mode") : "?");
+		events_free(&ev);
+	}
+
+	live_section("20 honest roles (1-5 records every 2-6 s); " NEW_ROLE " extracts at +%ds; "
+		     "scp sends 500 MB at +%ds", EXT_AFTER_S, XFER_AFTER_S);
+	for (int i = 0; i < N_ROLES; i++) {
+		struct role *r = &roles[i];
+
+		snprintf(r->name, sizeof(r->name), "clerk%02d", i + 1);
+		r->seed = seed ^ (unsigned)(i + 1) * 2654435761u;
+		if (child_fork(&r->c, honest_loop, r))
+			loops_ok = false;
+	}
+	CHECK(loops_ok, "%d honest role loops started", N_ROLES);
+
+	for (;;) {
+		double now = now_rt();
+
+		if (!ext_started && now >= w.t0 + EXT_AFTER_S) {
+			char *argv[] = { psql_bin, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h",
+					 "127.0.0.1", "-p", (char *)pg_port, "-U", NEW_ROLE, "-d",
+					 "postgres", "-o", "/dev/null", "-f", script, NULL };
+			struct spawn_opts o = { .stderr_path = live_path("extract.err") };
+
+			w.ext_start = now_rt();
+			ext_started = true;
+			if (child_spawn(&ext, &o, argv))
+				ext_done = true;
+			else
+				live_log("+%.1fs extraction by " NEW_ROLE " started (%d records/s, %d s)",
+					 w.ext_start - w.t0, EXT_ROWS_PER_S, EXT_SECONDS);
+		}
+		if (!xfer_started && now >= w.t0 + XFER_AFTER_S) {
+			char port[16], bytes[32], chunk[16], pause[16];
+
+			xfer_started = true;
+			sink_port = tg_server(&sink, &in_ns, "sink", "0", NULL);
+			snprintf(port, sizeof(port), "%d", sink_port);
+			snprintf(bytes, sizeof(bytes), "%llu", XFER_BYTES);
+			snprintf(chunk, sizeof(chunk), "%d", XFER_CHUNK);
+			snprintf(pause, sizeof(pause), "%d", XFER_PAUSE_US);
+			{
+				char *argv[] = { "scp", "-P", pause, "send", (char *)ns.ns_ip, port,
+						 bytes, chunk, NULL };
+
+				snd_opts.capture = true;
+				snd_opts.exe = w.exe;
+				w.xfer_start = now_rt();
+				if (sink_port < 0 || child_spawn(&snd, &snd_opts, argv)) {
+					xfer_done = true;
+					snd_status = -1;
+				} else {
+					live_log("+%.1fs transfer of 500 MB by %s to %s:%d started",
+						 w.xfer_start - w.t0, w.exe, ns.ns_ip, sink_port);
+				}
+			}
+		}
+		if (ext_started && !ext_done && child_exited(&ext)) {
+			ext_status = child_wait(&ext, 1000);
+			ext_done = true;
+			live_log("+%.1fs extraction ended (exit %d, %.1f s)", now_rt() - w.t0, ext_status,
+				 now_rt() - w.ext_start);
+		}
+		if (xfer_started && !xfer_done && child_exited(&snd)) {
+			xfer_sent = child_read_value(&snd, "sent", 1000);
+			snd_status = child_wait(&snd, 1000);
+			xfer_received = child_read_value(&sink, "received", 10000);
+			child_wait(&sink, 5000);
+			xfer_done = true;
+			live_log("+%.1fs transfer ended (exit %d, %.1f s)", now_rt() - w.t0, snd_status,
+				 now_rt() - w.xfer_start);
+		}
+		if (now - last_scan >= 1.0) {
+			bool had_ext = w.ext_alert, had_peer = w.peer_alert, had_proc = w.proc_alert;
+
+			scan_alerts(&w, v.out_path);
+			last_scan = now;
+			if (!had_ext && w.ext_alert)
+				live_log("+%.1fs alert db_user " NEW_ROLE " db_rows seen", now - w.t0);
+			if (!had_peer && w.peer_alert)
+				live_log("+%.1fs alert peer %s seen", now - w.t0, w.peer_ip);
+			if (!had_proc && w.proc_alert)
+				live_log("+%.1fs alert process %s seen", now - w.t0, w.proc_id);
+			if (child_exited(&v.c)) {
+				live_log("vigie exited early");
+				break;
+			}
+		}
+		if (ext_done && xfer_done) {
+			bool all = w.ext_alert && w.peer_alert && w.proc_alert;
+
+			if (all || now >= w.xfer_start + XFER_DEADLINE_S + 3)
+				break;
+		}
+		usleep(250 * 1000);
+	}
+
+	/* the honest loops end at their next check of the stop file */
+	{
+		FILE *f = fopen(stop_file, "w");
+
+		if (f)
+			fclose(f);
+		for (int i = 0; i < N_ROLES; i++) {
+			if (child_wait(&roles[i].c, 10000) != 0)
+				loops_ok = false;
+			honest_collect(&roles[i]);
+		}
+	}
+	usleep(1500 * 1000); /* a last tick */
+	live_log("+%.1fs stopping vigie", now_rt() - w.t0);
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	if (events_load(&ev, v.out_path))
+		return live_finish();
+	ASSERT_EQ_U64(ev.bad_lines, 0, "output lines that are not JSON objects");
+
+	live_section("traffic");
+	ASSERT_TRUE(loops_ok, "honest role loops ended cleanly");
+	ASSERT_EQ_INT(ext_status, 0, "extraction psql exit status");
+	ASSERT_EQ_INT(snd_status, 0, "scp (trafficgen copy) exit status");
+	ASSERT_EQ_INT(xfer_sent, (long long)XFER_BYTES, "scp: bytes sent");
+	ASSERT_EQ_INT(xfer_received, (long long)XFER_BYTES, "sink in the namespace: bytes received");
+
+	live_section("rows per role: client side vs usage events");
+	{
+		unsigned long long tot_q = 0, tot_rows = 0, tot_fail = 0, rows, n;
+
+		for (int i = 0; i < N_ROLES; i++) {
+			struct role *r = &roles[i];
+
+			usage_rows(&ev, r->name, &r->ev_rows, &r->ev_events);
+			live_log("%s: %llu queries (%llu failed), %llu records; usage events: %llu rows "
+				 "in %llu events", r->name, r->queries, r->failures, r->rows,
+				 r->ev_rows, r->ev_events);
+			tot_q += r->queries;
+			tot_rows += r->rows;
+			tot_fail += r->failures;
+		}
+		live_log("honest roles: %llu queries (%llu failed), %llu records", tot_q, tot_fail,
+			 tot_rows);
+		usage_rows(&ev, NEW_ROLE, &rows, &n);
+		live_log(NEW_ROLE ": %llu rows on the wire expected (%d records/s x %d s + pg_sleep "
+			 "rows); usage events: %llu rows in %llu events", ext_rows_want,
+			 EXT_ROWS_PER_S, EXT_SECONDS, rows, n);
+		print_classes(&ev, NULL, "honest roles");
+		print_classes(&ev, NEW_ROLE, NEW_ROLE);
+	}
+
+	live_section("alerts");
+	print_alerts(&ev, &w);
+
+	live_section("1. extraction by a new role");
+	{
+		size_t honest = 0;
+
+		scan_alerts(&w, v.out_path);
+		CHECK(w.ext_alert > 0, "an exfiltration-volume alert naming db_user " NEW_ROLE
+		      " on db_rows");
+		if (w.ext_alert > 0)
+			CHECK(w.ext_alert - w.ext_start <= EXT_DEADLINE_S,
+			      "alert " NEW_ROLE " latency %.1f s from the extraction's start "
+			      "(want <= %d s)", w.ext_alert - w.ext_start, EXT_DEADLINE_S);
+		for (size_t i = 0; i < ev.n; i++) {
+			json_t *e = ev.ev[i];
+			const char *kind = jstr(e, "vigie.principal.kind");
+			const char *id = jstr(e, "vigie.principal.id"), *du = jstr(e, "vigie.db_user");
+
+			if (!is_alert(e))
+				continue;
+			for (int r = 0; r < N_ROLES; r++)
+				if ((str_is(kind, "db_user") && str_is(id, roles[r].name)) ||
+				    str_is(du, roles[r].name)) {
+					honest++;
+					break;
+				}
+		}
+		ASSERT_EQ_U64(honest, 0, "alerts naming one of the 20 honest roles");
+	}
+
+	live_section("2. scp-like transfer to a new peer");
+	{
+		json_t *peer = NULL, *proc = NULL;
+
+		for (size_t i = 0; i < ev.n; i++) {
+			json_t *e = ev.ev[i];
+			const char *kind = jstr(e, "vigie.principal.kind");
+			const char *id = jstr(e, "vigie.principal.id");
+
+			if (!is_alert(e))
+				continue;
+			if (!peer && str_is(kind, "peer") && str_is(id, ns.ns_ip))
+				peer = e;
+			if (!proc && str_is(kind, "process") && str_is(id, w.proc_id))
+				proc = e;
+		}
+		CHECK(peer != NULL, "an alert naming peer %s", ns.ns_ip);
+		if (peer) {
+			double lat = parse_ts(jstr(peer, "@timestamp")) - w.xfer_start;
+
+			ASSERT_EQ_STR(jstr(peer, "destination.address"), ns.ns_ip,
+				      "peer alert destination.address");
+			CHECK(lat <= XFER_DEADLINE_S, "peer alert latency %.1f s from the transfer's "
+			      "start (want <= %d s; %s %s, reference %s)", lat, XFER_DEADLINE_S,
+			      jstr(peer, "vigie.metric"), jstr(peer, "vigie.window"),
+			      jstr(peer, "vigie.reference"));
+		}
+		CHECK(proc != NULL, "an alert naming process %s", live_printable(0, w.proc_id));
+		if (proc) {
+			double lat = parse_ts(jstr(proc, "@timestamp")) - w.xfer_start;
+
+			ASSERT_EQ_STR(jstr(proc, "process.executable"), w.exe,
+				      "process alert process.executable");
+			CHECK(lat <= XFER_DEADLINE_S, "process alert latency %.1f s from the "
+			      "transfer's start (want <= %d s; %s %s, reference %s)", lat,
+			      XFER_DEADLINE_S, jstr(proc, "vigie.metric"), jstr(proc, "vigie.window"),
+			      jstr(proc, "vigie.reference"));
+		}
+	}
+
+	live_section("3. sensor-stop counts the alerts");
+	{
+		json_t *stop = events_find_last(&ev, "sensor-stop");
+		size_t n = events_count(&ev, "exfiltration-volume"), kind_alert = 0;
+
+		for (size_t i = 0; i < ev.n; i++)
+			kind_alert += str_is(jstr(ev.ev[i], "event.kind"), "alert");
+		live_log("sensor-stop: detection principals %lld, alerts %lld, suppressed %lld; "
+			 "lines with event.kind alert: %zu",
+			 jint(stop, "vigie.stats.detection.principals", -1),
+			 jint(stop, "vigie.stats.detection.alerts", -1),
+			 jint(stop, "vigie.stats.detection.suppressed", -1), kind_alert);
+		ASSERT_TRUE(stop != NULL, "sensor-stop written");
+		ASSERT_EQ_INT(jint(stop, "vigie.stats.detection.alerts", -1), (long long)n,
+			      "sensor-stop vigie.stats.detection.alerts == exfiltration-volume lines");
+	}
+	live_log("run took %.0f s after the sensor started", now_rt() - w.t0);
+	events_free(&ev);
+	free(script);
+	free(scp);
+	return live_finish();
+}
