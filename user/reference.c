@@ -115,10 +115,8 @@ static int normal_of(struct detector *d, struct principal *p, int m, int w,
 	for (int i = REF_PROFILE; i <= REF_PEER_GROUP; i++)
 		if (a->refs[i] >= 0 && (ref < 0 || a->refs[i] > a->refs[ref]))
 			ref = i;
-	if (ref >= 0) {
+	if (ref >= 0)
 		a->normal = a->refs[ref] < 1 ? 1 : a->refs[ref];
-		a->ratio = 0;
-	}
 	return ref;
 }
 
