@@ -158,6 +158,7 @@ void detect_roll(struct detector *d, struct principal *p, int m, uint64_t ts);
 void group_update(struct detector *d, struct principal *p, int m, int w);
 void group_leave(struct detector *d, struct principal *p);
 void group_rebuild(struct detector *d);
+double group_extreme(double mid, double hi, double q, uint32_t n);
 double group_normal(struct detector *d, const struct principal *p, int m, int w,
 		    uint32_t *members);
 const char *group_name(const struct detector *d, const struct principal *p);

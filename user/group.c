@@ -3,17 +3,23 @@
  * Peer groups (docs/detection.md): every principal belongs to the group of
  * its profile or, with no profile, to the built-in group of its kind on
  * this host ("host": the database accounts, Linux users, executables or
- * remote addresses seen here). A group's normal for a metric and window is
- * a quantile (peer_group.quantile, 0.9) of its members' own normals, one
- * vote per member: a backup or batch account reading a thousand times more
- * than a person is one vote out of many, so it cannot become everybody's
- * normal while heavy members are fewer than a tenth of the group.
+ * remote addresses seen here). Each member votes with its own normal, one
+ * vote per member. The group's normal is the level its heaviest ordinary
+ * member is expected to reach: the votes' median and their
+ * peer_group.quantile (0.9) give the spread of the group on a log scale,
+ * extended to the group's size (the largest of n members sits about
+ * sqrt(2 ln n) spreads above the median). A population whose volumes vary
+ * a lot thus has a wider normal than one of look-alike members. Only the
+ * median and the 0.9 quantile enter: a backup or batch account reading a
+ * thousand times more than a person is one vote out of many and cannot
+ * move them while heavy members are fewer than a tenth of the group.
  *
  * Each member's vote is the half-octave bucket of its own learned quantile,
  * moved whenever it learns; the group is derived state, rebuilt from the
  * members when a state file is loaded.
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "detect_int.h"
@@ -106,7 +112,37 @@ double group_normal(struct detector *d, const struct principal *p, int m, int w,
 	*members = h->n;
 	if (h->n < d->cfg.peer_min_principals || h->total <= 0)
 		return -1;
-	return lhist_quantile(h, d->cfg.peer_quantile);
+	return group_extreme(lhist_quantile(h, 0.5), lhist_quantile(h, d->cfg.peer_quantile),
+			     d->cfg.peer_quantile, h->n);
+}
+
+/* z such that a standard normal is below z with probability q, 0.5 < q < 1
+ * (Abramowitz and Stegun 26.2.23, error under 4.5e-4) */
+static double normal_quantile(double q)
+{
+	double t = sqrt(-2 * log(1 - q));
+
+	return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+			   (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+}
+
+/*
+ * The heaviest ordinary member of n whose votes have median `mid` and
+ * q-quantile `hi`: log-normal spread s = ln(hi / mid) / z(q), extended to
+ * sqrt(2 ln n) spreads above the median; never below the q-quantile.
+ */
+double group_extreme(double mid, double hi, double q, uint32_t n)
+{
+	double zq, zn, s;
+
+	if (mid < 1)
+		mid = 1;
+	if (hi <= mid || q <= 0.5 || q >= 1 || n < 2)
+		return hi > mid ? hi : mid;
+	zq = normal_quantile(q);
+	zn = sqrt(2 * log((double)n));
+	s = log(hi / mid) / zq;
+	return zn > zq ? mid * exp(zn * s) : hi;
 }
 
 const char *group_name(const struct detector *d, const struct principal *p)

@@ -5,8 +5,9 @@
  *  - profile: the stated volume of its profile;
  *  - learned: a high quantile of its own closed windows, once established
  *    (learned.min_windows, or a quarter of it when its history spans an
- *    earlier day), capped by what it was lag_days before, so that a ramp
- *    cannot teach itself;
+ *    earlier day); a normal that rose more than LAG_RISE times over
+ *    lag_days is not trusted and the one from before is used, so that a
+ *    ramp cannot teach itself;
  *  - peer_group: while its own is not established, its group's (group.c);
  *  - new_principal: no profile volume and no established own baseline:
  *    alerted over absolute ceilings;
@@ -19,6 +20,11 @@
 #include <limits.h>
 #include <string.h>
 #include "detect_int.h"
+
+/* How far a learned normal may rise over lag_days and still be trusted:
+ * half as much again. Taking the smaller of the two in every case would
+ * lower every normal by the noise of two estimates of one quantile. */
+#define LAG_RISE 1.5
 
 const char *const reference_names[N_REFS] = { "profile", "learned", "peer_group",
 					      "new_principal", "first_seen" };
@@ -100,7 +106,7 @@ static int normal_of(struct detector *d, struct principal *p, int m, int w,
 		double own = lhist_quantile(&p->m[m]->hist[w], c->learned_quantile[w]);
 		double lag = lagged_normal(d, p->m[m], w);
 
-		if (lag > 0 && lag < own) {
+		if (lag > 0 && own > LAG_RISE * lag) {
 			own = lag;
 			a->lagged = true;
 		}

@@ -45,6 +45,18 @@ static int check_passed, check_failed;
 		}                                                                    \
 	} while (0)
 
+#define CHECK_NEAR(got, want, tol)                                                   \
+	do {                                                                         \
+		double g_ = (got), w_ = (want);                                      \
+		if (g_ - w_ <= (tol) && w_ - g_ <= (tol)) {                          \
+			check_passed++;                                              \
+		} else {                                                             \
+			check_failed++;                                              \
+			fprintf(stderr, "%s:%d: %s = %.6g, want %.6g +- %g\n",         \
+				__FILE__, __LINE__, #got, g_, w_, (double)(tol));    \
+		}                                                                    \
+	} while (0)
+
 /* CHECK with a message of its own (printf format). */
 #define CHECK_MSG(cond, ...)                                                         \
 	do {                                                                         \

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "detect_capture.h"
+#include "detect_int.h"
 #include "log.h"
 
 #define S_NS 1000000000ull
@@ -99,7 +100,10 @@ static void test_cold_start(void)
 		CHECK_EQ_STR(json_string_value(field(a, "vigie.reference")), "peer_group");
 		CHECK_EQ_STR(json_string_value(field(a, "vigie.peer_group.name")), "host");
 		CHECK_EQ_INT(json_integer_value(field(a, "vigie.peer_group.members")), 20);
-		CHECK(json_integer_value(field(a, "vigie.normal")) <= 181);
+		/* the heaviest member of 20 (149 records), not 10x beyond */
+		CHECK_MSG(json_integer_value(field(a, "vigie.normal")) >= 149 &&
+				  json_integer_value(field(a, "vigie.normal")) <= 450,
+			  "normal %lld", (long long)json_integer_value(field(a, "vigie.normal")));
 		CHECK(strstr(json_string_value(field(a, "message")), "peer group (host db_user, 20 members)"));
 	}
 	for (int i = 0; i < 20; i++) {
@@ -113,9 +117,85 @@ static void test_cold_start(void)
 	detect_config_free(&c);
 }
 
+/* z with P(N(0,1) < z) = q, by bisection on erfc (independent of the
+ * approximation the detector uses) */
+static double probit(double q)
+{
+	double lo = -10, hi = 10;
+
+	for (int i = 0; i < 100; i++) {
+		double mid = (lo + hi) / 2;
+
+		if (0.5 * erfc(-mid / M_SQRT2) < q)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+/* The group's normal is its heaviest ordinary member: the votes' median
+ * times their spread (0.9 quantile over median, on a log scale) taken out
+ * to sqrt(2 ln n) standard deviations. */
+static void test_group_extreme(void)
+{
+	double s = exp(0.9 * probit(0.9)); /* q90 / median of a lognormal, sigma 0.9 */
+
+	CHECK_NEAR(group_extreme(100, 100 * s, 0.9, 2300), 100 * exp(0.9 * sqrt(2 * log(2300.0))),
+		   5.0); /* the approximation of z(0.9) is within 4.5e-4 */
+	CHECK_NEAR(group_extreme(100, 100 * s, 0.9, 20), 100 * exp(0.9 * sqrt(2 * log(20.0))), 1.0);
+	/* no spread: the median; never below the quantile */
+	CHECK_NEAR(group_extreme(50, 50, 0.9, 2300), 50, 1e-9);
+	CHECK_NEAR(group_extreme(100, 300, 0.9, 2), 300, 1e-9);
+	/* volumes under one record count as one */
+	CHECK_NEAR(group_extreme(0.2, 0.5, 0.9, 100), 1, 1e-9);
+}
+
+/* Three hours of a heavy-tailed group (200 members, lognormal volumes with
+ * sigma 1.2, and five supervisors reading 5x a heavy member): no member is
+ * alerted against its own group, which a plain 0.9 quantile would (a
+ * supervisor reads 15x it); a newcomer at the breach's rate is. */
+static void test_group_heavy_tail(void)
+{
+	struct detect_config c;
+	struct captured cap = { 0 };
+	struct detector *d = new_default(&c, &cap);
+	uint64_t t = T0 + 8 * HOUR_NS;
+	uint64_t rows[205];
+	char name[32];
+
+	for (int i = 0; i < 205; i++) {
+		/* member i at the normal quantile (i + 0.5) / 200 */
+		double z = i < 200 ? probit((i + 0.5) / 200) : 2.2;
+
+		rows[i] = (uint64_t)(5 * exp(1.2 * z) * (i < 200 ? 1 : 5));
+	}
+	/* 15x the members' 0.9 quantile (5 x e^(1.2 x 1.28) = 23 a minute) */
+	CHECK_MSG(rows[204] >= 345, "supervisor reads %llu", (unsigned long long)rows[204]);
+	for (int m = 0; m < 180; m++) {
+		for (int i = 0; i < 205; i++) {
+			snprintf(name, sizeof(name), "%s%03d", i < 200 ? "agent" : "lead", i);
+			feed_rows(d, t + (uint64_t)m * MIN_NS + (uint64_t)i * 100000000ull, name,
+				  rows[i]);
+		}
+		if (m == 179)
+			feed_rows(d, t + (uint64_t)m * MIN_NS + 30 * S_NS, "newcomer", 9000);
+		detector_advance(d, t + (uint64_t)m * MIN_NS + 59 * S_NS);
+	}
+	CHECK(first_alert(&cap, "db_user", "newcomer") != NULL);
+	for (int i = 0; i < 205; i++) {
+		snprintf(name, sizeof(name), "%s%03d", i < 200 ? "agent" : "lead", i);
+		CHECK_MSG(count_principal(&cap, "db_user", name) == 0, "%s (%llu records a minute) alerted",
+			  name, (unsigned long long)rows[i]);
+	}
+	detector_free(d);
+	captured_free(&cap);
+	detect_config_free(&c);
+}
+
 /* Two service accounts reading 25x a person's volume are two votes out of
- * 22: the group's normal stays a person's, and a new account at 15x that
- * normal is alerted against it. */
+ * 22: the group's normal stays a person's, and a new account reading as
+ * much as the services is alerted against it. */
 static void test_group_robust(void)
 {
 	struct detect_config c;
@@ -134,15 +214,17 @@ static void test_group_robust(void)
 		feed_rows(d, t + (uint64_t)m * MIN_NS, "svc_report", 2400);
 		detector_advance(d, t + (uint64_t)m * MIN_NS + 1);
 	}
-	feed_rows(d, t + 150 * MIN_NS, "late_joiner", 1500);
+	feed_rows(d, t + 150 * MIN_NS, "late_joiner", 2500);
 	detector_advance(d, t + 150 * MIN_NS + 1);
 	a = first_alert(&cap, "db_user", "late_joiner");
 	CHECK(a != NULL);
 	if (a) {
 		CHECK_EQ_STR(json_string_value(field(a, "vigie.reference")), "peer_group");
 		CHECK_EQ_INT(json_integer_value(field(a, "vigie.peer_group.members")), 22);
-		/* the members' half-octave bucket of 91-99 records tops at 128 */
-		CHECK_MSG(json_integer_value(field(a, "vigie.normal")) <= 128, "normal %lld",
+		/* the heaviest of 20 members reading 80-99 records, within the
+		 * half-octave buckets of the votes; nowhere near 2,400 */
+		CHECK_MSG(json_integer_value(field(a, "vigie.normal")) >= 90 &&
+				  json_integer_value(field(a, "vigie.normal")) <= 250, "normal %lld",
 			  (long long)json_integer_value(field(a, "vigie.normal")));
 	}
 	for (int i = 0; i < 20; i++) {
@@ -337,6 +419,42 @@ static void test_ramp(void)
 	CHECK_EQ_INT(ramp_first_alert_day("{\"learned\":{\"lag_days\":0}}"), -1);
 }
 
+/* A rise of a quarter over four days (new duties, or only the noise of the
+ * quantile) is trusted: the current normal is used, not the one of four
+ * days before, and the alert carries no lag_days. */
+static void test_small_rise_trusted(void)
+{
+	struct detect_config c;
+	struct captured cap = { 0 };
+	struct detector *d = new_default(&c, &cap);
+	const char *a;
+
+	for (int day = 0; day < 12; day++) {
+		for (int h = 9; h < 17; h++) {
+			uint64_t ts = T0 + (uint64_t)day * DAY_NS + (uint64_t)h * HOUR_NS + 5 * MIN_NS;
+			uint64_t rows = day < 7 ? 100 : 125;
+
+			if (day == 11 && h == 10)
+				rows = 2000;
+			feed_rows(d, ts, "m.petit", rows);
+			detector_advance(d, ts + 1);
+		}
+		detector_advance(d, T0 + (uint64_t)(day + 1) * DAY_NS - 1);
+	}
+	a = first_alert(&cap, "db_user", "m.petit");
+	CHECK(a != NULL);
+	if (a) {
+		CHECK_EQ_STR(json_string_value(field(a, "vigie.reference")), "learned");
+		CHECK(field(a, "vigie.lag_days") == NULL);
+		CHECK_MSG(json_integer_value(field(a, "vigie.normal")) >= 125, "normal %lld",
+			  (long long)json_integer_value(field(a, "vigie.normal")));
+		CHECK(strstr(json_string_value(field(a, "message")), "learned from its history") != NULL);
+	}
+	detector_free(d);
+	captured_free(&cap);
+	detect_config_free(&c);
+}
+
 /* A nightly dump by an account never seen: its first night alerts, the
  * following nights are its normal. */
 static void test_backup_first_night(void)
@@ -377,10 +495,13 @@ int main(void)
 	log_set_level(LOG_WARN);
 	test_cold_start();
 	test_group_robust();
+	test_group_extreme();
+	test_group_heavy_tail();
 	test_floors();
 	test_first_seen();
 	test_drift();
 	test_ramp();
+	test_small_rise_trusted();
 	test_backup_first_night();
 	field(NULL, NULL);
 	return check_summary();
