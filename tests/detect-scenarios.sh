@@ -6,7 +6,16 @@
 #  - a 30-day trace of 2,300 normal advisors raises no alert;
 #  - the slow extraction (20x normal over weeks) is caught on its first day;
 #  - a night burst and the egress of a dump to one address are alerted;
-#  - allow-listed accounts never alert; replay is deterministic.
+#  - allow-listed accounts never alert; replay is deterministic;
+# and with the built-in defaults (no -c, docs/detection.md):
+#  - a month of 2,300 advisors (supervisors at 5x, a closing day at 3x, a
+#    joiner) raises no false alert, services alerting on their first night
+#    only, with the defaults and with the example configuration;
+#  - a month of the portal population (other names, hours and rates) raises
+#    no alert on any agent outside its closing day;
+#  - a drift to 20x alerted on its first working day and still on its 5th
+#    day; a ramp before 20x; an scp dump to a new address within 5 min; a
+#    new role at the breach's rate within 60 s.
 # Usage: tests/detect-scenarios.sh [BUILD_DIR]. Needs jq. Ends with
 # "detect-scenarios: N passed, M failed".
 set -u
@@ -119,6 +128,86 @@ check "normal month of 2,300 advisors raises no alert" $?
 samples=$(jq -r .samples "$T/n.truth.json")
 [ "$samples" -gt 1000000 ] && grep -q "replay: $samples samples" "$T/n.err"
 check "normal month: every generated sample replayed ($samples)" $?
+
+echo "-- built-in defaults (no configuration): normal months of both populations"
+SCORE=$B/tools/score
+month() { # NAME POPULATION: trace piped to two replays (defaults, example config)
+	mkfifo "$T/$1.fifo"
+	"${REPLAY[@]}" -q -c "$CONFIG" "$T/$1.fifo" >"$T/$1.config" 2>"$T/$1.config.err" &
+	local cfg=$!
+	"$GEN" -o - --truth "$T/$1.truth.json" --population "$2" --days 30 --advisors 2300 --seed 1 \
+		--closing-day 28 --supervisor-factor 5 --joiner 16 | tee "$T/$1.fifo" |
+		"${REPLAY[@]}" -q - >"$T/$1.defaults" 2>"$T/$1.defaults.err"
+	local rc=$?
+	wait "$cfg" && [ "$rc" -eq 0 ] &&
+		"$SCORE" --json --no-allow-list --truth "$T/$1.truth.json" "$T/$1.defaults" \
+			>"$T/$1.defaults.score" &&
+		"$SCORE" --json --truth "$T/$1.truth.json" "$T/$1.config" >"$T/$1.config.score"
+}
+month dm default
+check "default population month: replays with and without configuration exit 0" $?
+for c in defaults config; do
+	n=$(jq -r .false_alerts.alerts "$T/dm.$c.score" 2>/dev/null)
+	echo "     $c: ${n:-?} false alerts; $(jq -r '.service_first_night |
+		"\(.alerts) alerts in \(.episodes) episodes on services first night"' "$T/dm.$c.score" 2>/dev/null)"
+	[ "${n:-1}" = 0 ]
+	check "default population month, $c: no false alert (supervisors 5x, closing 3x, a joiner)" $?
+	# each service principal alerts in one episode per metric at most
+	n=$(jq -r -s '[.[] | select(.event.action == "exfiltration-volume") |
+		{p: "\(.vigie.principal.kind):\(.vigie.principal.id):\(.vigie.metric)", e: .vigie.episode.id}] |
+		group_by(.p) | map(select((map(.e) | unique | length) > 1)) | length' "$T/dm.$c")
+	[ "$n" = 0 ]
+	check "default population month, $c: services alert on their first night only, once per metric" $?
+done
+month pm portal
+check "portal population month: replays with and without configuration exit 0" $?
+closing=$(jq -r '.closing_days[0] // empty | .[0:10]' "$T/pm.truth.json")
+for c in defaults config; do
+	# people: principals that are neither services nor the database server
+	jq -r -s --slurpfile t "$T/pm.truth.json" --arg closing "${closing:-none}" '
+		($t[0].services | map(.principals[]) ) as $svc |
+		.[] | select(.event.action == "exfiltration-volume") | .vigie.principal as $p |
+		select(($p.kind == "db_user" or $p.kind == "user") and
+			($svc | any(.kind == $p.kind and .id == $p.id) | not)) |
+		[."@timestamp", $p.id, .vigie.reference, .vigie.window] | @tsv' "$T/pm.$c" >"$T/pm.$c.people"
+	outside=$(grep -vc "^$closing" "$T/pm.$c.people")
+	on=$(grep -c "^$closing" "$T/pm.$c.people")
+	echo "     $c: agents alerted outside the closing day ($closing): $outside; on it: $on"
+	[ -n "$closing" ] && [ "$outside" = 0 ]
+	check "portal population month, $c: no alert on any agent outside the closing day" $?
+done
+
+echo "-- built-in defaults: drift, ramp, scp dump, new role (14 days, 2,300 advisors)"
+scenario() { # NAME
+	"$GEN" -o - --truth "$T/$1.truth.json" --days 14 --advisors 2300 --seed 1 --supervisor-factor 5 \
+		--scenario "$1:7" | "${REPLAY[@]}" -q - >"$T/$1.defaults" 2>"$T/$1.err" &&
+		"$SCORE" --json --no-allow-list --truth "$T/$1.truth.json" "$T/$1.defaults" >"$T/$1.score"
+}
+scenario drift
+check "drift trace replays with the defaults" $?
+v=$(victim "$T/drift.truth.json" drift)
+alerted_within "$T/drift.defaults" "$T/drift.truth.json" drift db_user "$v" 86400
+check "drift to 20x alerted within its first working day naming db_user $v" $?
+day5=$(date -u -d "$(jq -r '.scenarios[0].start[0:10]' "$T/drift.truth.json") + 4 days" +%F)
+n=$(jq -r --arg id "$v" --arg d "$day5" 'select(.event.action == "exfiltration-volume" and
+	.vigie.principal.id == $id and (."@timestamp" | startswith($d)))' "$T/drift.defaults" | grep -c '"@timestamp"')
+echo "     alerts on $day5 (its 5th day): $n"
+[ "$n" -gt 0 ]
+check "drift still alerted on its 5th day: never learned as normal" $?
+scenario ramp
+check "ramp trace replays with the defaults" $?
+[ "$(jq -r '.scenarios[0].before_20x' "$T/ramp.score")" = true ]
+check "ramp alerted before it reaches 20x ($(jq -r '.scenarios[0].latency_s' "$T/ramp.score") s)" $?
+scenario scp
+check "scp trace replays with the defaults" $?
+alerted_within "$T/scp.defaults" "$T/scp.truth.json" scp peer 198.51.100.77 300
+check "scp of a dump to a new address alerted within 5 min naming 198.51.100.77" $?
+alerted_within "$T/scp.defaults" "$T/scp.truth.json" scp process /usr/bin/scp@root 300
+check "scp dump alerted within 5 min naming the process /usr/bin/scp@root" $?
+scenario newrole
+check "newrole trace replays with the defaults" $?
+alerted_within "$T/newrole.defaults" "$T/newrole.truth.json" newrole db_user dwh_extract 60
+check "new role at the breach's rate alerted within 60 s naming db_user dwh_extract" $?
 
 echo "detect-scenarios: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

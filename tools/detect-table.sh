@@ -6,9 +6,10 @@
 #  - each scenario alone, on day 7 of a 14-day trace (supervisors at 5x);
 # each trace replayed with the built-in defaults (no -c) and with
 # examples/vigie.json, scored with tools/score, printed as a Markdown table:
-# first-alert latency, false alerts by principal kind, and the alerts not
-# counted as false (service's first night, allow-listed, database or portal
-# servers while a scenario ran). Traces are piped, never stored.
+# first-alert latency, false alerts (about people, services, servers or
+# others), and the alerts not counted as false (service's first night,
+# allow-listed, database or portal servers while a scenario ran). Traces
+# are piped, never stored.
 # Usage: tools/detect-table.sh [BUILD_DIR [KEEP_DIR]]  (KEEP_DIR: keep the
 # truths, alerts and scores). Needs jq. JOBS=N traces at a time (nproc).
 set -u
@@ -87,9 +88,11 @@ latency() { # SCORE.json SCENARIO
 			   else "" end)
 		end' "$1"
 }
-falses() { # SCORE.json
-	jq -r '.false_alerts | if .alerts == 0 then "0" else
-		"**\(.alerts)** (" + (.by_kind | to_entries | map("\(.key) \(.value)") | join(", ")) + ")" end' "$1"
+falses() { # SCORE.json: how many, and about whom
+	jq -r '.false_alerts | .by_role as $r | if .alerts == 0 then "0" else
+		"**\(.alerts)** (" + ([["person", "people"], ["service", "services"], ["server", "servers"],
+			["other", "others"]] | map(select($r[.[0]] // 0 > 0) | "\(.[1]) \($r[.[0]])") |
+			join(", ")) + ")" end' "$1"
 }
 excused() { # SCORE.json
 	jq -r '[(if .service_first_night.alerts > 0 then "first night \(.service_first_night.alerts)" else empty end),
@@ -101,7 +104,9 @@ excused() { # SCORE.json
 for p in $POPS; do
 	for s in month $SCENARIOS; do
 		for c in defaults config; do
-			"$SCORE" --json --truth "$W/$p-$s.truth.json" "$W/$p-$s.$c.ndjson" \
+			# the defaults allow-list nobody: the truth's allow-list excuses nothing
+			opt=(); [ "$c" = defaults ] && opt=(--no-allow-list)
+			"$SCORE" --json "${opt[@]}" --truth "$W/$p-$s.truth.json" "$W/$p-$s.$c.ndjson" \
 				>"$W/$p-$s.$c.score.json" || exit 1
 		done
 	done

@@ -2,20 +2,23 @@
 /*
  * score: scores vigie alerts against the ground truth of tools/tracegen.
  *
- *   score [--json] --truth TRACE.truth.json ALERTS.ndjson
+ *   score [--json] [--no-allow-list] --truth TRACE.truth.json ALERTS.ndjson
  *
  * For each scenario: the latency of the first alert (event.action
  * "exfiltration-volume") naming one of the scenario's principals, in
  * seconds from the scenario's start, or "missed". Every other alert is put
  * in one bucket, first match wins:
- *   allow-listed   a principal of the truth's allow_listed;
+ *   allow-listed   a principal of the truth's allow_listed (unless
+ *                  --no-allow-list: alerts of a replay with the built-in
+ *                  defaults, which allow-list nobody);
  *   first night    a service account's principal (truth "services") within
  *                  its first night: a service seen for the first time, not a
  *                  false alert about people;
  *   aggregates     a principal carrying everybody's traffic (truth
  *                  "aggregates": the database server, the portal servers)
  *                  while a scenario runs (start to end + 1 h);
- *   false          anything else, counted by principal kind (this includes
+ *   false          anything else, counted by principal kind and by role
+ *                  (person, service, server, other; this includes
  *                  alerts on a scenario's principal before its start or
  *                  more than a day after its end, and on the principals of
  *                  a scenario that expects no alert).
@@ -42,7 +45,7 @@ struct alert {
 
 /* Alerts on one principal in one bucket. */
 struct tally {
-	const char *kind, *id, *label;
+	const char *kind, *id, *label, *role;
 	int alerts, episodes;
 	uint64_t first;
 	json_t *episode_ids; /* set */
@@ -88,7 +91,7 @@ static bool in_list(json_t *list, const struct alert *a)
 	return false;
 }
 
-static void tally(struct bucket *b, const struct alert *a, const char *label)
+static struct tally *tally(struct bucket *b, const struct alert *a, const char *label)
 {
 	struct tally *t = NULL;
 
@@ -114,6 +117,7 @@ static void tally(struct bucket *b, const struct alert *a, const char *label)
 		json_object_set_new(t->episode_ids, a->episode, json_true());
 		t->episodes++;
 	}
+	return t;
 }
 
 static int episodes(const struct bucket *b)
@@ -214,15 +218,34 @@ struct result {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: score [--json] --truth TRUTH.json ALERTS.ndjson\n"
+	fprintf(f, "usage: score [--json] [--no-allow-list] --truth TRUTH.json ALERTS.ndjson\n"
 		   "  scores the alerts of vigie replay (\"-\": stdin) against the ground truth\n"
 		   "  of tools/tracegen: first-alert latency per scenario, false alerts by\n"
-		   "  principal kind. Exit 0, 2 if an input cannot be read.\n");
+		   "  principal kind and role. --no-allow-list: the replay allow-listed nobody\n"
+		   "  (built-in defaults), so the truth's allow-list excuses no alert.\n"
+		   "  Exit 0, 2 if an input cannot be read.\n");
+}
+
+/* Who a false alert is about: a person (a database account or a Linux
+ * user that is no service's), a service account, a server (the truth's
+ * aggregates: the database server, portal servers) or another principal
+ * (a process or a peer of people). */
+static const char *role_of(json_t *svcs, json_t *aggs, const struct alert *a)
+{
+	json_t *svc;
+	size_t i;
+
+	json_array_foreach(svcs, i, svc)
+		if (in_list(json_object_get(svc, "principals"), a))
+			return "service";
+	if (in_list(aggs, a))
+		return "server";
+	return strcmp(a->kind, "db_user") == 0 || strcmp(a->kind, "user") == 0 ? "person" : "other";
 }
 
 static json_t *bucket_json(struct bucket *b)
 {
-	json_t *ps = json_array(), *kinds = json_object();
+	json_t *ps = json_array(), *kinds = json_object(), *roles = json_object();
 	char tb[48];
 
 	for (int i = 0; i < b->n; i++) {
@@ -234,11 +257,17 @@ static json_t *bucket_json(struct bucket *b)
 
 		if (t->label)
 			json_object_set_new(o, "service", json_string(t->label));
+		if (t->role) {
+			json_int_t r = json_integer_value(json_object_get(roles, t->role));
+
+			json_object_set_new(o, "role", json_string(t->role));
+			json_object_set_new(roles, t->role, json_integer(r + t->alerts));
+		}
 		json_array_append_new(ps, o);
 		json_object_set_new(kinds, t->kind, json_integer(k + t->alerts));
 	}
-	return json_pack("{si si so so}", "alerts", b->alerts, "episodes", episodes(b), "by_kind",
-			 kinds, "principals", ps);
+	return json_pack("{si si so so so}", "alerts", b->alerts, "episodes", episodes(b), "by_kind",
+			 kinds, "by_role", roles, "principals", ps);
 }
 
 static void bucket_text(struct bucket *b, const char *title)
@@ -278,10 +307,11 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "truth", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "no-allow-list", no_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *truth_path = NULL;
-	bool as_json = false;
+	bool as_json = false, no_allow = false;
 	json_t *truth, *scs, *allow, *svcs, *aggs, *sc;
 	json_error_t err;
 	struct alert *al = NULL;
@@ -296,6 +326,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 't': truth_path = optarg; break;
 		case 'j': as_json = true; break;
+		case 'n': no_allow = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -315,7 +346,7 @@ int main(int argc, char **argv)
 			truth_path);
 		return 2;
 	}
-	allow = json_object_get(truth, "allow_listed");
+	allow = no_allow ? NULL : json_object_get(truth, "allow_listed");
 	svcs = json_object_get(truth, "services");
 	aggs = json_object_get(truth, "aggregates");
 	if (load_alerts(argv[optind], &al, &n, &bad))
@@ -377,7 +408,7 @@ int main(int argc, char **argv)
 			}
 		if (matched)
 			continue;
-		tally(&b_false, a, NULL);
+		tally(&b_false, a, NULL)->role = role_of(svcs, aggs, a);
 		before += scenario_principal;
 	}
 	qsort(b_false.t, (size_t)b_false.n, sizeof(*b_false.t), cmp_tally);
