@@ -32,6 +32,10 @@ const volatile bool exclude_loopback = true;
 const volatile bool have_excluded_nets = false;
 const volatile bool have_db_endpoints = false;
 const volatile __u32 self_tgid = 0;
+/* Ports a PostgreSQL server was found listening on while running (written
+ * by user space through the mmapped .bss, never cleared): database ports
+ * too, whatever the configuration says. */
+__u64 db_port_found[VIGIE_PORT_WORDS] = {};
 
 struct flow_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -149,7 +153,7 @@ static __always_inline bool port_is_db(__u16 port)
 
 	if (word >= VIGIE_PORT_WORDS)
 		return false;
-	return (db_port_bits[word] >> (port & 63)) & 1;
+	return ((db_port_bits[word] | db_port_found[word]) >> (port & 63)) & 1;
 }
 
 /* Add bytes to the detailed map; when it is full, to the coarse totals;

@@ -1,20 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "event.h"
+#include "listen_ports.h"
 #include "log.h"
 #include "pgbackend.h"
 #include "postgres.h"
 
 enum pga_state { PGA_OFF, PGA_WAITING, PGA_ON, PGA_FAILED };
 
+#define PGA_PENDING 16      /* servers whose ports are still looked for */
+#define PGA_PORT_TRIES 120  /* ticks a started server has to listen */
+#define PGA_MAX_PORTS 64
+
 struct pg_awareness {
 	enum pg_mode mode;
 	enum pga_state state;
 	struct pgwire *pg;
+	pg_port_fn port_fn;
+	void *port_ctx;
+	struct {
+		uint32_t pid;
+		int tries;
+	} pending[PGA_PENDING];
+	int n_pending;
+	struct pg_port ports[PGA_MAX_PORTS]; /* found, in order */
+	int n_ports;
 };
 
 static const char *const state_names[] = { "off", "waiting", "on", "failed" };
@@ -22,6 +37,86 @@ static const char *const state_names[] = { "off", "waiting", "on", "failed" };
 const char *pg_awareness_state(const struct pg_awareness *pga)
 {
 	return pga ? state_names[pga->state] : "off";
+}
+
+/* ---- the servers' own ports ---- */
+
+static void port_found(struct pg_awareness *pga, uint32_t pid, uint16_t port)
+{
+	for (int i = 0; i < pga->n_ports; i++)
+		if (pga->ports[i].port == port)
+			return;
+	if (pga->n_ports < PGA_MAX_PORTS)
+		pga->ports[pga->n_ports++] = (struct pg_port){ .port = port, .pid = pid };
+	if (pga->port_fn)
+		pga->port_fn(port, pid, pga->port_ctx);
+}
+
+/* One look at a server's listening ports: true when done with it (found,
+ * or gone). */
+static bool look_for_ports(struct pg_awareness *pga, uint32_t pid)
+{
+	uint16_t ports[16];
+	int n = listen_ports(NULL, (pid_t)pid, ports, 16);
+
+	if (n == -ENOENT || n == -ESRCH)
+		return true;
+	for (int i = 0; i < n; i++)
+		port_found(pga, pid, ports[i]);
+	return n > 0;
+}
+
+/* A server started or was found: its ports now, or at the next ticks
+ * (a postmaster listens a moment after its exec). */
+static void watch_server(struct pg_awareness *pga, uint32_t pid)
+{
+	for (int i = 0; i < pga->n_pending; i++)
+		if (pga->pending[i].pid == pid)
+			return;
+	if (look_for_ports(pga, pid))
+		return;
+	if (pga->n_pending == PGA_PENDING) {
+		log_warn("PostgreSQL server %u: too many servers starting at once, its ports "
+			 "are not looked for (configure databases.ports)", pid);
+		return;
+	}
+	pga->pending[pga->n_pending].pid = pid;
+	pga->pending[pga->n_pending].tries = 0;
+	pga->n_pending++;
+}
+
+void pg_awareness_tick(struct pg_awareness *pga)
+{
+	int i = 0;
+
+	while (pga && i < pga->n_pending) {
+		uint32_t pid = pga->pending[i].pid;
+
+		if (look_for_ports(pga, pid) || ++pga->pending[i].tries >= PGA_PORT_TRIES) {
+			if (pga->pending[i].tries >= PGA_PORT_TRIES)
+				log_info("PostgreSQL server %u: no listening TCP port after %d ticks",
+					 pid, PGA_PORT_TRIES);
+			pga->pending[i] = pga->pending[--pga->n_pending];
+			continue;
+		}
+		i++;
+	}
+}
+
+int pg_awareness_ports(const struct pg_awareness *pga, const struct pg_port **ports)
+{
+	*ports = pga ? pga->ports : NULL;
+	return pga ? pga->n_ports : 0;
+}
+
+static void watch_running_servers(struct pg_awareness *pga)
+{
+	struct pgb_scan scan = { 0 };
+
+	if (pgb_scan(NULL, &scan) == 0)
+		for (size_t i = 0; i < scan.n_postmasters; i++)
+			watch_server(pga, scan.postmasters[i]);
+	pgb_scan_free(&scan);
 }
 
 static void start_counting(struct pg_awareness *pga)
@@ -38,6 +133,7 @@ static void start_counting(struct pg_awareness *pga)
 	n = pgwire_scan(pga->pg);
 	log_info("PostgreSQL row counting on (%s), %d server(s) found", pgwire_probe_name(pga->pg),
 		 n < 0 ? 0 : n);
+	watch_running_servers(pga);
 }
 
 static bool server_running(void)
@@ -49,12 +145,14 @@ static bool server_running(void)
 	return found;
 }
 
-struct pg_awareness *pg_awareness_new(enum pg_mode mode)
+struct pg_awareness *pg_awareness_new(enum pg_mode mode, pg_port_fn port_fn, void *port_ctx)
 {
 	struct pg_awareness *pga = calloc(1, sizeof(*pga));
 
 	if (!pga)
 		return NULL;
+	pga->port_fn = port_fn;
+	pga->port_ctx = port_ctx;
 	pga->mode = mode;
 	pga->state = mode == PG_OFF ? PGA_OFF : PGA_WAITING;
 	if (mode == PG_ON || (mode == PG_AUTO && server_running()))
@@ -84,10 +182,12 @@ void pg_awareness_on_exec(struct pg_awareness *pga, const struct vigie_proc_even
 	if (pga->state == PGA_WAITING) {
 		log_info("a PostgreSQL server started (pid %u)", e->pid);
 		start_counting(pga);
-		return;
+	} else {
+		/* idempotent; also catches backends forked before it is added */
+		pgwire_scan(pga->pg);
 	}
-	/* idempotent; also catches backends forked before it is added */
-	pgwire_scan(pga->pg);
+	if (pga->state == PGA_ON)
+		watch_server(pga, e->pid);
 }
 
 static void attribute_from_title(struct identity *id, const struct pgb_title *t)

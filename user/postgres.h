@@ -16,8 +16,21 @@
 
 struct pg_awareness;
 
-/* Starts row counting now when mode is on, or auto and a postmaster runs. */
-struct pg_awareness *pg_awareness_new(enum pg_mode mode);
+/* A server's own TCP port, found listening (any port: its sends there are
+ * db_server bytes whatever databases.ports says). */
+struct pg_port {
+	uint16_t port;
+	uint32_t pid; /* the server that listens */
+};
+typedef void (*pg_port_fn)(uint16_t port, uint32_t pid, void *ctx);
+
+/* Starts row counting now when mode is on, or auto and a postmaster runs.
+ * port_fn (may be NULL) is told each listening port of a server, once. */
+struct pg_awareness *pg_awareness_new(enum pg_mode mode, pg_port_fn port_fn, void *port_ctx);
+/* Each tick: looks again for the ports of servers that started lately. */
+void pg_awareness_tick(struct pg_awareness *pga);
+/* The ports found so far (in order); their number. */
+int pg_awareness_ports(const struct pg_awareness *pga, const struct pg_port **ports);
 void pg_awareness_free(struct pg_awareness *pga);
 /* An exec: a PostgreSQL server starting turns counting on (auto) and is
  * added to the tracked postmasters. */

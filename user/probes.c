@@ -341,3 +341,22 @@ void probes_stop(struct probes *p)
 	vigie_bpf__destroy(p->skel);
 	p->skel = NULL;
 }
+
+int probes_add_db_port(struct probes *p, uint16_t port)
+{
+	if (!p || !p->skel || !p->skel->bss || !port)
+		return -EINVAL;
+	__atomic_or_fetch(&p->skel->bss->db_port_found[port >> 6], 1ull << (port & 63),
+			  __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool probes_is_db_port(const struct probes *p, uint16_t port)
+{
+	uint64_t bit = 1ull << (port & 63);
+
+	if (!p || !p->skel)
+		return false;
+	return (p->skel->rodata->db_port_bits[port >> 6] & bit) ||
+	       (p->skel->bss && (p->skel->bss->db_port_found[port >> 6] & bit));
+}

@@ -37,5 +37,10 @@ int probes_mount_fs(void);
 /* Load and attach. 0 or negative errno (logged). */
 int probes_start(struct probes *p, const struct vigie_config *cfg);
 void probes_stop(struct probes *p);
+/* Make a TCP port a database port from now on (a server found listening
+ * on it). 0 or -EINVAL. */
+int probes_add_db_port(struct probes *p, uint16_t port);
+/* Is port a database port (configured or added)? */
+bool probes_is_db_port(const struct probes *p, uint16_t port);
 
 #endif

@@ -108,6 +108,35 @@ static void on_pg_rows(struct identity *id, const struct pgwire_delta *d, void *
 			      unix_bytes);
 }
 
+/* A PostgreSQL server listens on port: a database port from now on. */
+static void on_pg_port(uint16_t port, uint32_t pid, void *ctx)
+{
+	struct sensor *s = ctx;
+
+	if (probes_is_db_port(&s->probes, port)) {
+		log_info("PostgreSQL server %u listens on port %u (a database port already)", pid,
+			 port);
+		return;
+	}
+	if (probes_add_db_port(&s->probes, port))
+		log_warn("PostgreSQL server %u listens on port %u, which cannot be made a database "
+			 "port: add it to databases.ports", pid, port);
+	else
+		log_info("PostgreSQL server %u listens on port %u: a database port from now on",
+			 pid, port);
+}
+
+static json_t *pg_ports_json(const struct sensor *s)
+{
+	const struct pg_port *p;
+	int n = pg_awareness_ports(s->pga, &p);
+	json_t *a = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(p[i].port));
+	return a;
+}
+
 static void add_stats(struct sensor *s, json_t *ev)
 {
 	uint64_t st[VIGIE_STAT_MAX] = { 0 };
@@ -145,6 +174,7 @@ static void add_stats(struct sensor *s, json_t *ev)
 		  json_integer((json_int_t)identities_count(s->ids)));
 	event_set(ev, "vigie.stats.probe_mode", json_string(probe_variant_name(s->probes.variant)));
 	pg_awareness_stats(s->pga, ev);
+	event_set(ev, "vigie.stats.postgres.ports", pg_ports_json(s));
 	if (s->det) {
 		struct detect_summary ds;
 
@@ -197,6 +227,7 @@ static void emit_start(struct sensor *s)
 	event_set(ev, "vigie.programs_attached", json_integer(s->probes.n_attached));
 	event_set(ev, "vigie.map_capacity", json_integer(cfg->flow_entries));
 	event_set(ev, "vigie.postgres", json_string(pg_awareness_state(s->pga)));
+	event_set(ev, "vigie.postgres_ports", pg_ports_json(s));
 	event_set(ev, "vigie.udp_destinations", json_boolean(s->probes.udp_dest ||
 							     s->probes.variant == VARIANT_SYSCALLS));
 	event_set(ev, "vigie.io_uring", json_boolean(s->probes.variant != VARIANT_SYSCALLS ||
@@ -212,6 +243,7 @@ static void drain(struct sensor *s)
 	int n;
 
 	ring_buffer__consume(s->rb); /* identities first: exits before bytes */
+	pg_awareness_tick(s->pga);
 	tick_samples_begin(s->samples_tick, realtime_ns());
 	n = counters_drain(s->counters, on_counter, s);
 	if (n < 0)
@@ -416,7 +448,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	err = probes_start(&s.probes, cfg);
 	if (err)
 		goto cleanup;
-	s.pga = pg_awareness_new(cfg->postgres);
+	s.pga = pg_awareness_new(cfg->postgres, on_pg_port, &s);
 	s.usage = usage_new(cfg, s.probes.data_dir_paths, cfg->n_data_dirs);
 	s.counters = counters_new(s.probes.skel);
 	if (!s.usage || !s.counters) {
