@@ -16,7 +16,7 @@
  * syscall's own arguments, read from the task's saved user registers
  * (valid until the syscall returns), so no enter probe is needed.
  *
- * The walker (pg_walk) follows the PostgreSQL v3 framing (1 type byte,
+ * The walker (pg_walk, bpf/pgwalk.bpf.h) follows the PostgreSQL v3 framing (1 type byte,
  * 4-byte big-endian length that includes itself) with per-connection state
  * kept across sends: body bytes left in the current message and a partial
  * header. It counts DataRow 'D' as rows and, between CopyOutResponse 'H'
@@ -57,8 +57,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define PG_MAX_MSG (0x40000000u + 0x10000u) /* 1 GB StringInfo limit */
-#define PG_MAX_ITERS (1u << 16)
 
 #if defined(__TARGET_ARCH_x86)
 #define NR_WRITE 1
@@ -103,21 +101,11 @@ struct {
 	__type(value, __u64);
 } pg_stats SEC(".maps");
 
-#define PG_SCRATCH 16384 /* power of two */
-#define PG_SCRATCH_MASK (PG_SCRATCH - 1)
-
-struct pg_scratch {
-	__u8 b[PG_SCRATCH];
-};
-
-/* Copy of the part of a send being walked (one per CPU: programs do not
- * migrate, and a tracing program does not nest into itself). */
+/* Session parameter changes (application users, roles), in send order. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pg_scratch);
-} pg_scratch SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} pg_params SEC(".maps");
 
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {
@@ -189,317 +177,7 @@ int BPF_PROG(pg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-/* ---- PostgreSQL v3 walker ------------------------------------------- */
-
-enum walk_fault {
-	FAULT_NONE = 0,
-	FAULT_MSG,  /* impossible type or length */
-	FAULT_READ, /* bpf_probe_read_user failed */
-	FAULT_CAP,  /* iteration cap */
-};
-
-struct pg_walk {
-	const __u8 *buf;        /* user buffer */
-	__u32 len;              /* bytes sent */
-	__u32 off;              /* walked so far */
-	struct pgwire_conn st;  /* working copy of the connection state */
-	__u64 rows;
-	__u64 copy_rows;
-	__u64 msgs;
-	__u8 candidate;         /* resync candidate: first message checks */
-	__u8 fault;             /* enum walk_fault */
-	__u8 started;           /* a complete header was walked */
-	__u8 pad[5];
-	__u32 win_start;        /* bytes [win_start, +win_len) are in pg_scratch */
-	__u32 win_len;
-};
-
-/* Backend -> frontend message types of protocol 3 with the lengths they
- * can have (length counts itself, not the type byte). */
-static __always_inline bool pg_msg_valid(__u8 t, __u32 len)
-{
-	if (len < 4 || len > PG_MAX_MSG)
-		return false;
-	switch (t) {
-	case '1': case '2': case '3': case 'n': case 'I': case 'c': case 's':
-		return len == 4;
-	case 'Z':
-		return len == 5;
-	case 'K':
-		return len >= 8 && len <= 4 + 4 + 256;
-	case 'D':
-	case 'T':
-	case 't':
-		return len >= 6;
-	case 'H': case 'G': case 'W':
-		return len >= 7 && len <= 7 + 2 * 1664;
-	case 'R':
-		return len >= 8 && len <= (1u << 20);
-	case 'S':
-		return len >= 6 && len <= (1u << 20);
-	case 'C':
-		return len >= 5 && len <= (1u << 16);
-	case 'A':
-		return len >= 10;
-	case 'v':
-		return len >= 12 && len <= (1u << 20);
-	case 'V':
-		return len >= 8;
-	case 'E': case 'N':
-		return len >= 5;
-	case 'd':
-		return true;
-	}
-	return false;
-}
-
-/* COPY rows: a COPY ... TO STDOUT sends one CopyData per row, plus one
- * for a CSV header line (text format, HEADER option: not visible in the
- * protocol) or for the trailer (binary format). One CopyData is held back
- * (counted one behind) until CommandComplete "COPY n" says whether it was
- * a row: the count stays exact and live. */
-static __always_inline void pg_copy_row(struct pg_walk *w)
-{
-	if (w->st.copy_held) {
-		w->copy_rows++;
-		w->st.copy_count++;
-	}
-	w->st.copy_held = 1;
-}
-
-/* COPY ended without a "COPY n" (error): the held one was a row. */
-static __always_inline void pg_copy_end(struct pg_walk *w)
-{
-	if (w->st.copy_held)
-		w->copy_rows++;
-	w->st.copy_held = 0;
-	w->st.copy_count = 0;
-	w->st.copy = PGWIRE_COPY_NONE;
-}
-
-/* CommandComplete of a COPY: body at off, blen bytes. */
-static __always_inline void pg_copy_complete(struct pg_walk *w, __u32 off, __u32 blen)
-{
-	char tag[32] = {};
-	__u64 n = 0, rd = blen;
-	bool ok = false;
-
-	if (w->st.copy_held && blen >= 7 && blen <= sizeof(tag) && off < w->len &&
-	    w->len - off >= blen) {
-		barrier_var(rd);
-		if (rd >= 7 && rd <= sizeof(tag) &&
-		    bpf_probe_read_user(tag, rd, w->buf + off) == 0 &&
-		    tag[0] == 'C' && tag[1] == 'O' && tag[2] == 'P' && tag[3] == 'Y' &&
-		    tag[4] == ' ') {
-			ok = true;
-#pragma unroll
-			for (int i = 5; i < 26; i++) {
-				char c = tag[i];
-
-				if (c == 0)
-					break;
-				if (c < '0' || c > '9') {
-					ok = false;
-					break;
-				}
-				n = n * 10 + (__u64)(c - '0');
-			}
-		}
-	}
-	if (ok) {
-		if (n > w->st.copy_count)
-			w->copy_rows++; /* the held one was a row */
-	} else if (w->st.copy_held && w->st.copy == PGWIRE_COPY_OUT_TEXT) {
-		w->copy_rows++; /* no readable tag: text, most likely a row */
-	}
-	w->st.copy_held = 0;
-	w->st.copy_count = 0;
-	w->st.copy = PGWIRE_COPY_NONE;
-}
-
-static __always_inline void pg_set_copy_format(struct pg_walk *w, __u32 off)
-{
-	__u8 fmt = 0;
-
-	if (bpf_probe_read_user(&fmt, 1, w->buf + off)) {
-		w->fault = FAULT_READ;
-		return;
-	}
-	w->st.copy = fmt ? PGWIRE_COPY_OUT_BINARY : PGWIRE_COPY_OUT_TEXT;
-}
-
-/* One complete header: validate and count. off = first body byte. */
-static __always_inline void pg_message(struct pg_walk *w, __u8 t, __u32 len, __u32 off)
-{
-	/* a resync candidate must start like a result does: not with a
-	 * DataRow/CopyData, and not with a huge message */
-	if (!pg_msg_valid(t, len) ||
-	    (w->candidate && !w->started && (t == 'D' || t == 'd' || len > (1u << 20)))) {
-		w->fault = FAULT_MSG;
-		return;
-	}
-	w->started = 1;
-	w->msgs++;
-	switch (t) {
-	case 'D':
-		w->rows++;
-		break;
-	case 'd':
-		if (w->st.copy == PGWIRE_COPY_OUT_TEXT ||
-		    w->st.copy == PGWIRE_COPY_OUT_BINARY)
-			pg_copy_row(w);
-		break;
-	case 'H':
-		w->st.copy_held = 0;
-		w->st.copy_count = 0;
-		if (off < w->len)
-			pg_set_copy_format(w, off);
-		else
-			w->st.copy = PGWIRE_COPY_OUT_FMT;
-		break;
-	case 'W':
-		w->st.copy_held = 0;
-		w->st.copy = PGWIRE_COPY_BOTH;
-		break;
-	case 'C':
-		if (w->st.copy == PGWIRE_COPY_OUT_TEXT ||
-		    w->st.copy == PGWIRE_COPY_OUT_BINARY)
-			pg_copy_complete(w, off, len - 4);
-		else
-			pg_copy_end(w);
-		break;
-	case 'E': case 'Z':
-		pg_copy_end(w);
-		break;
-	}
-}
-
-/* One walker step: consume the rest of a message or one header (and the
- * body that follows when it is in this buffer). 1 = stop.
- * A global function: the verifier checks it once, whatever the state of
- * the walk, which keeps verification small and stable. */
-__noinline int pg_step_one(struct pg_walk *w)
-{
-	__u32 off, len, left, have, n, body, idx, zero = 0;
-	struct pg_scratch *sc;
-	__u64 acc, rd;
-
-	if (!w)
-		return 1;
-	off = w->off;
-	len = w->len;
-	if (off >= len || w->fault)
-		return 1;
-	left = len - off;
-	if (w->st.skip) {
-		if (w->st.copy == PGWIRE_COPY_OUT_FMT) {
-			pg_set_copy_format(w, off);
-			if (w->fault)
-				return 1;
-		}
-		n = w->st.skip < left ? w->st.skip : left;
-		w->st.skip -= n;
-		w->off = off + n;
-		return 0;
-	}
-	have = w->st.hdr_len;
-	if (have > 4) {
-		w->fault = FAULT_MSG;
-		return 1;
-	}
-	/* headers are read from a copy of the buffer (one bpf_probe_read_user
-	 * per window instead of one per message) */
-	if (off < w->win_start || off - w->win_start >= w->win_len) {
-		rd = left;
-		if (rd > PG_SCRATCH)
-			rd = PG_SCRATCH;
-		barrier_var(rd);
-		if (rd < 1 || rd > PG_SCRATCH)
-			return 1;
-		sc = bpf_map_lookup_elem(&pg_scratch, &zero);
-		if (!sc) {
-			w->fault = FAULT_READ;
-			return 1;
-		}
-		if (bpf_probe_read_user(sc->b, rd, w->buf + off)) {
-			w->fault = FAULT_READ;
-			return 1;
-		}
-		w->win_start = off;
-		w->win_len = (__u32)rd;
-	} else {
-		sc = bpf_map_lookup_elem(&pg_scratch, &zero);
-		if (!sc) {
-			w->fault = FAULT_READ;
-			return 1;
-		}
-	}
-	idx = off - w->win_start;
-	n = w->win_len - idx; /* bytes of this window from off */
-	if (n > 5 - have)
-		n = 5 - have;
-	acc = w->st.hdr;
-	if (n == 5) {
-		acc = ((__u64)sc->b[idx & PG_SCRATCH_MASK] << 32) |
-		      ((__u64)sc->b[(idx + 1) & PG_SCRATCH_MASK] << 24) |
-		      ((__u64)sc->b[(idx + 2) & PG_SCRATCH_MASK] << 16) |
-		      ((__u64)sc->b[(idx + 3) & PG_SCRATCH_MASK] << 8) |
-		      sc->b[(idx + 4) & PG_SCRATCH_MASK];
-	} else {
-		acc = (acc << 8) | sc->b[idx & PG_SCRATCH_MASK];
-		if (n > 1)
-			acc = (acc << 8) | sc->b[(idx + 1) & PG_SCRATCH_MASK];
-		if (n > 2)
-			acc = (acc << 8) | sc->b[(idx + 2) & PG_SCRATCH_MASK];
-		if (n > 3)
-			acc = (acc << 8) | sc->b[(idx + 3) & PG_SCRATCH_MASK];
-	}
-	off += n;
-	if (have + n < 5) { /* header continues in the next window or send */
-		w->st.hdr = acc;
-		w->st.hdr_len = have + n;
-		w->off = off;
-		return off < len ? 0 : 1;
-	}
-	w->st.hdr = 0;
-	w->st.hdr_len = 0;
-	pg_message(w, (__u8)(acc >> 32), (__u32)acc, off);
-	if (w->fault)
-		return 1;
-	body = (__u32)acc - 4;
-	left = len - off;
-	if (body <= left) {
-		off += body;
-		body = 0;
-	} else {
-		body -= left;
-		off = len;
-	}
-	w->st.skip = body;
-	w->off = off;
-	return 0;
-}
-
-static long pg_step(__u32 i, void *data)
-{
-	return pg_step_one(data) ? 1 : 0;
-}
-
-/* The PostgreSQL walker: state and buffer in, counts and fault out. */
-static __always_inline void pg_walk(struct pg_walk *w)
-{
-	__u32 iters = w->len / 5 + w->len / PG_SCRATCH + 3;
-
-	if (iters > PG_MAX_ITERS)
-		iters = PG_MAX_ITERS;
-	bpf_loop(iters, pg_step, w, 0);
-	if (!w->fault && w->off < w->len) {
-		w->fault = FAULT_CAP;
-		stat_add(PGWIRE_STAT_LOOP_CAP, 1);
-	}
-	if (w->fault == FAULT_READ)
-		stat_add(PGWIRE_STAT_READ_FAIL, 1);
-}
+#include "pgwalk.bpf.h"
 
 /* ---- send path ----------------------------------------------------- */
 
@@ -559,9 +237,37 @@ static __always_inline void capture_title(struct pgwire_backend *b)
 		b->flags |= PGWIRE_F_TITLE;
 }
 
+/* The send's parameter changes, before its counts are committed (their
+ * counters are relative to the send). */
+static __always_inline void report_params(struct pgwire_backend *b, struct pg_param_batch *pb)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!pb)
+		return;
+	if (pb->lost)
+		stat_add(PGWIRE_STAT_PARAM_LOST, pb->lost);
+	for (__u32 i = 0; i < PG_PARAMS_PER_SEND; i++) {
+		struct pgwire_param_event *ev = &pb->ev[i];
+
+		if (i >= pb->n)
+			break;
+		ev->tgid = tgid;
+		ev->created_ns = b->created_ns;
+		ev->records_at += b->rows + b->copy_rows;
+		ev->bytes_at += b->bytes;
+		if (bpf_ringbuf_output(&pg_params, ev, sizeof(*ev), 0))
+			stat_add(PGWIRE_STAT_PARAM_LOST, 1);
+		else
+			stat_add(PGWIRE_STAT_PARAMS, 1);
+	}
+}
+
 static __always_inline int handle_send(struct pgwire_backend *b, long ret, int fd,
 				       const __u8 *buf)
 {
+	struct pg_param_batch *pb = NULL;
+	__u32 zero = 0;
 	struct pg_walk w = {};
 	__u8 h[4] = {};
 	__u64 hl;
@@ -615,6 +321,11 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 	w.len = len;
 	w.st = b->conn;
 	w.candidate = sync == PGWIRE_SYNC_LOST;
+	pb = bpf_map_lookup_elem(&pg_param_batch, &zero);
+	if (pb) {
+		pb->n = 0;
+		pb->lost = 0;
+	}
 	pg_walk(&w);
 	stat_add(PGWIRE_STAT_SENDS, 1);
 
@@ -638,6 +349,7 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 	}
 	b->conn.fd = fd;
 	b->conn.sync = PGWIRE_SYNC_OK;
+	report_params(b, pb);
 	b->bytes += len;
 	commit(b, &w);
 	if (w.fault) {

@@ -86,6 +86,35 @@ struct pgwire_backend {
 	char title[PGWIRE_TITLE_MAX];
 };
 
+/* A change of a reported session parameter (ParameterStatus 'S'), in the
+ * order of the backend's sends: the application user the client named
+ * (application_name), or the session's role (session_authorization).
+ * The counters are cumulative values of the backend's entry at the change:
+ * what came before belongs to the previous value, what follows to this
+ * one, exactly, even within one send. */
+#define PGWIRE_PARAM_MAX 64 /* value bytes kept (PostgreSQL truncates at 63) */
+
+enum pgwire_param {
+	PGWIRE_PARAM_APP_NAME = 1,     /* application_name */
+	PGWIRE_PARAM_SESSION_AUTH = 2, /* session_authorization */
+};
+
+/* pgwire_param_event.flags */
+#define PGWIRE_PF_TRUNCATED (1u << 0) /* value longer than PGWIRE_PARAM_MAX */
+#define PGWIRE_PF_UNREAD (1u << 1)    /* value crossed a send: unknown */
+
+struct pgwire_param_event {
+	__u64 created_ns;   /* the backend entry's identity */
+	__u64 records_at;   /* rows + copy_rows of the entry at the change */
+	__u64 bytes_at;     /* bytes of the entry before the message */
+	__u32 tgid;
+	__u8 param;         /* enum pgwire_param */
+	__u8 flags;         /* PGWIRE_PF_* */
+	__u8 len;           /* bytes of value used */
+	__u8 pad;
+	char value[PGWIRE_PARAM_MAX];
+};
+
 /* Per-CPU statistics (array index), cumulative since load. */
 enum pgwire_stat {
 	PGWIRE_STAT_SENDS = 0,      /* sends walked (claimed connection) */
@@ -99,6 +128,9 @@ enum pgwire_stat {
 	PGWIRE_STAT_BACKEND_FULL,   /* backends map full at fork */
 	PGWIRE_STAT_PID_REUSE,      /* fork reused an unreported exited entry */
 	PGWIRE_STAT_FORKS,          /* backends added by the kernel */
+	PGWIRE_STAT_PARAMS,         /* parameter changes reported */
+	PGWIRE_STAT_PARAM_LOST,     /* changes not reported (too many in one
+				     * send, ring buffer full, name unread) */
 	PGWIRE_STAT_MAX,
 };
 

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "pgbackend.h"
+#include "pgsession.h"
 #include "pgwire.h"
 #include "probes.h"
 #include "pgwire.skel.h"
@@ -23,6 +24,13 @@ struct seen {
 	uint64_t created_ns;
 	uint64_t rows, copy_rows, bytes, unparsed_bytes, msgs;
 	uint32_t lost_syncs, resyncs;
+	struct pg_session *sess; /* parameter changes seen, NULL: none yet */
+};
+
+/* One backend's entry as read at the start of a drain. */
+struct read_entry {
+	uint32_t tgid;
+	struct pgwire_backend v;
 };
 
 struct pgwire {
@@ -38,6 +46,12 @@ struct pgwire {
 	size_t seen_cap;
 	size_t seen_len;
 	uint32_t mark;
+	struct ring_buffer *params_rb;   /* pg_params: session parameter changes */
+	uint64_t params_dropped;         /* changes of a backend not matched */
+	struct read_entry *reads;        /* drain: the entries read */
+	size_t reads_cap;
+	struct pg_segment *segs;         /* drain: a backend's segments */
+	size_t segs_cap;
 };
 
 /* ---- seen table ---- */
@@ -101,6 +115,10 @@ static void seen_del(struct pgwire *pg, struct seen *s)
 {
 	size_t cap = pg->seen_cap, i = (size_t)(s - pg->seen), j = i;
 
+	pg_session_free(s->sess);
+	free(s->sess);
+	s->sess = NULL;
+
 	/* backward-shift deletion keeps probe chains intact */
 	for (;;) {
 		j = (j + 1) & (cap - 1);
@@ -116,6 +134,34 @@ static void seen_del(struct pgwire *pg, struct seen *s)
 	}
 	memset(&pg->seen[i], 0, sizeof(pg->seen[i]));
 	pg->seen_len--;
+}
+
+/* A session parameter change from the kernel, queued on its backend until
+ * a drain reaches it. */
+static int on_param(void *ctx, void *data, size_t size)
+{
+	const struct pgwire_param_event *ev = data;
+	struct pgwire *pg = ctx;
+	struct seen *s;
+
+	if (size < sizeof(*ev))
+		return 0;
+	s = seen_find(pg, ev->tgid);
+	if (!s) {
+		s = seen_add(pg, ev->tgid);
+		if (!s) {
+			pg->params_dropped++;
+			return 0;
+		}
+		s->created_ns = ev->created_ns;
+		s->mark = pg->mark; /* not deleted as stale before the walk */
+	}
+	if (s->created_ns != ev->created_ns || (!s->sess && !(s->sess = calloc(1, sizeof(*s->sess)))) ||
+	    pg_session_queue(s->sess, ev)) {
+		pg->params_dropped++; /* a reused pid not drained yet, or no memory */
+		return 0;
+	}
+	return 0;
 }
 
 /* ---- start / stop ---- */
@@ -207,6 +253,12 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	pg->backends_fd = bpf_map__fd(pg->skel->maps.pg_backends);
 	pg->postmasters_fd = bpf_map__fd(pg->skel->maps.pg_postmasters);
 	pg->stats_fd = bpf_map__fd(pg->skel->maps.pg_stats);
+	pg->params_rb = ring_buffer__new(bpf_map__fd(pg->skel->maps.pg_params), on_param, pg, NULL);
+	if (!pg->params_rb) {
+		err = -errno;
+		log_error("pgwire: cannot read the session parameter changes: %s", strerror(-err));
+		goto cleanup;
+	}
 	log_info("pgwire: PostgreSQL row counting attached (%s probe)",
 		 pgwire_probe_name(pg));
 	return pg;
@@ -235,10 +287,17 @@ void pgwire_stop(struct pgwire *pg)
 {
 	if (!pg)
 		return;
+	ring_buffer__free(pg->params_rb);
 	for (int i = 0; i < 4; i++)
 		bpf_link__destroy(pg->links[i]);
 	pgwire_bpf__destroy(pg->skel);
+	for (size_t i = 0; i < pg->seen_cap; i++) {
+		pg_session_free(pg->seen[i].sess);
+		free(pg->seen[i].sess);
+	}
 	free(pg->seen);
+	free(pg->reads);
+	free(pg->segs);
 	free(pg);
 }
 
@@ -342,26 +401,55 @@ int pgwire_scan(struct pgwire *pg)
 
 /* ---- drain ---- */
 
+/* Every entry of the backends map, as it is now. */
+static int read_entries(struct pgwire *pg, size_t *n)
+{
+	uint32_t key, next;
+	bool first = true;
+
+	*n = 0;
+	while (bpf_map_get_next_key(pg->backends_fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (*n == pg->reads_cap) {
+			size_t nc = pg->reads_cap ? pg->reads_cap * 2 : 64;
+			struct read_entry *t = realloc(pg->reads, nc * sizeof(*t));
+
+			if (!t)
+				return -ENOMEM;
+			pg->reads = t;
+			pg->reads_cap = nc;
+		}
+		if (bpf_map_lookup_elem(pg->backends_fd, &key, &pg->reads[*n].v))
+			continue; /* deleted meanwhile */
+		pg->reads[(*n)++].tgid = key;
+	}
+	return 0;
+}
+
 int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 {
-	uint32_t key, next, *gone = NULL;
-	size_t ngone = 0, gone_cap = 0;
-	struct pgwire_backend v;
+	uint32_t *gone = NULL;
+	size_t ngone = 0, gone_cap = 0, nread = 0;
 	struct pgwire_delta d;
-	bool first = true;
 	int calls = 0, err = 0;
 
 	if (!pg || !cb)
 		return -EINVAL;
 	pg->mark++;
-	while (bpf_map_get_next_key(pg->backends_fd, first ? NULL : &key, &next) == 0) {
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(pg->backends_fd, &key, &v))
-			continue; /* deleted meanwhile */
+	err = read_entries(pg, &nread);
+	if (err)
+		goto cleanup;
+	/* the changes up to now: every change included in the counts just
+	 * read was reported before those counts were updated */
+	if (pg->params_rb)
+		ring_buffer__consume(pg->params_rb);
+	for (size_t r = 0; r < nread; r++) {
+		uint32_t key = pg->reads[r].tgid;
+		const struct pgwire_backend *v = &pg->reads[r].v;
 		struct seen *s = seen_find(pg, key);
 
-		if (s && s->created_ns != v.created_ns) {
+		if (s && s->created_ns != v->created_ns) {
 			seen_del(pg, s); /* pid reused: a new backend */
 			s = NULL;
 		}
@@ -371,32 +459,44 @@ int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 				err = -ENOMEM;
 				goto cleanup;
 			}
-			s->created_ns = v.created_ns;
+			s->created_ns = v->created_ns;
 		}
 		s->mark = pg->mark;
 		memset(&d, 0, sizeof(d));
 		d.tgid = key;
-		d.flags = v.flags;
-		d.created_ns = v.created_ns;
-		d.rows = (v.rows - s->rows) + (v.copy_rows - s->copy_rows);
-		d.copy_rows = v.copy_rows - s->copy_rows;
-		d.bytes = v.bytes - s->bytes;
-		d.unparsed_bytes = v.unparsed_bytes - s->unparsed_bytes;
-		d.msgs = v.msgs - s->msgs;
-		d.lost_syncs = v.lost_syncs - s->lost_syncs;
-		d.resyncs = v.resyncs - s->resyncs;
-		d.encrypted = v.flags & PGWIRE_F_ENCRYPTED;
+		d.flags = v->flags;
+		d.created_ns = v->created_ns;
+		d.rows = (v->rows - s->rows) + (v->copy_rows - s->copy_rows);
+		d.copy_rows = v->copy_rows - s->copy_rows;
+		d.bytes = v->bytes - s->bytes;
+		d.unparsed_bytes = v->unparsed_bytes - s->unparsed_bytes;
+		d.msgs = v->msgs - s->msgs;
+		d.lost_syncs = v->lost_syncs - s->lost_syncs;
+		d.resyncs = v->resyncs - s->resyncs;
+		d.encrypted = v->flags & PGWIRE_F_ENCRYPTED;
 		d.rows_known = !d.encrypted && d.unparsed_bytes == 0;
-		d.exited = v.flags & (PGWIRE_F_EXITED | PGWIRE_F_EXECED);
-		if (v.flags & PGWIRE_F_TITLE)
-			d.title_ok = pgb_parse_title(v.title, sizeof(v.title), &d.title) == 0;
-		s->rows = v.rows;
-		s->copy_rows = v.copy_rows;
-		s->bytes = v.bytes;
-		s->unparsed_bytes = v.unparsed_bytes;
-		s->msgs = v.msgs;
-		s->lost_syncs = v.lost_syncs;
-		s->resyncs = v.resyncs;
+		d.exited = v->flags & (PGWIRE_F_EXITED | PGWIRE_F_EXECED);
+		if (v->flags & PGWIRE_F_TITLE)
+			d.title_ok = pgb_parse_title(v->title, sizeof(v->title), &d.title) == 0;
+		if (s->sess) {
+			int n = pg_session_split(s->sess, s->rows + s->copy_rows, s->bytes,
+						 v->rows + v->copy_rows, v->bytes, &pg->segs,
+						 &pg->segs_cap);
+
+			if (n < 0) {
+				err = n;
+				goto cleanup;
+			}
+			d.segs = pg->segs;
+			d.n_segs = (size_t)n;
+		}
+		s->rows = v->rows;
+		s->copy_rows = v->copy_rows;
+		s->bytes = v->bytes;
+		s->unparsed_bytes = v->unparsed_bytes;
+		s->msgs = v->msgs;
+		s->lost_syncs = v->lost_syncs;
+		s->resyncs = v->resyncs;
 		if (d.exited) {
 			if (ngone == gone_cap) {
 				size_t nc = gone_cap ? gone_cap * 2 : 64;
@@ -501,7 +601,10 @@ void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st)
 		case PGWIRE_STAT_BACKEND_FULL: st->backend_full = sum; break;
 		case PGWIRE_STAT_PID_REUSE: st->pid_reuse = sum; break;
 		case PGWIRE_STAT_FORKS: st->forks = sum; break;
+		case PGWIRE_STAT_PARAMS: st->param_changes = sum; break;
+		case PGWIRE_STAT_PARAM_LOST: st->param_changes_lost += sum; break;
 		}
 	}
+	st->param_changes_lost += pg->params_dropped;
 	free(vals);
 }

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "pgbackend.h"  /* struct pgb_title */
+#include "pgsession.h"  /* struct pg_segment */
 #include "pgwire_abi.h" /* PGWIRE_F_*, kernel map structs */
 
 struct pgwire;
@@ -61,6 +62,11 @@ struct pgwire_delta {
 	bool title_ok;           /* title below parsed from the title the kernel
 				  * kept: valid even after the process exited */
 	struct pgb_title title;  /* db_user, db_name, client, client_port, ... */
+	/* The counts above split by application user and role in turn (from
+	 * the ParameterStatus messages the backend sent), exactly; valid
+	 * during the callback. n_segs 0: the backend reported no change. */
+	const struct pg_segment *segs;
+	size_t n_segs;
 };
 
 struct pgwire_stats {
@@ -77,6 +83,9 @@ struct pgwire_stats {
 	uint64_t backend_full;         /* backends not tracked: map full */
 	uint64_t pid_reuse;            /* exited entries overwritten before drain */
 	uint64_t forks;                /* backends added by the kernel */
+	uint64_t param_changes;        /* application user / role changes reported */
+	uint64_t param_changes_lost;   /* not reported or not matched to a backend:
+					* rows after them may go to the user before */
 	uint64_t sends;                /* sends walked */
 };
 

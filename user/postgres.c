@@ -264,6 +264,10 @@ void pg_awareness_stats(struct pg_awareness *pga, json_t *ev)
 	event_set(ev, "vigie.stats.postgres.lost_syncs", json_integer((json_int_t)st.lost_syncs));
 	event_set(ev, "vigie.stats.postgres.resyncs", json_integer((json_int_t)st.resyncs));
 	event_set(ev, "vigie.stats.postgres.unsynced_bytes", json_integer((json_int_t)st.unsynced_bytes));
+	event_set(ev, "vigie.stats.postgres.app_user_changes",
+		  json_integer((json_int_t)st.param_changes));
+	event_set(ev, "vigie.stats.postgres.app_user_changes_lost",
+		  json_integer((json_int_t)st.param_changes_lost));
 	event_set(ev, "vigie.stats.postgres.backends_not_tracked",
 		  json_integer((json_int_t)st.backend_full));
 }

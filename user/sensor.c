@@ -101,6 +101,7 @@ static void on_pg_rows(struct identity *id, const struct pgwire_delta *d, void *
 	struct sensor *s = ctx;
 	uint64_t unix_bytes = id->client_local ? d->bytes : 0;
 
+	usage_add_app_users(s->usage, id, d->segs, d->n_segs);
 	if (!d->rows && !d->copy_rows && !unix_bytes && d->rows_known)
 		return;
 	usage_add_rows(s->usage, id, d->rows, d->copy_rows, d->rows_known, unix_bytes);

@@ -24,6 +24,12 @@ struct usage_key {
 	uint8_t raddr[16];
 };
 
+/* Records and bytes of one application user (and role) of a backend. */
+struct app_tally {
+	struct pg_param_value app, role;
+	uint64_t records, bytes;
+};
+
 struct usage_entry {
 	struct usage_key key;
 	struct identity *id;
@@ -33,6 +39,8 @@ struct usage_entry {
 	uint64_t copy_rows;
 	bool have_rows;
 	bool rows_unknown;
+	struct app_tally *apps;      /* by application user, in first-seen order */
+	size_t n_apps, cap_apps;
 	struct usage_entry *next;
 	struct usage_entry *next_db; /* next db_server entry in its pid bucket */
 };
@@ -100,6 +108,7 @@ static void clear(struct usage *u)
 		for (; e; e = next) {
 			next = e->next;
 			identity_put(e->id);
+			free(e->apps);
 			free(e);
 		}
 		u->buckets[b] = NULL;
@@ -177,31 +186,103 @@ void usage_add(struct usage *u, const struct vigie_flow_key *fk, const struct vi
 	e->ops += val->ops;
 }
 
+static bool same_value(const struct pg_param_value *a, const struct pg_param_value *b)
+{
+	return a->set == b->set && a->unread == b->unread && strcmp(a->s, b->s) == 0;
+}
+
+static struct usage_entry *db_entry(struct usage *u, struct identity *id)
+{
+	struct usage_key k;
+
+	for (struct usage_entry *e = u->db_by_pid[id->pid % USAGE_BUCKETS]; e; e = e->next_db)
+		if (e->key.pid == id->pid)
+			return e;
+	memset(&k, 0, sizeof(k));
+	k.pid = id->pid;
+	k.uid = id->uid;
+	k.cls = VIGIE_CLASS_DB_SERVER;
+	return entry_for(u, &k, id);
+}
+
 void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_t copy_rows,
 		    bool rows_known, uint64_t bytes)
 {
-	struct usage_entry *best = NULL;
-
 	/* Rows go to the backend's db_server entry (its one client). */
-	for (struct usage_entry *e = u->db_by_pid[id->pid % USAGE_BUCKETS]; e && !best; e = e->next_db)
-		if (e->key.pid == id->pid)
-			best = e;
-	if (!best) {
-		struct usage_key k;
+	struct usage_entry *best = db_entry(u, id);
 
-		memset(&k, 0, sizeof(k));
-		k.pid = id->pid;
-		k.uid = id->uid;
-		k.cls = VIGIE_CLASS_DB_SERVER;
-		best = entry_for(u, &k, id);
-		if (!best)
-			return;
-	}
+	if (!best)
+		return;
 	best->have_rows = true;
 	best->bytes += bytes;
 	best->rows += rows;
 	best->copy_rows += copy_rows;
 	best->rows_unknown |= !rows_known;
+}
+
+void usage_add_app_users(struct usage *u, struct identity *id, const struct pg_segment *segs,
+			 size_t n)
+{
+	struct usage_entry *e = n ? db_entry(u, id) : NULL;
+
+	for (size_t i = 0; e && i < n; i++) {
+		struct pg_param_value role = segs[i].role;
+		struct app_tally *t = NULL;
+
+		/* the role the backend logged in with is no change of role */
+		if (role.set && !role.unread && id->db_user && strcmp(role.s, id->db_user) == 0)
+			memset(&role, 0, sizeof(role));
+		for (size_t j = 0; j < e->n_apps && !t; j++)
+			if (same_value(&e->apps[j].app, &segs[i].app) &&
+			    same_value(&e->apps[j].role, &role))
+				t = &e->apps[j];
+		if (!t) {
+			if (e->n_apps == e->cap_apps) {
+				size_t nc = e->cap_apps ? 2 * e->cap_apps : 4;
+				struct app_tally *a = realloc(e->apps, nc * sizeof(*a));
+
+				if (!a) {
+					log_warn("usage: out of memory for application users");
+					return;
+				}
+				e->apps = a;
+				e->cap_apps = nc;
+			}
+			t = &e->apps[e->n_apps++];
+			memset(t, 0, sizeof(*t));
+			t->app = segs[i].app;
+			t->role = role;
+		}
+		t->records += segs[i].records;
+		t->bytes += segs[i].bytes;
+		e->have_rows = true;
+	}
+}
+
+/* vigie.app_users: [{name, records, bytes[, role][, name_unread][, name_truncated]}];
+ * a backend whose client never named a user has none. */
+static json_t *app_users_json(const struct usage_entry *e)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < e->n_apps; i++) {
+		const struct app_tally *t = &e->apps[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", t->app.set && !t->app.unread && t->app.s[0] ?
+						       json_string_safe(t->app.s) : json_null());
+		if (t->app.unread)
+			json_object_set_new(o, "name_unread", json_true());
+		if (t->app.truncated)
+			json_object_set_new(o, "name_truncated", json_true());
+		if (t->role.set)
+			json_object_set_new(o, "role", t->role.unread ? json_null() :
+							       json_string_safe(t->role.s));
+		json_object_set_new(o, "records", json_integer((json_int_t)t->records));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 static int cmp_entries(const void *a, const void *b)
@@ -324,6 +405,8 @@ static json_t *usage_event(const struct usage *u, const struct usage_entry *e, u
 			event_set(ev, "vigie.copy_rows", json_integer((json_int_t)e->copy_rows));
 		}
 	}
+	if (e->n_apps)
+		event_set(ev, "vigie.app_users", app_users_json(e));
 	if (k->cgroup_id)
 		event_set(ev, "vigie.cgroup.id", json_integer((json_int_t)k->cgroup_id));
 	if (e->id && e->id->cgroup_path)

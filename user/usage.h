@@ -11,6 +11,7 @@
 #include "config.h"
 #include "identity.h"
 #include "output.h"
+#include "pgsession.h"
 #include "vigie.h"
 
 struct usage;
@@ -26,6 +27,10 @@ void usage_add(struct usage *u, const struct vigie_flow_key *key, const struct v
  * on connections the socket probes do not see (unix sockets), else 0. */
 void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_t copy_rows,
 		    bool rows_known, uint64_t bytes);
+/* The same rows by application user and role (vigie.app_users of the
+ * backend's db_server usage event). */
+void usage_add_app_users(struct usage *u, struct identity *id, const struct pg_segment *segs,
+			 size_t n);
 /* Emit one event per entry, in a stable order, then start a new interval.
  * Returns the number of events written. */
 int usage_flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct output *out);

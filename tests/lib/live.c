@@ -1100,6 +1100,19 @@ void pgcluster_stop(void)
 	pgcluster_dir[0] = '\0';
 }
 
+const char *pgcluster_psql(void)
+{
+	static char psql[PATH_MAX];
+	const char *bin = getenv("PGCLUSTER_BIN");
+
+	if (!bin)
+		return NULL;
+	snprintf(psql, sizeof(psql), "%s/psql", bin);
+	setenv("PGSSLMODE", "disable", 1);
+	unsetenv("PGPASSWORD");
+	return access(psql, X_OK) == 0 ? psql : NULL;
+}
+
 int pgcluster_start(void)
 {
 	char cmd[PATH_MAX + 16], line[1024];

@@ -241,6 +241,10 @@ const char *live_source_path(const char *rel);
  * 0 or -1. pgcluster_stop removes it (safe twice); call it at exit. */
 int pgcluster_start(void);
 void pgcluster_stop(void);
+/* After pgcluster_start: its own psql (not Debian's pg_wrapper, a Perl
+ * script per run), with plain connections (PGSSLMODE=disable: rows of TLS
+ * connections are not walked); NULL if it is missing. */
+const char *pgcluster_psql(void);
 
 /* Run a shell command quietly: its exit status. */
 int live_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

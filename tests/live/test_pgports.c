@@ -19,28 +19,25 @@
 #define ROLE "port_probe"
 
 static const char *const default_ports[] = { "5432", "3306", "1521", "50000", "1433", "27017" };
-static char psql_bin[PATH_MAX];
+static const char *psql_bin;
 
 /* A cluster on a port that is not a default database port. */
 static const char *cluster_start(void)
 {
 	for (int attempt = 0; attempt < 3; attempt++) {
-		const char *port, *bin;
+		const char *port;
 		bool is_default = false;
 
 		if (pgcluster_start())
 			return NULL;
 		port = getenv("PGPORT");
-		bin = getenv("PGCLUSTER_BIN");
-		if (!port || !bin)
+		psql_bin = pgcluster_psql();
+		if (!port || !psql_bin)
 			return NULL;
 		for (size_t i = 0; i < sizeof(default_ports) / sizeof(default_ports[0]); i++)
 			is_default |= strcmp(port, default_ports[i]) == 0;
-		if (!is_default) {
-			snprintf(psql_bin, sizeof(psql_bin), "%s/psql", bin);
-			setenv("PGSSLMODE", "disable", 1); /* plain: rows countable */
+		if (!is_default)
 			return port;
-		}
 		pgcluster_stop();
 	}
 	return NULL;
