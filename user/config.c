@@ -53,6 +53,7 @@ void config_free(struct vigie_config *cfg)
 {
 	if (!cfg)
 		return;
+	app_user_free(&cfg->app_user);
 	free(cfg->output);
 	free(cfg->host_name);
 	free(cfg->record);
@@ -480,7 +481,7 @@ static int parse_strv(const struct parse_ctx *pc, json_t *v, const char *path, c
 static int parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
 {
 	static const char *const keys[] = { "ports", "endpoints", "data_directories",
-					    "server_executables", "postgres", NULL };
+					    "server_executables", "postgres", "app_user", NULL };
 	json_t *v, *item;
 	size_t i;
 	char path[96];
@@ -538,6 +539,17 @@ static int parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_c
 			cfg->postgres = PG_OFF;
 		else
 			return fail(pc, "databases.postgres", "postgres", "must be \"auto\", \"on\" or \"off\"");
+	}
+	if ((v = json_object_get(o, "app_user"))) {
+		char err[256], *msg;
+
+		/* err is "FIELD: message" */
+		if (app_user_parse(v, &cfg->app_user, err, sizeof(err))) {
+			msg = strstr(err, ": ");
+			if (msg)
+				*msg = '\0';
+			return fail(pc, err, "app_user", "%s", msg ? msg + 2 : "invalid");
+		}
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "appuser.h"
 
 #define CONFIG_MAX_PORTS 64
 #define CONFIG_MAX_NETS 256
@@ -54,6 +55,7 @@ struct vigie_config {
 	char *server_exes[CONFIG_MAX_SERVER_EXES]; /* basenames of DB servers */
 	int n_server_exes;
 	enum pg_mode postgres;
+	struct app_user_cfg app_user; /* databases.app_user (appuser.h) */
 	/* map sizes */
 	uint32_t flow_entries;
 	uint32_t total_entries;

@@ -169,6 +169,10 @@ static void account(struct detector *d, struct principal *p, const struct trace_
 	p->last_seen_ns = s->ts_ns;
 	if (p->uid < 0 && s->uid >= 0)
 		p->uid = s->uid;
+	if (p->kind == PK_APP_USER && s->db_user[0] && (!p->db_user || strcmp(p->db_user, s->db_user))) {
+		free(p->db_user);
+		p->db_user = strdup(s->db_user); /* NULL: told no account */
+	}
 	for (int m = 0; m < M_MAX; m++) {
 		struct metric_state *ms;
 
@@ -226,6 +230,7 @@ void detector_feed(struct detector *d, const struct trace_sample *s)
 {
 	uint64_t vals[M_MAX] = { s->db_rows, s->db_bytes, s->dbfile_bytes, s->egress_bytes };
 	char user[TRACE_USER_LEN + 8], proc[TRACE_EXE_LEN + TRACE_USER_LEN + 16];
+	char app_user[2 * TRACE_USER_LEN + 2];
 	const char *ids[PK_MAX];
 	uint64_t hashes[PK_MAX];
 
@@ -241,6 +246,9 @@ void detector_feed(struct detector *d, const struct trace_sample *s)
 	ids[PK_DB_USER] = s->db_user;
 	ids[PK_PROCESS] = proc;
 	ids[PK_PEER] = s->peer;
+	snprintf(app_user, sizeof(app_user), "%s%s%s", s->app_user, s->app_name[0] ? "@" : "",
+		 s->app_user[0] ? s->app_name : "");
+	ids[PK_APP_USER] = s->app_user[0] ? app_user : "";
 	for (int k = 0; k < PK_MAX; k++)
 		hashes[k] = principal_hash((enum principal_kind)k, ids[k]);
 	for (int k = 0; k < PK_MAX; k++) {

@@ -25,7 +25,10 @@
 #include <jansson.h>
 #include "trace.h"
 
-enum principal_kind { PK_USER = 0, PK_DB_USER, PK_PROCESS, PK_PEER, PK_MAX };
+/* PK_APP_USER: an application's end user behind a pooled database
+ * connection (databases.app_user), id "USER@APPLICATION" ("USER" when the
+ * application has no name). */
+enum principal_kind { PK_USER = 0, PK_DB_USER, PK_PROCESS, PK_PEER, PK_APP_USER, PK_MAX };
 enum metric { M_DB_ROWS = 0, M_DB_BYTES, M_DBFILE_BYTES, M_EGRESS_BYTES, M_MAX };
 enum window { W_1M = 0, W_1H, W_24H, W_MAX };
 
@@ -59,6 +62,7 @@ struct detect_profile {
 	struct detect_pattern_list db_users;
 	struct detect_pattern_list exes;    /* process executables */
 	struct detect_pattern_list peers;   /* remote addresses */
+	struct detect_pattern_list app_users; /* application users ("USER@APP") */
 	double per_day[M_MAX];              /* 0: not stated */
 	bool alert;                         /* false: allow-listed profile */
 };

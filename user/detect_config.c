@@ -13,7 +13,8 @@
 #include <string.h>
 #include "detect.h"
 
-static const char *const kind_names[PK_MAX] = { "user", "db_user", "process", "peer" };
+static const char *const kind_names[PK_MAX] = { "user", "db_user", "process", "peer",
+						"app_user" };
 static const char *const metric_names[M_MAX] = { "db_rows", "db_bytes", "dbfile_bytes",
 						 "egress_bytes" };
 static const char *const metric_keys[M_MAX + 1] = { "db_rows", "db_bytes", "dbfile_bytes",
@@ -254,7 +255,7 @@ static int resolve_groups(struct detect_profile *pr, const char *path, struct pe
 static int parse_match(json_t *m, const char *path, struct detect_profile *pr, struct perr *e)
 {
 	static const char *const known[] = { "users", "uids", "groups", "db_users", "exes",
-					     "peers", NULL };
+					     "peers", "app_users", NULL };
 
 	if (!json_is_object(m))
 		return bad(e, path, "must be an object");
@@ -262,7 +263,8 @@ static int parse_match(json_t *m, const char *path, struct detect_profile *pr, s
 	    get_uids(m, path, pr, e) || get_patterns(m, "groups", path, &pr->groups, e) ||
 	    get_patterns(m, "db_users", path, &pr->db_users, e) ||
 	    get_patterns(m, "exes", path, &pr->exes, e) ||
-	    get_patterns(m, "peers", path, &pr->peers, e))
+	    get_patterns(m, "peers", path, &pr->peers, e) ||
+	    get_patterns(m, "app_users", path, &pr->app_users, e))
 		return -1;
 	return resolve_groups(pr, path, e);
 }
@@ -620,6 +622,7 @@ void detect_config_free(struct detect_config *c)
 		free_list(&pr->groups);
 		free_list(&pr->group_members);
 		free_list(&pr->db_users);
+		free_list(&pr->app_users);
 		free_list(&pr->exes);
 		free_list(&pr->peers);
 	}

@@ -151,6 +151,18 @@ static void set_principal(struct detector *d, json_t *ev, struct principal *p)
 	case PK_PEER:
 		event_set(ev, "destination.address", json_string_safe(p->id));
 		break;
+	case PK_APP_USER: {
+		const char *at = strrchr(p->id, '@');
+		size_t ulen = at ? (size_t)(at - p->id) : strlen(p->id);
+
+		event_set(ev, "user.name", json_string_bytes(p->id, ulen));
+		event_set(ev, "vigie.app_user", json_string_bytes(p->id, ulen));
+		if (at)
+			event_set(ev, "vigie.app_name", json_string_safe(at + 1));
+		if (p->db_user)
+			event_set(ev, "vigie.db_user", json_string_safe(p->db_user));
+		break;
+	}
 	default:
 		break;
 	}

@@ -81,6 +81,7 @@ struct principal {
 	int64_t rate_hour;
 	uint32_t rate_count;
 	uint32_t suppressed_pending; /* told in the next alert sent */
+	char *db_user;               /* app_user: database account last used */
 };
 
 /* A peer group: per metric and window, a histogram of its members' own

@@ -336,6 +336,7 @@ static void reset(struct detector *d)
 
 		for (int m = 0; m < M_MAX; m++)
 			free(p->m[m]);
+		free(p->db_user);
 		free(p->id);
 		free(p);
 	}

@@ -85,6 +85,8 @@ static bool profile_matches(const struct detect_profile *pr, enum principal_kind
 		       match_user(pr, strncmp(user, "uid:", 4) ? user : "", uid);
 	case PK_PEER:
 		return match_list(&pr->peers, id);
+	case PK_APP_USER:
+		return match_list(&pr->app_users, id);
 	default:
 		return false;
 	}
@@ -230,6 +232,7 @@ void principal_free(struct principal *p)
 			free(p->m[m]->ep);
 		free(p->m[m]);
 	}
+	free(p->db_user);
 	free(p->id);
 	free(p);
 }

@@ -15,11 +15,20 @@ struct tick_entry {
 	int32_t next_db;           /* next db_server entry in its pid bucket */
 };
 
+/* Records and bytes of one application user on one backend this tick. */
+struct app_part {
+	uint32_t pid;
+	char user[APP_USER_MAX], app[APP_USER_MAX];
+	uint64_t records, bytes;
+};
+
 struct tick_samples {
 	uint64_t ts_ns;
 	struct tick_entry *v;
 	size_t n, cap;
 	int32_t db_head[DB_BUCKETS]; /* db_server entries by pid, -1: none */
+	struct app_part *parts;
+	size_t n_parts, cap_parts;
 };
 
 struct tick_samples *tick_samples_new(void)
@@ -36,6 +45,7 @@ void tick_samples_free(struct tick_samples *t)
 	if (!t)
 		return;
 	free(t->v);
+	free(t->parts);
 	free(t);
 }
 
@@ -43,6 +53,7 @@ void tick_samples_begin(struct tick_samples *t, uint64_t ts_ns)
 {
 	t->ts_ns = ts_ns;
 	t->n = 0;
+	t->n_parts = 0;
 	memset(t->db_head, 0xff, sizeof(t->db_head));
 }
 
@@ -167,6 +178,104 @@ void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, ui
 	index_db_server(t, t->n - 1);
 }
 
+void tick_samples_add_app_users(struct tick_samples *t, const struct identity *id,
+				const struct pg_segment *segs, size_t n,
+				const struct app_user_cfg *cfg)
+{
+	for (size_t i = 0; i < n && app_user_enabled(cfg); i++) {
+		const struct pg_segment *g = &segs[i];
+		const char *name = g->app.set && !g->app.unread ? g->app.s : NULL;
+		const char *role = g->role.set && !g->role.unread &&
+						   (!id->db_user || strcmp(g->role.s, id->db_user)) ?
+					   g->role.s : NULL;
+		char user[APP_USER_MAX], app[APP_USER_MAX];
+		struct app_part *p = NULL;
+
+		if (!g->records && !g->bytes)
+			continue;
+		if (!app_user_of(cfg, name, role, user, app))
+			continue;
+		for (size_t j = 0; j < t->n_parts && !p; j++)
+			if (t->parts[j].pid == id->pid && !strcmp(t->parts[j].user, user) &&
+			    !strcmp(t->parts[j].app, app))
+				p = &t->parts[j];
+		if (!p) {
+			if (t->n_parts == t->cap_parts) {
+				size_t nc = t->cap_parts ? 2 * t->cap_parts : 16;
+				struct app_part *np = realloc(t->parts, nc * sizeof(*np));
+
+				if (!np)
+					return;
+				t->parts = np;
+				t->cap_parts = nc;
+			}
+			p = &t->parts[t->n_parts++];
+			memset(p, 0, sizeof(*p));
+			p->pid = id->pid;
+			copy_str(p->user, sizeof(p->user), user);
+			copy_str(p->app, sizeof(p->app), app);
+		}
+		p->records += g->records;
+		p->bytes += g->bytes;
+	}
+}
+
+static bool has_part(const struct tick_samples *t, uint32_t pid)
+{
+	for (size_t k = 0; k < t->n_parts; k++)
+		if (t->parts[k].pid == pid)
+			return true;
+	return false;
+}
+
+/* Split each backend's db_server sample by application user: a sample per
+ * user with its records and bytes (bytes at most what the sample had), the
+ * rest in the original sample, dropped when nothing is left. */
+static void split_app_users(struct tick_samples *t)
+{
+	size_t n0 = t->n;
+
+	for (size_t k = 0; k < t->n_parts; k++) {
+		const struct app_part *p = &t->parts[k];
+		struct tick_entry *e = find_db_server(t, p->pid), *x;
+		uint64_t rows, bytes;
+		size_t ei;
+
+		if (!e)
+			continue;
+		ei = (size_t)(e - t->v);
+		rows = p->records < e->s.db_rows ? p->records : e->s.db_rows;
+		bytes = p->bytes < e->s.db_bytes ? p->bytes : e->s.db_bytes;
+		if (!rows && !bytes)
+			continue;
+		x = push(t); /* may move t->v */
+		if (!x)
+			return;
+		e = &t->v[ei];
+		*x = *e;
+		x->next_db = -1;
+		copy_str(x->s.app_user, sizeof(x->s.app_user), p->user);
+		copy_str(x->s.app_name, sizeof(x->s.app_name), p->app);
+		x->s.db_rows = rows;
+		x->s.db_bytes = bytes;
+		x->s.ops = 0;
+		e->s.db_rows -= rows;
+		e->s.db_bytes -= bytes;
+	}
+	/* originals left empty: gone */
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct tick_entry *e = &t->v[i];
+		bool empty = i < n0 && e->cls == VIGIE_CLASS_DB_SERVER && !e->s.db_rows &&
+			     !e->s.db_bytes && !e->s.db_rows_unknown && has_part(t, (uint32_t)e->s.pid);
+
+		if (!empty)
+			t->v[j++] = *e;
+	}
+	t->n = j;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct tick_entry *x = a, *y = b;
@@ -175,7 +284,9 @@ static int cmp_entry(const void *a, const void *b)
 		return x->s.pid < y->s.pid ? -1 : 1;
 	if (x->cls != y->cls)
 		return x->cls < y->cls ? -1 : 1;
-	return strcmp(x->s.peer, y->s.peer);
+	if (strcmp(x->s.peer, y->s.peer))
+		return strcmp(x->s.peer, y->s.peer);
+	return strcmp(x->s.app_user, y->s.app_user);
 }
 
 void tick_samples_deliver(struct tick_samples *t, struct detector *det, struct trace_writer *rec)
@@ -185,6 +296,8 @@ void tick_samples_deliver(struct tick_samples *t, struct detector *det, struct t
 	for (size_t i = 0; i < t->n; i++)
 		sample_set_identity(&t->v[i].s, t->v[i].id, (uint32_t)t->v[i].s.pid,
 				    (uint32_t)t->v[i].s.uid);
+	if (t->n_parts)
+		split_app_users(t);
 	if (t->n)
 		qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
 	for (size_t i = 0; i < t->n; i++) {

@@ -10,8 +10,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "appuser.h"
 #include "detect.h"
 #include "identity.h"
+#include "pgsession.h"
 #include "trace.h"
 #include "vigie.h"
 
@@ -29,6 +31,13 @@ void tick_samples_add(struct tick_samples *t, const struct vigie_flow_key *key,
  * false for connections whose rows cannot be counted (TLS). */
 void tick_samples_add_rows(struct tick_samples *t, const struct identity *id, uint64_t rows,
 			   bool rows_known, uint64_t bytes);
+/* The same backend's rows and bytes by application user (segments in
+ * turn), read with databases.app_user: at delivery its db_server sample
+ * is split into one sample per application user (app_user, app_name),
+ * what no user was found for staying in a sample without one. */
+void tick_samples_add_app_users(struct tick_samples *t, const struct identity *id,
+				const struct pg_segment *segs, size_t n,
+				const struct app_user_cfg *cfg);
 /* Feed detection (may be NULL) and the recorder (may be NULL). */
 void tick_samples_deliver(struct tick_samples *t, struct detector *det, struct trace_writer *rec);
 

@@ -102,6 +102,7 @@ static void on_pg_rows(struct identity *id, const struct pgwire_delta *d, void *
 	uint64_t unix_bytes = id->client_local ? d->bytes : 0;
 
 	usage_add_app_users(s->usage, id, d->segs, d->n_segs);
+	tick_samples_add_app_users(s->samples_tick, id, d->segs, d->n_segs, &s->cfg->app_user);
 	if (!d->rows && !d->copy_rows && !unix_bytes && d->rows_known)
 		return;
 	usage_add_rows(s->usage, id, d->rows, d->copy_rows, d->rows_known, unix_bytes);

@@ -37,6 +37,8 @@ struct trace_sample {
 	char comm[TRACE_COMM_LEN];
 	char exe[TRACE_EXE_LEN];
 	char db_user[TRACE_USER_LEN];
+	char app_user[TRACE_USER_LEN]; /* application user (databases.app_user) */
+	char app_name[TRACE_USER_LEN]; /* its application */
 	char peer[TRACE_PEER_LEN];
 	uint64_t egress_bytes;
 	uint64_t db_bytes;     /* db_client + db_server */

@@ -39,6 +39,7 @@ void trace_sample_init(struct trace_sample *s)
 	s->pid = -1;
 	s->uid = -1;
 	s->user[0] = s->comm[0] = s->exe[0] = s->db_user[0] = s->peer[0] = '\0';
+	s->app_user[0] = s->app_name[0] = '\0';
 	s->egress_bytes = s->db_bytes = s->db_rows = s->dbfile_bytes = s->ops = 0;
 	s->db_rows_unknown = false;
 }
@@ -315,7 +316,7 @@ static int skip_value(struct scan *s, int depth)
 
 enum field {
 	F_UNKNOWN, F_TYPE, F_TS, F_PID, F_UID, F_USER, F_COMM, F_EXE, F_DB_USER, F_PEER,
-	F_EGRESS, F_DB_BYTES, F_DB_ROWS, F_DBFILE, F_OPS,
+	F_EGRESS, F_DB_BYTES, F_DB_ROWS, F_DBFILE, F_OPS, F_APP_USER, F_APP_NAME,
 };
 
 #define FIELD(name, f) [f] = { name, sizeof(name) - 1 }
@@ -328,6 +329,7 @@ static const struct {
 	FIELD("db_user", F_DB_USER), FIELD("peer", F_PEER), FIELD("egress_bytes", F_EGRESS),
 	FIELD("db_bytes", F_DB_BYTES), FIELD("db_rows", F_DB_ROWS),
 	FIELD("dbfile_bytes", F_DBFILE), FIELD("ops", F_OPS),
+	FIELD("app_user", F_APP_USER), FIELD("app_name", F_APP_NAME),
 };
 
 static bool key_is(const char *key, const char *name, size_t n)
@@ -348,7 +350,7 @@ static enum field field_of(const char *key, size_t n)
 	case 3: f = key[0] == 'p' ? F_PID : key[0] == 'u' ? F_UID : key[0] == 'e' ? F_EXE : F_OPS; break;
 	case 4: f = key[0] == 't' ? F_TYPE : key[0] == 'u' ? F_USER : key[0] == 'c' ? F_COMM : F_PEER; break;
 	case 7: f = key[3] == 'u' ? F_DB_USER : F_DB_ROWS; break;
-	case 8: f = F_DB_BYTES; break;
+	case 8: f = key[0] == 'd' ? F_DB_BYTES : key[4] == 'u' ? F_APP_USER : F_APP_NAME; break;
 	case 12: f = key[0] == 'e' ? F_EGRESS : F_DBFILE; break;
 	default: return F_UNKNOWN;
 	}
@@ -599,6 +601,8 @@ static int parse_field(struct scan *s, enum field f, struct trace_sample *o, int
 	case F_EXE: return value_string(s, "exe", o->exe, sizeof(o->exe));
 	case F_DB_USER: return value_string(s, "db_user", o->db_user, sizeof(o->db_user));
 	case F_PEER: return value_string(s, "peer", o->peer, sizeof(o->peer));
+	case F_APP_USER: return value_string(s, "app_user", o->app_user, sizeof(o->app_user));
+	case F_APP_NAME: return value_string(s, "app_name", o->app_name, sizeof(o->app_name));
 	case F_EGRESS: return value_u64(s, "egress_bytes", TRACE_MAX_COUNTER, &o->egress_bytes);
 	case F_DB_BYTES: return value_u64(s, "db_bytes", TRACE_MAX_COUNTER, &o->db_bytes);
 	case F_DB_ROWS: return value_u64(s, "db_rows", TRACE_MAX_COUNTER, &o->db_rows);

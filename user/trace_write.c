@@ -154,6 +154,8 @@ static size_t format_sample(const struct trace_sample *s, char *buf, size_t size
 	out_field_str(&o, "comm", s->comm);
 	out_field_str(&o, "exe", s->exe);
 	out_field_str(&o, "db_user", s->db_user);
+	out_field_str(&o, "app_user", s->app_user);
+	out_field_str(&o, "app_name", s->app_name);
 	out_field_str(&o, "peer", s->peer);
 	out_field_u64(&o, "egress_bytes", s->egress_bytes, false);
 	out_field_u64(&o, "db_bytes", s->db_bytes, false);

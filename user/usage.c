@@ -259,15 +259,30 @@ void usage_add_app_users(struct usage *u, struct identity *id, const struct pg_s
 	}
 }
 
-/* vigie.app_users: [{name, records, bytes[, role][, name_unread][, name_truncated]}];
- * a backend whose client never named a user has none. */
-static json_t *app_users_json(const struct usage_entry *e)
+/* vigie.app_users: [{name, records, bytes[, role][, name_unread][, name_truncated]
+ * [, user, app]}] (user and app: read with databases.app_user); a backend
+ * whose client never named a user has none. *single: the one user and app
+ * when every named record and byte went to one. */
+static json_t *app_users_json(const struct usage *u, const struct usage_entry *e,
+			      const struct app_tally **single)
 {
 	json_t *a = json_array();
+	int users = 0;
 
+	*single = NULL;
 	for (size_t i = 0; i < e->n_apps; i++) {
 		const struct app_tally *t = &e->apps[i];
 		json_t *o = json_object();
+		char user[APP_USER_MAX], app[APP_USER_MAX];
+		const char *name = t->app.set && !t->app.unread ? t->app.s : NULL;
+
+		if (app_user_of(&u->cfg->app_user, name, t->role.set && !t->role.unread ?
+								 t->role.s : NULL, user, app)) {
+			json_object_set_new(o, "user", json_string_safe(user));
+			json_object_set_new(o, "app", json_string_safe(app));
+			users++;
+			*single = t;
+		}
 
 		json_object_set_new(o, "name", t->app.set && !t->app.unread && t->app.s[0] ?
 						       json_string_safe(t->app.s) : json_null());
@@ -282,6 +297,8 @@ static json_t *app_users_json(const struct usage_entry *e)
 		json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
 		json_array_append_new(a, o);
 	}
+	if (users != 1)
+		*single = NULL;
 	return a;
 }
 
@@ -405,8 +422,19 @@ static json_t *usage_event(const struct usage *u, const struct usage_entry *e, u
 			event_set(ev, "vigie.copy_rows", json_integer((json_int_t)e->copy_rows));
 		}
 	}
-	if (e->n_apps)
-		event_set(ev, "vigie.app_users", app_users_json(e));
+	if (e->n_apps) {
+		const struct app_tally *one;
+
+		event_set(ev, "vigie.app_users", app_users_json(u, e, &one));
+		if (one) {
+			char user[APP_USER_MAX], app[APP_USER_MAX];
+
+			app_user_of(&u->cfg->app_user, one->app.set && !one->app.unread ? one->app.s : NULL,
+				    one->role.set && !one->role.unread ? one->role.s : NULL, user, app);
+			event_set(ev, "vigie.app_user", json_string_safe(user));
+			event_set(ev, "vigie.app_name", json_string_safe(app));
+		}
+	}
 	if (k->cgroup_id)
 		event_set(ev, "vigie.cgroup.id", json_integer((json_int_t)k->cgroup_id));
 	if (e->id && e->id->cgroup_path)

@@ -455,6 +455,70 @@ static void test_small_rise_trusted(void)
 	detect_config_free(&c);
 }
 
+static void feed_app_rows(struct detector *d, uint64_t ts, const char *user, uint64_t rows)
+{
+	struct trace_sample s;
+
+	trace_sample_init(&s);
+	s.ts_ns = ts;
+	s.pid = 300;
+	s.uid = 105;
+	strcpy(s.user, "postgres");
+	strcpy(s.exe, "/usr/bin/postgres");
+	strcpy(s.db_user, "portail");
+	strcpy(s.app_user, user);
+	strcpy(s.app_name, "portail");
+	strcpy(s.peer, "10.9.0.4");
+	s.db_rows = rows;
+	s.db_bytes = rows * 700;
+	detector_feed(d, &s);
+}
+
+/* Twenty advisors behind one pooled account: the one who pulls the
+ * breach's rate is alerted as an application user, named with its
+ * application and database account; the pooled account's own alert does
+ * not name an advisor, and no honest advisor is alerted. */
+static void test_app_users(void)
+{
+	struct detect_config c;
+	struct captured cap = { 0 };
+	struct detector *d = new_default(&c, &cap);
+	uint64_t t = T0 + 9 * HOUR_NS;
+	char name[32];
+	const char *a;
+
+	for (int m = 0; m < 30; m++) {
+		for (int i = 0; i < 20; i++) {
+			snprintf(name, sizeof(name), "adv%04d", i + 1);
+			feed_app_rows(d, t + (uint64_t)m * MIN_NS + (uint64_t)i * S_NS, name,
+				      2 + (uint64_t)((i * 7 + m) % 9));
+		}
+		if (m >= 25)
+			feed_app_rows(d, t + (uint64_t)m * MIN_NS + 30 * S_NS, "adv0007", 9000);
+		detector_advance(d, t + (uint64_t)m * MIN_NS + 59 * S_NS);
+	}
+	a = first_alert(&cap, "app_user", "adv0007@portail");
+	CHECK(a != NULL);
+	if (a) {
+		CHECK_EQ_STR(json_string_value(field(a, "user.name")), "adv0007");
+		CHECK_EQ_STR(json_string_value(field(a, "vigie.app_user")), "adv0007");
+		CHECK_EQ_STR(json_string_value(field(a, "vigie.app_name")), "portail");
+		CHECK_EQ_STR(json_string_value(field(a, "vigie.db_user")), "portail");
+		CHECK_EQ_STR(json_string_value(field(a, "@timestamp")), "2024-03-04T09:25:30.000000Z");
+		CHECK(strstr(json_string_value(field(a, "message")), "app_user adv0007@portail") != NULL);
+	}
+	for (int i = 0; i < 20; i++) {
+		char id[48];
+
+		snprintf(id, sizeof(id), "adv%04d@portail", i + 1);
+		if (i + 1 != 7)
+			CHECK_MSG(count_principal(&cap, "app_user", id) == 0, "%s alerted", id);
+	}
+	detector_free(d);
+	captured_free(&cap);
+	detect_config_free(&c);
+}
+
 /* A nightly dump by an account never seen: its first night alerts, the
  * following nights are its normal. */
 static void test_backup_first_night(void)
@@ -502,6 +566,7 @@ int main(void)
 	test_drift();
 	test_ramp();
 	test_small_rise_trusted();
+	test_app_users();
 	test_backup_first_night();
 	field(NULL, NULL);
 	return check_summary();

@@ -99,6 +99,8 @@ static void full_sample(struct trace_sample *s, uint64_t ts)
 	strcpy(s->exe, "/usr/bin/psql");
 	strcpy(s->db_user, "adv\xc3\xa9");  /* valid UTF-8 */
 	strcpy(s->peer, "10.0.0.1:5432");
+	strcpy(s->app_user, "j.dupont \"x\"");
+	strcpy(s->app_name, "portail");
 	s->egress_bytes = 1;
 	s->db_bytes = 2;
 	s->db_rows = 3;
@@ -111,6 +113,7 @@ static bool same_sample(const struct trace_sample *a, const struct trace_sample 
 	return a->ts_ns == b->ts_ns && a->pid == b->pid && a->uid == b->uid &&
 	       !strcmp(a->user, b->user) && !strcmp(a->comm, b->comm) && !strcmp(a->exe, b->exe) &&
 	       !strcmp(a->db_user, b->db_user) && !strcmp(a->peer, b->peer) &&
+	       !strcmp(a->app_user, b->app_user) && !strcmp(a->app_name, b->app_name) &&
 	       a->egress_bytes == b->egress_bytes && a->db_bytes == b->db_bytes &&
 	       a->db_rows == b->db_rows && a->dbfile_bytes == b->dbfile_bytes && a->ops == b->ops;
 }
