@@ -95,6 +95,12 @@ $(OUTPUT)/tools/%: tools/%.c $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,TOOL-CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(PKG_LIBS) -o $@
 
+# the test portal speaks to PostgreSQL with libpq
+$(OUTPUT)/tools/portal: tools/portal.c | $(OUTPUT)/tools
+	$(call msg,TOOL-CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(shell pkg-config --cflags libpq) $< \
+		$(shell pkg-config --libs libpq) -lpthread -o $@
+
 # tracegen is split over several files (tools/tracegen/)
 $(OUTPUT)/tools/tracegen: $(TRACEGEN_SRCS) $(wildcard tools/tracegen/*.h) $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,TOOL-CC,$@)

@@ -1100,6 +1100,31 @@ void pgcluster_stop(void)
 	pgcluster_dir[0] = '\0';
 }
 
+double live_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double live_parse_ts(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+	double frac = 0;
+
+	if (!s)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return -1;
+	if (*rest == '.')
+		frac = strtod(rest, NULL);
+	return (double)timegm(&tm) + frac;
+}
+
 const char *pgcluster_psql(void)
 {
 	static char psql[PATH_MAX];

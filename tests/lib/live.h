@@ -246,6 +246,11 @@ void pgcluster_stop(void);
  * connections are not walked); NULL if it is missing. */
 const char *pgcluster_psql(void);
 
+/* Realtime clock, seconds since the epoch. */
+double live_now(void);
+/* "2024-03-05T09:31:00.000000Z" -> seconds since the epoch; -1 if bad. */
+double live_parse_ts(const char *s);
+
 /* Run a shell command quietly: its exit status. */
 int live_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -59,32 +59,6 @@ static const char *pg_port;
 static char psql_bin[PATH_MAX];
 static char stop_file[PATH_MAX];
 
-static double now_rt(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* "2024-03-05T09:31:00.000000Z" -> seconds since the epoch; -1 if bad. */
-static double parse_ts(const char *s)
-{
-	struct tm tm;
-	const char *rest;
-	double frac = 0;
-
-	if (!s)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
-		return -1;
-	if (*rest == '.')
-		frac = strtod(rest, NULL);
-	return (double)timegm(&tm) + frac;
-}
-
 /* ---- PostgreSQL ------------------------------------------------------ */
 
 static bool cluster_start(void)
@@ -275,7 +249,7 @@ static void scan_alerts(struct watch *w, const char *out_path)
 	for (size_t i = 0; i < ev.n; i++) {
 		json_t *e = ev.ev[i];
 		const char *kind = jstr(e, "vigie.principal.kind"), *id = jstr(e, "vigie.principal.id");
-		double ts = parse_ts(jstr(e, "@timestamp"));
+		double ts = live_parse_ts(jstr(e, "@timestamp"));
 
 		if (!is_alert(e) || !kind || !id)
 			continue;
@@ -302,7 +276,7 @@ static void print_alerts(const struct events *ev, const struct watch *w)
 		n++;
 		live_log("alert t=+%.1fs %s %s: %s %s observed %.0f normal %.0f ratio %.3g "
 			 "reference %s severity %s reason %s%s%s",
-			 parse_ts(jstr(e, "@timestamp")) - w->t0, jstr(e, "vigie.principal.kind"),
+			 live_parse_ts(jstr(e, "@timestamp")) - w->t0, jstr(e, "vigie.principal.kind"),
 			 live_printable(0, jstr(e, "vigie.principal.id")), jstr(e, "vigie.metric"),
 			 jstr(e, "vigie.window"), json_number_value(jpath(e, "vigie.observed")),
 			 json_number_value(jpath(e, "vigie.normal")),
@@ -317,7 +291,7 @@ static void print_alerts(const struct events *ev, const struct watch *w)
 		const char *a = jstr(e, "event.action");
 
 		if (a && strcmp(a, "exfiltration-volume") && strstr(a, "exfiltration"))
-			live_log("%s t=+%.1fs %s %s", a, parse_ts(jstr(e, "@timestamp")) - w->t0,
+			live_log("%s t=+%.1fs %s %s", a, live_parse_ts(jstr(e, "@timestamp")) - w->t0,
 				 jstr(e, "vigie.principal.kind"),
 				 live_printable(0, jstr(e, "vigie.principal.id")));
 	}
@@ -429,7 +403,7 @@ int main(void)
 		CHECK(false, "vigie started without -c");
 		return live_finish();
 	}
-	w.t0 = now_rt();
+	w.t0 = live_now();
 	if (events_load(&ev, v.out_path) == 0) {
 		json_t *s = events_find(&ev, "sensor-start");
 
@@ -453,7 +427,7 @@ int main(void)
 	CHECK(loops_ok, "%d honest role loops started", N_ROLES);
 
 	for (;;) {
-		double now = now_rt();
+		double now = live_now();
 
 		if (!ext_started && now >= w.t0 + EXT_AFTER_S) {
 			char *argv[] = { psql_bin, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h",
@@ -461,7 +435,7 @@ int main(void)
 					 "postgres", "-o", "/dev/null", "-f", script, NULL };
 			struct spawn_opts o = { .stderr_path = live_path("extract.err") };
 
-			w.ext_start = now_rt();
+			w.ext_start = live_now();
 			ext_started = true;
 			if (child_spawn(&ext, &o, argv))
 				ext_done = true;
@@ -484,7 +458,7 @@ int main(void)
 
 				snd_opts.capture = true;
 				snd_opts.exe = w.exe;
-				w.xfer_start = now_rt();
+				w.xfer_start = live_now();
 				if (sink_port < 0 || child_spawn(&snd, &snd_opts, argv)) {
 					xfer_done = true;
 					snd_status = -1;
@@ -497,8 +471,8 @@ int main(void)
 		if (ext_started && !ext_done && child_exited(&ext)) {
 			ext_status = child_wait(&ext, 1000);
 			ext_done = true;
-			live_log("+%.1fs extraction ended (exit %d, %.1f s)", now_rt() - w.t0, ext_status,
-				 now_rt() - w.ext_start);
+			live_log("+%.1fs extraction ended (exit %d, %.1f s)", live_now() - w.t0, ext_status,
+				 live_now() - w.ext_start);
 		}
 		if (xfer_started && !xfer_done && child_exited(&snd)) {
 			xfer_sent = child_read_value(&snd, "sent", 1000);
@@ -506,8 +480,8 @@ int main(void)
 			xfer_received = child_read_value(&sink, "received", 10000);
 			child_wait(&sink, 5000);
 			xfer_done = true;
-			live_log("+%.1fs transfer ended (exit %d, %.1f s)", now_rt() - w.t0, snd_status,
-				 now_rt() - w.xfer_start);
+			live_log("+%.1fs transfer ended (exit %d, %.1f s)", live_now() - w.t0, snd_status,
+				 live_now() - w.xfer_start);
 		}
 		if (now - last_scan >= 1.0) {
 			bool had_ext = w.ext_alert, had_peer = w.peer_alert, had_proc = w.proc_alert;
@@ -547,7 +521,7 @@ int main(void)
 		}
 	}
 	usleep(1500 * 1000); /* a last tick */
-	live_log("+%.1fs stopping vigie", now_rt() - w.t0);
+	live_log("+%.1fs stopping vigie", live_now() - w.t0);
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
 	if (events_load(&ev, v.out_path))
 		return live_finish();
@@ -634,7 +608,7 @@ int main(void)
 		}
 		CHECK(peer != NULL, "an alert naming peer %s", ns.ns_ip);
 		if (peer) {
-			double lat = parse_ts(jstr(peer, "@timestamp")) - w.xfer_start;
+			double lat = live_parse_ts(jstr(peer, "@timestamp")) - w.xfer_start;
 
 			ASSERT_EQ_STR(jstr(peer, "destination.address"), ns.ns_ip,
 				      "peer alert destination.address");
@@ -645,7 +619,7 @@ int main(void)
 		}
 		CHECK(proc != NULL, "an alert naming process %s", live_printable(0, w.proc_id));
 		if (proc) {
-			double lat = parse_ts(jstr(proc, "@timestamp")) - w.xfer_start;
+			double lat = live_parse_ts(jstr(proc, "@timestamp")) - w.xfer_start;
 
 			ASSERT_EQ_STR(jstr(proc, "process.executable"), w.exe,
 				      "process alert process.executable");
@@ -672,7 +646,7 @@ int main(void)
 		ASSERT_EQ_INT(jint(stop, "vigie.stats.detection.alerts", -1), (long long)n,
 			      "sensor-stop vigie.stats.detection.alerts == exfiltration-volume lines");
 	}
-	live_log("run took %.0f s after the sensor started", now_rt() - w.t0);
+	live_log("run took %.0f s after the sensor started", live_now() - w.t0);
 	events_free(&ev);
 	free(script);
 	free(scp);

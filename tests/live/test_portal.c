@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live: the advisor behind a real portal. A web portal (tools/portal: an
+ * HTTP server reading PostgreSQL through a pool of 4 connections as role
+ * "portail", tagging each request with SET application_name =
+ * 'portail/USER'), 20 advisors each browsing from an address of their own
+ * in a network namespace (1 to 5 records every 2-3 s, with curl), and after
+ * 40 s one of them pulling about 150 records a second for 55 s. Vigie runs
+ * with the built-in defaults and only databases.app_user set.
+ *  - the records Vigie counts for each application user are exactly the
+ *    records that advisor's client received;
+ *  - the extracting advisor is alerted as an application user within 60 s
+ *    of the extraction's start, named with the portal and the account;
+ *  - on the portal's own host, the extracting address is alerted within
+ *    60 s, with the portal process among the contributors;
+ *  - no honest advisor and no honest address is alerted.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "lib/live.h"
+
+#define N_ADV 20
+#define THIEF 13
+#define WARMUP_S 40
+#define EXTRACT_S 55
+#define TABLE_ROWS 20000
+#define NET_IDX 61 /* 10.213.61.0/30 for the veth, 10.215.61.0/24 for advisors */
+
+static const char *pg_port, *psql;
+
+static bool setup_db(void)
+{
+	return live_sh("'%s' -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %s -U postgres -d postgres "
+		       "-c \"CREATE TABLE job_seekers AS SELECT i AS id, lpad(i::text, 13, '0') AS nir, "
+		       "'Person ' || i AS name, 'City ' || (i %% 97) AS city, repeat('n', 560) AS notes "
+		       "FROM generate_series(1, %d) i; CREATE ROLE portail LOGIN; "
+		       "GRANT SELECT ON job_seekers TO portail\"",
+		       psql, pg_port, TABLE_ROWS) == 0;
+}
+
+/* Advisors' browsing and the thief's extraction, run inside the namespace. */
+static char *client_script(const char *host, int port, const char *dir)
+{
+	char *text = NULL, *path;
+
+	if (asprintf(&text,
+		     "#!/bin/sh\n"
+		     "H=%s; P=%d; D=%s\n"
+		     "for i in $(seq 1 %d); do\n"
+		     "  ( u=$(printf adv%%04d $i); ip=10.215.%d.$((9 + i)); off=$((i * 500))\n"
+		     "    while [ ! -f $D/stop ]; do\n"
+		     "      n=$(( (i + off) %% 5 + 1 ))\n"
+		     "      curl -s --max-time 10 --interface $ip \"http://$H:$P/records?user=$u&n=$n&offset=$off\" >> $D/$u.rows\n"
+		     "      off=$((off + n)); sleep $(( 2 + (i + off) %% 2 ))\n"
+		     "    done ) &\n"
+		     "done\n"
+		     "( sleep %d; u=$(printf adv%%04d %d); ip=10.215.%d.$((9 + %d)); off=15000\n"
+		     "  date +%%s.%%N > $D/thief.start\n"
+		     "  end=$(( $(date +%%s) + %d ))\n"
+		     "  while [ $(date +%%s) -lt $end ]; do\n"
+		     "    curl -s --max-time 10 --interface $ip \"http://$H:$P/records?user=$u&n=150&offset=$off\" >> $D/$u.rows\n"
+		     "    off=$(( (off + 150) %% 19000 )); sleep 0.9\n"
+		     "  done\n"
+		     "  touch $D/thief.done ) &\n"
+		     "wait\n",
+		     host, port, dir, N_ADV, NET_IDX, WARMUP_S, THIEF, NET_IDX, THIEF, EXTRACT_S) < 0)
+		return NULL;
+	path = live_write_file("clients.sh", text);
+	free(text);
+	return path;
+}
+
+static long long count_lines(const char *path)
+{
+	size_t len = 0;
+	char *text = live_read_file(path, &len);
+	long long n = 0;
+
+	for (size_t i = 0; text && i < len; i++)
+		n += text[i] == '\n';
+	free(text);
+	return text || len ? n : -1;
+}
+
+/* Records of application user `user` over the usage events of role portail. */
+static long long app_records(const struct events *ev, const char *user)
+{
+	long long sum = 0;
+
+	for (size_t i = 0; i < ev->n; i++) {
+		json_t *e = ev->ev[i], *a;
+		const char *act = jstr(e, "event.action"), *u = jstr(e, "vigie.db_user");
+		size_t k;
+
+		if (!act || strcmp(act, "usage") || !u || strcmp(u, "portail"))
+			continue;
+		json_array_foreach(jpath(e, "vigie.app_users"), k, a) {
+			const char *name = json_string_value(json_object_get(a, "user"));
+
+			if (name && !strcmp(name, user))
+				sum += json_integer_value(json_object_get(a, "records"));
+		}
+	}
+	return sum;
+}
+
+static json_t *first_alert(const struct events *ev, const char *kind, const char *id)
+{
+	for (size_t i = 0; i < ev->n; i++) {
+		json_t *e = ev->ev[i];
+		const char *act = jstr(e, "event.action"), *k = jstr(e, "vigie.principal.kind"),
+			   *p = jstr(e, "vigie.principal.id");
+
+		if (act && !strcmp(act, "exfiltration-volume") && k && !strcmp(k, kind) && p &&
+		    !strcmp(p, id))
+			return e;
+	}
+	return NULL;
+}
+
+static bool names_process(json_t *alert, const char *exe_prefix)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(jpath(alert, "vigie.top_processes"), i, p) {
+		const char *id = json_string_value(json_object_get(p, "id"));
+
+		if (id && !strncmp(id, exe_prefix, strlen(exe_prefix)))
+			return true;
+	}
+	return false;
+}
+
+int main(void)
+{
+	struct spawn_opts capture = { .capture = true }, in_ns = { 0 };
+	struct child portal, clients;
+	struct vigie v;
+	struct events ev;
+	struct netns ns;
+	char portal_bin[PATH_MAX], conninfo[256], listen_at[64], line[256], stop[PATH_MAX];
+	char path[PATH_MAX], id[64], *script;
+	double t_start = -1;
+	int port = -1;
+
+	live_init("portal");
+	snprintf(portal_bin, sizeof(portal_bin), "%s/tools/portal", live_build_dir());
+	if (access(portal_bin, X_OK)) {
+		CHECK(false, "%s built (make all)", portal_bin);
+		return live_finish();
+	}
+	live_on_cleanup(pgcluster_stop);
+	if (pgcluster_start() || !(pg_port = getenv("PGPORT")) || !(psql = pgcluster_psql()) ||
+	    !setup_db()) {
+		CHECK(false, "throw-away cluster with %d job seekers and role portail", TABLE_ROWS);
+		return live_finish();
+	}
+	if (netns_create(&ns, "ptl", NET_IDX) ||
+	    live_sh("ip route add 10.215.%d.0/24 via %s", NET_IDX, ns.ns_ip)) {
+		CHECK(false, "network namespace for the advisors");
+		return live_finish();
+	}
+	for (int i = 1; i <= N_ADV; i++)
+		if (live_sh("ip -n %s addr add 10.215.%d.%d/32 dev %s", ns.name, NET_IDX, 9 + i,
+			    ns.ns_if)) {
+			CHECK(false, "advisor address %d", i);
+			return live_finish();
+		}
+
+	live_section("vigie with the built-in defaults and databases.app_user only");
+	if (vigie_start(&v, "{\"databases\": {\"app_user\": {\"pattern\": \"portail/{user}\"}}}",
+			NULL)) {
+		CHECK(false, "vigie started");
+		return live_finish();
+	}
+	snprintf(conninfo, sizeof(conninfo),
+		 "host=127.0.0.1 port=%s user=portail dbname=postgres sslmode=disable", pg_port);
+	snprintf(listen_at, sizeof(listen_at), "%s:0", ns.host_ip);
+	{
+		char *argv[] = { portal_bin, "--listen", listen_at, "--conninfo", conninfo,
+				 "--pool", "4", "--tag", "portail", NULL };
+
+		if (child_spawn(&portal, &capture, argv) ||
+		    child_readline(&portal, line, sizeof(line), 10000) ||
+		    sscanf(line, "listening %d", &port) != 1) {
+			CHECK(false, "portal started");
+			return live_finish();
+		}
+	}
+	live_log("portal on %s:%d, pool of 4 connections as portail", ns.host_ip, port);
+	script = client_script(ns.host_ip, port, live_tmpdir());
+	snprintf(stop, sizeof(stop), "%s/stop", live_tmpdir());
+	in_ns.netns = ns.name;
+	{
+		char *argv[] = { "/bin/sh", script, NULL };
+
+		if (!script || child_spawn(&clients, &in_ns, argv)) {
+			CHECK(false, "advisors' clients started");
+			return live_finish();
+		}
+	}
+	snprintf(path, sizeof(path), "%s/thief.done", live_tmpdir());
+	for (int i = 0; i < (WARMUP_S + EXTRACT_S + 30) * 10 && access(path, F_OK); i++)
+		usleep(100000);
+	CHECK(access(path, F_OK) == 0, "the extraction ran its %d s", EXTRACT_S);
+	if (live_write_file("stop", "") == NULL)
+		CHECK(false, "stop file written");
+	child_wait(&clients, 15000);
+	child_kill(&portal);
+	child_wait(&portal, 5000);
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	{
+		char *s;
+
+		snprintf(path, sizeof(path), "%s/thief.start", live_tmpdir());
+		s = live_read_file(path, NULL);
+		t_start = s ? strtod(s, NULL) : -1;
+		free(s);
+	}
+	if (events_load(&ev, v.out_path)) {
+		CHECK(false, "events loaded");
+		return live_finish();
+	}
+
+	live_section("records per application user, exact");
+	for (int i = 1; i <= N_ADV; i++) {
+		char user[16];
+		long long got, want;
+
+		snprintf(user, sizeof(user), "adv%04d", i);
+		snprintf(path, sizeof(path), "%s/%s.rows", live_tmpdir(), user);
+		want = count_lines(path);
+		got = app_records(&ev, user);
+		CHECK(want > 0 && got == want, "%s: Vigie counted %lld records, its client received %lld",
+		      user, got, want);
+	}
+
+	live_section("alerts");
+	{
+		char thief_ip[32];
+		json_t *a;
+
+		snprintf(id, sizeof(id), "adv%04d@portail", THIEF);
+		a = first_alert(&ev, "app_user", id);
+		CHECK(a != NULL, "an alert naming application user %s", id);
+		if (a) {
+			double lat = live_parse_ts(jstr(a, "@timestamp")) - t_start;
+
+			live_log("%s", jstr(a, "message"));
+			CHECK(t_start > 0 && lat >= 0 && lat <= 60,
+			      "application user alert %.1f s after the extraction's start (want <= 60)", lat);
+			ASSERT_EQ_STR(jstr(a, "user.name"), "adv0013", "user.name");
+			ASSERT_EQ_STR(jstr(a, "vigie.app_name"), "portail", "vigie.app_name");
+			ASSERT_EQ_STR(jstr(a, "vigie.db_user"), "portail", "vigie.db_user");
+		}
+		snprintf(thief_ip, sizeof(thief_ip), "10.215.%d.%d", NET_IDX, 9 + THIEF);
+		a = first_alert(&ev, "peer", thief_ip);
+		CHECK(a != NULL, "an alert naming the extracting address %s (portal host)", thief_ip);
+		if (a) {
+			double lat = live_parse_ts(jstr(a, "@timestamp")) - t_start;
+
+			live_log("%s", jstr(a, "message"));
+			CHECK(t_start > 0 && lat >= 0 && lat <= 60,
+			      "address alert %.1f s after the extraction's start (want <= 60)", lat);
+			CHECK(names_process(a, portal_bin), "the address alert names the portal process");
+		}
+		for (int i = 1; i <= N_ADV; i++) {
+			char ip[32];
+
+			if (i == THIEF)
+				continue;
+			snprintf(id, sizeof(id), "adv%04d@portail", i);
+			snprintf(ip, sizeof(ip), "10.215.%d.%d", NET_IDX, 9 + i);
+			CHECK(!first_alert(&ev, "app_user", id) && !first_alert(&ev, "peer", ip),
+			      "no alert for honest advisor %s (%s)", id, ip);
+		}
+	}
+	events_free(&ev);
+	netns_destroy(&ns);
+	return live_finish();
+}
