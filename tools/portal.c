@@ -171,15 +171,29 @@ static void serve(struct portal *pt, PGconn *db, int fd)
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		reply(fd, 500, PQerrorMessage(db));
 	} else {
-		const char *head = "HTTP/1.0 200 OK\r\nContent-Type: application/x-ndjson\r\n"
-				   "Connection: close\r\n\r\n";
+		static const char head[] = "HTTP/1.0 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+					   "Connection: close\r\n\r\n";
 		int rows = PQntuples(r);
-		bool ok = send_all(fd, head, strlen(head)) == 0;
+		size_t len = sizeof(head) - 1, cap = len + 1;
+		char *body;
 
-		for (int i = 0; ok && i < rows; i++) {
-			const char *v = PQgetvalue(r, i, 0);
+		for (int i = 0; i < rows; i++)
+			cap += (size_t)PQgetlength(r, i, 0) + 1;
+		/* one buffer, one send: small writes would wait on delayed ACKs */
+		body = malloc(cap);
+		if (!body) {
+			reply(fd, 500, "out of memory");
+		} else {
+			memcpy(body, head, len);
+			for (int i = 0; i < rows; i++) {
+				size_t vl = (size_t)PQgetlength(r, i, 0);
 
-			ok = send_all(fd, v, strlen(v)) == 0 && send_all(fd, "\n", 1) == 0;
+				memcpy(body + len, PQgetvalue(r, i, 0), vl);
+				len += vl;
+				body[len++] = '\n';
+			}
+			send_all(fd, body, len);
+			free(body);
 		}
 	}
 	PQclear(r);

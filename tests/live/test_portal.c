@@ -14,6 +14,10 @@
  *  - on the portal's own host, the extracting address is alerted within
  *    60 s, with the portal process among the contributors;
  *  - no honest advisor and no honest address is alerted.
+ * Beside it, the same portal without tagging (its own port, 15 agents
+ * "agt0001"... at other addresses, one extracting at the same time): the
+ * extracting address is alerted within 60 s as well, and no application
+ * user is guessed for anybody.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -25,6 +29,7 @@
 #include "lib/live.h"
 
 #define N_ADV 20
+#define N_PLAIN 15 /* agents of the portal that does not tag */
 #define THIEF 13
 #define WARMUP_S 40
 #define EXTRACT_S 55
@@ -38,39 +43,54 @@ static bool setup_db(void)
 	return live_sh("'%s' -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %s -U postgres -d postgres "
 		       "-c \"CREATE TABLE job_seekers AS SELECT i AS id, lpad(i::text, 13, '0') AS nir, "
 		       "'Person ' || i AS name, 'City ' || (i %% 97) AS city, repeat('n', 560) AS notes "
-		       "FROM generate_series(1, %d) i; CREATE ROLE portail LOGIN; "
+		       "FROM generate_series(1, %d) i; ALTER TABLE job_seekers ADD PRIMARY KEY (id); "
+		       "CREATE ROLE portail LOGIN; "
 		       "GRANT SELECT ON job_seekers TO portail\"",
 		       psql, pg_port, TABLE_ROWS) == 0;
 }
 
-/* Advisors' browsing and the thief's extraction, run inside the namespace. */
-static char *client_script(const char *host, int port, const char *dir)
+/* One group of agents (prefix adv or agt, addresses from 10.215.N.BASE+1)
+ * browsing one portal, and the thief's extraction after WARMUP_S. */
+static char *group_script(const char *host, int port, const char *dir, const char *prefix,
+			  int base, int n_agents)
 {
-	char *text = NULL, *path;
+	char *text = NULL;
 
 	if (asprintf(&text,
-		     "#!/bin/sh\n"
 		     "H=%s; P=%d; D=%s\n"
 		     "for i in $(seq 1 %d); do\n"
-		     "  ( u=$(printf adv%%04d $i); ip=10.215.%d.$((9 + i)); off=$((i * 500))\n"
+		     "  ( u=$(printf %s%%04d $i); ip=10.215.%d.$((%d + i)); off=$((i * 500))\n"
 		     "    while [ ! -f $D/stop ]; do\n"
 		     "      n=$(( (i + off) %% 5 + 1 ))\n"
 		     "      curl -s --max-time 10 --interface $ip \"http://$H:$P/records?user=$u&n=$n&offset=$off\" >> $D/$u.rows\n"
 		     "      off=$((off + n)); sleep $(( 2 + (i + off) %% 2 ))\n"
 		     "    done ) &\n"
 		     "done\n"
-		     "( sleep %d; u=$(printf adv%%04d %d); ip=10.215.%d.$((9 + %d)); off=15000\n"
-		     "  date +%%s.%%N > $D/thief.start\n"
+		     "( sleep %d; u=$(printf %s%%04d %d); ip=10.215.%d.$((%d + %d)); off=15000\n"
+		     "  date +%%s.%%N > $D/$u.start\n"
 		     "  end=$(( $(date +%%s) + %d ))\n"
 		     "  while [ $(date +%%s) -lt $end ]; do\n"
 		     "    curl -s --max-time 10 --interface $ip \"http://$H:$P/records?user=$u&n=150&offset=$off\" >> $D/$u.rows\n"
 		     "    off=$(( (off + 150) %% 19000 )); sleep 0.9\n"
 		     "  done\n"
-		     "  touch $D/thief.done ) &\n"
-		     "wait\n",
-		     host, port, dir, N_ADV, NET_IDX, WARMUP_S, THIEF, NET_IDX, THIEF, EXTRACT_S) < 0)
+		     "  touch $D/$u.done ) &\n",
+		     host, port, dir, n_agents, prefix, NET_IDX, base, WARMUP_S, prefix, THIEF, NET_IDX,
+		     base, THIEF, EXTRACT_S) < 0)
 		return NULL;
-	path = live_write_file("clients.sh", text);
+	return text;
+}
+
+/* Both groups, run inside the namespace. */
+static char *client_script(const char *host, int tagged_port, int plain_port, const char *dir)
+{
+	char *a = group_script(host, tagged_port, dir, "adv", 9, N_ADV);
+	char *b = group_script(host, plain_port, dir, "agt", 39, N_PLAIN);
+	char *text = NULL, *path = NULL;
+
+	if (a && b && asprintf(&text, "#!/bin/sh\n%s%swait\n", a, b) >= 0)
+		path = live_write_file("clients.sh", text);
+	free(a);
+	free(b);
 	free(text);
 	return path;
 }
@@ -140,14 +160,15 @@ static bool names_process(json_t *alert, const char *exe_prefix)
 int main(void)
 {
 	struct spawn_opts capture = { .capture = true }, in_ns = { 0 };
-	struct child portal, clients;
+	struct child portal, portal_plain, clients;
 	struct vigie v;
 	struct events ev;
 	struct netns ns;
 	char portal_bin[PATH_MAX], conninfo[256], listen_at[64], line[256], stop[PATH_MAX];
 	char path[PATH_MAX], id[64], *script;
 	double t_start = -1;
-	int port = -1;
+	int port = -1, plain_port = -1;
+	double t_plain = -1;
 
 	live_init("portal");
 	snprintf(portal_bin, sizeof(portal_bin), "%s/tools/portal", live_build_dir());
@@ -166,9 +187,9 @@ int main(void)
 		CHECK(false, "network namespace for the advisors");
 		return live_finish();
 	}
-	for (int i = 1; i <= N_ADV; i++)
-		if (live_sh("ip -n %s addr add 10.215.%d.%d/32 dev %s", ns.name, NET_IDX, 9 + i,
-			    ns.ns_if)) {
+	for (int i = 1; i <= N_ADV + N_PLAIN; i++)
+		if (live_sh("ip -n %s addr add 10.215.%d.%d/32 dev %s", ns.name, NET_IDX,
+			    i <= N_ADV ? 9 + i : 39 + i - N_ADV, ns.ns_if)) {
 			CHECK(false, "advisor address %d", i);
 			return live_finish();
 		}
@@ -185,16 +206,22 @@ int main(void)
 	{
 		char *argv[] = { portal_bin, "--listen", listen_at, "--conninfo", conninfo,
 				 "--pool", "4", "--tag", "portail", NULL };
+		char *plain[] = { portal_bin, "--listen", listen_at, "--conninfo", conninfo,
+				  "--pool", "4", NULL };
 
 		if (child_spawn(&portal, &capture, argv) ||
 		    child_readline(&portal, line, sizeof(line), 10000) ||
-		    sscanf(line, "listening %d", &port) != 1) {
-			CHECK(false, "portal started");
+		    sscanf(line, "listening %d", &port) != 1 ||
+		    child_spawn(&portal_plain, &capture, plain) ||
+		    child_readline(&portal_plain, line, sizeof(line), 10000) ||
+		    sscanf(line, "listening %d", &plain_port) != 1) {
+			CHECK(false, "portals started");
 			return live_finish();
 		}
 	}
-	live_log("portal on %s:%d, pool of 4 connections as portail", ns.host_ip, port);
-	script = client_script(ns.host_ip, port, live_tmpdir());
+	live_log("portal on %s:%d (tagging) and %s:%d (not tagging), pools of 4 connections as "
+		 "portail", ns.host_ip, port, ns.host_ip, plain_port);
+	script = client_script(ns.host_ip, port, plain_port, live_tmpdir());
 	snprintf(stop, sizeof(stop), "%s/stop", live_tmpdir());
 	in_ns.netns = ns.name;
 	{
@@ -205,22 +232,31 @@ int main(void)
 			return live_finish();
 		}
 	}
-	snprintf(path, sizeof(path), "%s/thief.done", live_tmpdir());
+	snprintf(path, sizeof(path), "%s/agt%04d.done", live_tmpdir(), THIEF);
 	for (int i = 0; i < (WARMUP_S + EXTRACT_S + 30) * 10 && access(path, F_OK); i++)
 		usleep(100000);
-	CHECK(access(path, F_OK) == 0, "the extraction ran its %d s", EXTRACT_S);
+	snprintf(path, sizeof(path), "%s/adv%04d.done", live_tmpdir(), THIEF);
+	for (int i = 0; i < 300 && access(path, F_OK); i++)
+		usleep(100000);
+	CHECK(access(path, F_OK) == 0, "the extractions ran their %d s", EXTRACT_S);
 	if (live_write_file("stop", "") == NULL)
 		CHECK(false, "stop file written");
 	child_wait(&clients, 15000);
 	child_kill(&portal);
 	child_wait(&portal, 5000);
+	child_kill(&portal_plain);
+	child_wait(&portal_plain, 5000);
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
 	{
 		char *s;
 
-		snprintf(path, sizeof(path), "%s/thief.start", live_tmpdir());
+		snprintf(path, sizeof(path), "%s/adv%04d.start", live_tmpdir(), THIEF);
 		s = live_read_file(path, NULL);
 		t_start = s ? strtod(s, NULL) : -1;
+		free(s);
+		snprintf(path, sizeof(path), "%s/agt%04d.start", live_tmpdir(), THIEF);
+		s = live_read_file(path, NULL);
+		t_plain = s ? strtod(s, NULL) : -1;
 		free(s);
 	}
 	if (events_load(&ev, v.out_path)) {
@@ -280,6 +316,38 @@ int main(void)
 			CHECK(!first_alert(&ev, "app_user", id) && !first_alert(&ev, "peer", ip),
 			      "no alert for honest advisor %s (%s)", id, ip);
 		}
+	}
+	live_section("the portal that does not tag");
+	{
+		char thief_ip[32];
+		size_t app_alerts = 0;
+		json_t *a;
+
+		snprintf(thief_ip, sizeof(thief_ip), "10.215.%d.%d", NET_IDX, 39 + THIEF);
+		a = first_alert(&ev, "peer", thief_ip);
+		CHECK(a != NULL, "an alert naming the extracting address %s", thief_ip);
+		if (a) {
+			double lat = live_parse_ts(jstr(a, "@timestamp")) - t_plain;
+
+			CHECK(t_plain > 0 && lat >= 0 && lat <= 60,
+			      "address alert %.1f s after the extraction's start (want <= 60)", lat);
+			CHECK(names_process(a, portal_bin), "the address alert names the portal process");
+		}
+		for (int i = 1; i <= N_PLAIN; i++) {
+			char ip[32];
+
+			if (i == THIEF)
+				continue;
+			snprintf(ip, sizeof(ip), "10.215.%d.%d", NET_IDX, 39 + i);
+			CHECK(!first_alert(&ev, "peer", ip), "no alert for honest agent address %s", ip);
+		}
+		for (size_t i = 0; i < ev.n; i++) {
+			const char *k = jstr(ev.ev[i], "vigie.principal.kind"),
+				   *p = jstr(ev.ev[i], "vigie.principal.id");
+
+			app_alerts += k && p && !strcmp(k, "app_user") && !strncmp(p, "agt", 3);
+		}
+		ASSERT_EQ_INT(app_alerts, 0, "no application user guessed for untagged requests");
 	}
 	events_free(&ev);
 	netns_destroy(&ns);
