@@ -123,9 +123,11 @@ int BPF_PROG(pg_fork, struct task_struct *parent, struct task_struct *child)
 	struct pgwire_backend nb = {};
 	struct pgwire_backend *old;
 	__u32 ptgid = parent->tgid;
+	__u8 *pm;
 	__u32 ctgid;
 
-	if (!bpf_map_lookup_elem(&pg_postmasters, &ptgid))
+	pm = bpf_map_lookup_elem(&pg_postmasters, &ptgid);
+	if (!pm)
 		return 0;
 	if (child->pid != child->tgid) /* a thread, not a process */
 		return 0;
@@ -134,6 +136,8 @@ int BPF_PROG(pg_fork, struct task_struct *parent, struct task_struct *child)
 	if (old && (old->flags & PGWIRE_F_EXITED))
 		stat_add(PGWIRE_STAT_PID_REUSE, 1);
 	nb.created_ns = bpf_ktime_get_ns();
+	if (*pm & PGWIRE_PM_TLS_HOOKED)
+		nb.flags |= PGWIRE_F_TLS_HOOKED;
 	nb.conn.fd = -1;
 	nb.conn.sync = PGWIRE_SYNC_NEW;
 	nb.conn.proto = PGWIRE_PROTO_PG;
@@ -239,7 +243,8 @@ static __always_inline void capture_title(struct pgwire_backend *b)
 
 /* The send's parameter changes, before its counts are committed (their
  * counters are relative to the send). */
-static __always_inline void report_params(struct pgwire_backend *b, struct pg_param_batch *pb)
+static __always_inline void report_params(struct pgwire_backend *b, struct pg_param_batch *pb,
+					  bool tls)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
@@ -255,12 +260,23 @@ static __always_inline void report_params(struct pgwire_backend *b, struct pg_pa
 		ev->tgid = tgid;
 		ev->created_ns = b->created_ns;
 		ev->records_at += b->rows + b->copy_rows;
-		ev->bytes_at += b->bytes;
+		/* through TLS, bytes are the socket's: the change is placed at
+		 * the TLS write's end, whose record was already sent */
+		ev->bytes_at = tls ? b->bytes : ev->bytes_at + b->bytes;
 		if (bpf_ringbuf_output(&pg_params, ev, sizeof(*ev), 0))
 			stat_add(PGWIRE_STAT_PARAM_LOST, 1);
 		else
 			stat_add(PGWIRE_STAT_PARAMS, 1);
 	}
+}
+
+/* The plaintext of this TLS connection is (or will be, from its first
+ * write) walked: its encrypted bytes are not unparsed. */
+static __always_inline bool tls_walked(const struct pgwire_backend *b)
+{
+	return (b->flags & PGWIRE_F_TLS_PLAIN) ||
+	       ((b->flags & PGWIRE_F_TLS_HOOKED) && (b->flags & PGWIRE_F_TLS_START) &&
+		!(b->flags & PGWIRE_F_MIDSTREAM));
 }
 
 static __always_inline int handle_send(struct pgwire_backend *b, long ret, int fd,
@@ -286,8 +302,10 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 		capture_title(b);
 
 	if (sync == PGWIRE_SYNC_ENCRYPTED) {
+		/* the plaintext path counts what it could not walk */
 		b->bytes += len;
-		b->unparsed_bytes += len;
+		if (!tls_walked(b))
+			b->unparsed_bytes += len;
 		return 0;
 	}
 	if (sync == PGWIRE_SYNC_NEW || !claimed) {
@@ -313,6 +331,8 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 			b->bytes += 1;
 			if (h[0] != 'N')
 				mark_encrypted(b);
+			if (h[0] == 'S')
+				b->flags |= PGWIRE_F_TLS_START;
 			return 0;
 		}
 	}
@@ -349,7 +369,7 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 	}
 	b->conn.fd = fd;
 	b->conn.sync = PGWIRE_SYNC_OK;
-	report_params(b, pb);
+	report_params(b, pb, false);
 	b->bytes += len;
 	commit(b, &w);
 	if (w.fault) {
@@ -424,4 +444,110 @@ int pg_sys_exit_sendto(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	return handle_send(b, ret, (int)REGS_ARG1(regs), (const __u8 *)REGS_ARG2(regs));
+}
+
+/* ---- TLS plaintext source ----------------------------------------- */
+
+/* be_tls_write(Port *, void *ptr, size_t len, int *waitfor): the buffer
+ * at entry, kept per thread until the return says how much was written
+ * (a write that would block returns -1 and is retried with the same
+ * buffer: walking at entry would count it twice). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} pg_tls_buf SEC(".maps");
+
+SEC("uprobe")
+int BPF_KPROBE(pg_tls_write_enter, void *port, const void *ptr, __u64 len)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 p = (__u64)ptr;
+
+	if (!current_backend())
+		return 0;
+	bpf_map_update_elem(&pg_tls_buf, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(pg_tls_write_exit, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pg_param_batch *pb;
+	struct pgwire_backend *b;
+	struct pg_walk w = {};
+	__u64 *p, buf;
+	__u32 zero = 0, len;
+	__u8 sync;
+
+	p = bpf_map_lookup_elem(&pg_tls_buf, &tid);
+	if (!p)
+		return 0;
+	buf = *p;
+	bpf_map_delete_elem(&pg_tls_buf, &tid);
+	b = current_backend();
+	if (!b || ret <= 0)
+		return 0;
+	len = ret > 0x7fffffff ? 0x7fffffff : (__u32)ret;
+	if (!(b->flags & PGWIRE_F_TLS_PLAIN)) {
+		/* a connection whose TLS began under our eyes starts on a
+		 * message boundary; one found running joins at a result */
+		b->flags |= PGWIRE_F_TLS_PLAIN;
+		b->tls.fd = -1;
+		b->tls.proto = PGWIRE_PROTO_PG;
+		b->tls.sync = (b->flags & PGWIRE_F_TLS_START) && !(b->flags & PGWIRE_F_MIDSTREAM) ?
+				      PGWIRE_SYNC_NEW : PGWIRE_SYNC_LOST;
+		if (b->tls.sync == PGWIRE_SYNC_LOST)
+			b->lost_syncs++;
+	}
+	sync = b->tls.sync;
+	w.buf = (const __u8 *)buf;
+	w.len = len;
+	w.st = b->tls;
+	w.candidate = sync == PGWIRE_SYNC_LOST;
+	pb = bpf_map_lookup_elem(&pg_param_batch, &zero);
+	if (pb) {
+		pb->n = 0;
+		pb->lost = 0;
+	}
+	pg_walk(&w);
+	stat_add(PGWIRE_STAT_TLS_WRITES, 1);
+	b->tls_bytes += len;
+	if (sync == PGWIRE_SYNC_LOST && w.fault) {
+		b->unparsed_bytes += len;
+		stat_add(PGWIRE_STAT_UNSYNCED_BYTES, len);
+		return 0;
+	}
+	if (sync == PGWIRE_SYNC_LOST) {
+		b->resyncs++;
+		stat_add(PGWIRE_STAT_RESYNC, 1);
+	}
+	b->tls.sync = PGWIRE_SYNC_OK;
+	report_params(b, pb, true);
+	commit(b, &w);
+	if (w.fault) {
+		__u32 rest = w.off < w.len ? w.len - w.off : 0;
+
+		b->lost_syncs++;
+		b->unparsed_bytes += rest;
+		b->tls.sync = PGWIRE_SYNC_LOST;
+		b->tls.skip = 0;
+		b->tls.hdr = 0;
+		b->tls.hdr_len = 0;
+		b->tls.copy = PGWIRE_COPY_NONE;
+		b->tls.copy_held = 0;
+		b->tls.copy_count = 0;
+		stat_add(PGWIRE_STAT_LOST_SYNC, 1);
+		stat_add(PGWIRE_STAT_UNSYNCED_BYTES, rest);
+		return 0;
+	}
+	b->tls.skip = w.st.skip;
+	b->tls.hdr = w.st.hdr;
+	b->tls.hdr_len = w.st.hdr_len;
+	b->tls.copy = w.st.copy;
+	b->tls.copy_held = w.st.copy_held;
+	b->tls.copy_count = w.st.copy_count;
+	return 0;
 }

@@ -49,6 +49,13 @@ enum pgwire_copy {
 #define PGWIRE_F_MIDSTREAM (1u << 2) /* added by user space while running */
 #define PGWIRE_F_EXECED (1u << 3)    /* called execve: no longer a backend */
 #define PGWIRE_F_TITLE (1u << 4)     /* title holds "postgres: ..." */
+#define PGWIRE_F_TLS_START (1u << 5) /* TLS began with the 'S' answer we saw */
+#define PGWIRE_F_TLS_PLAIN (1u << 6) /* its plaintext is walked (TLS hook) */
+#define PGWIRE_F_TLS_HOOKED (1u << 7) /* its executable's be_tls_write is hooked */
+
+/* pg_postmasters values */
+#define PGWIRE_PM_TRACKED 1
+#define PGWIRE_PM_TLS_HOOKED 2 /* its executable is hooked: backends inherit */
 
 /* Walker state of the backend's client connection. */
 struct pgwire_conn {
@@ -78,6 +85,10 @@ struct pgwire_backend {
 	__u32 flags;          /* PGWIRE_F_* */
 	__u32 pad;
 	struct pgwire_conn conn;
+	/* TLS connections: the plaintext the backend hands to TLS
+	 * (be_tls_write), walked like the socket's bytes of a plain one */
+	struct pgwire_conn tls;
+	__u64 tls_bytes;      /* plaintext bytes walked */
 	/* The process title ("postgres: USER DB CLIENT(PORT) STATE", from
 	 * the start of the argv area), captured by the kernel at the first
 	 * send after the backend set it, so that a backend that exits
@@ -129,6 +140,7 @@ enum pgwire_stat {
 	PGWIRE_STAT_PID_REUSE,      /* fork reused an unreported exited entry */
 	PGWIRE_STAT_FORKS,          /* backends added by the kernel */
 	PGWIRE_STAT_PARAMS,         /* parameter changes reported */
+	PGWIRE_STAT_TLS_WRITES,     /* TLS plaintext writes walked */
 	PGWIRE_STAT_PARAM_LOST,     /* changes not reported (too many in one
 				     * send, ring buffer full, name unread) */
 	PGWIRE_STAT_MAX,

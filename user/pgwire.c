@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pgbackend.h"
 #include "pgsession.h"
+#include "pgtls.h"
 #include "pgwire.h"
 #include "probes.h"
 #include "pgwire.skel.h"
@@ -52,6 +53,7 @@ struct pgwire {
 	size_t reads_cap;
 	struct pg_segment *segs;         /* drain: a backend's segments */
 	size_t segs_cap;
+	struct pgtls tls;                /* be_tls_write hooks per executable */
 };
 
 /* ---- seen table ---- */
@@ -253,6 +255,8 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	pg->backends_fd = bpf_map__fd(pg->skel->maps.pg_backends);
 	pg->postmasters_fd = bpf_map__fd(pg->skel->maps.pg_postmasters);
 	pg->stats_fd = bpf_map__fd(pg->skel->maps.pg_stats);
+	pg->tls.enter = pg->skel->progs.pg_tls_write_enter;
+	pg->tls.exit = pg->skel->progs.pg_tls_write_exit;
 	pg->params_rb = ring_buffer__new(bpf_map__fd(pg->skel->maps.pg_params), on_param, pg, NULL);
 	if (!pg->params_rb) {
 		err = -errno;
@@ -288,6 +292,7 @@ void pgwire_stop(struct pgwire *pg)
 	if (!pg)
 		return;
 	ring_buffer__free(pg->params_rb);
+	pgtls_release(&pg->tls);
 	for (int i = 0; i < 4; i++)
 		bpf_link__destroy(pg->links[i]);
 	pgwire_bpf__destroy(pg->skel);
@@ -312,11 +317,14 @@ static bool process_gone(uint32_t tgid)
 
 int pgwire_add_postmaster(struct pgwire *pg, uint32_t tgid)
 {
-	uint8_t one = 1;
+	uint8_t v = PGWIRE_PM_TRACKED;
 
 	if (!pg || !tgid)
 		return -EINVAL;
-	if (bpf_map_update_elem(pg->postmasters_fd, &tgid, &one, BPF_ANY))
+	/* hooked first: its backends forked from now on know it */
+	if (pgtls_hook_process(&pg->tls, (pid_t)tgid) == 0) /* logs why not */
+		v |= PGWIRE_PM_TLS_HOOKED;
+	if (bpf_map_update_elem(pg->postmasters_fd, &tgid, &v, BPF_ANY))
 		return -errno;
 	if (process_gone(tgid)) {
 		bpf_map_delete_elem(pg->postmasters_fd, &tgid);
@@ -474,7 +482,10 @@ int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 		d.lost_syncs = v->lost_syncs - s->lost_syncs;
 		d.resyncs = v->resyncs - s->resyncs;
 		d.encrypted = v->flags & PGWIRE_F_ENCRYPTED;
-		d.rows_known = !d.encrypted && d.unparsed_bytes == 0;
+		d.tls_walked = (v->flags & PGWIRE_F_TLS_PLAIN) ||
+			       ((v->flags & PGWIRE_F_TLS_HOOKED) && (v->flags & PGWIRE_F_TLS_START) &&
+				!(v->flags & PGWIRE_F_MIDSTREAM));
+		d.rows_known = (!d.encrypted || d.tls_walked) && d.unparsed_bytes == 0;
 		d.exited = v->flags & (PGWIRE_F_EXITED | PGWIRE_F_EXECED);
 		if (v->flags & PGWIRE_F_TITLE)
 			d.title_ok = pgb_parse_title(v->title, sizeof(v->title), &d.title) == 0;
@@ -570,8 +581,12 @@ void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st)
 		if (bpf_map_lookup_elem(pg->backends_fd, &key, &v))
 			continue;
 		st->backends++;
-		if ((v.flags & PGWIRE_F_ENCRYPTED) && !(v.flags & PGWIRE_F_EXITED))
-			st->unparsed_connections++;
+		if ((v.flags & PGWIRE_F_ENCRYPTED) && !(v.flags & PGWIRE_F_EXITED)) {
+			if (v.flags & PGWIRE_F_TLS_PLAIN)
+				st->tls_walked_connections++;
+			else
+				st->unparsed_connections++;
+		}
 	}
 	first = true;
 	while (bpf_map_get_next_key(pg->postmasters_fd, first ? NULL : &key, &next) == 0) {
@@ -602,9 +617,11 @@ void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st)
 		case PGWIRE_STAT_PID_REUSE: st->pid_reuse = sum; break;
 		case PGWIRE_STAT_FORKS: st->forks = sum; break;
 		case PGWIRE_STAT_PARAMS: st->param_changes = sum; break;
+		case PGWIRE_STAT_TLS_WRITES: st->tls_writes = sum; break;
 		case PGWIRE_STAT_PARAM_LOST: st->param_changes_lost += sum; break;
 		}
 	}
 	st->param_changes_lost += pg->params_dropped;
+	st->tls_hooked_executables = (uint64_t)pgtls_hooked(&pg->tls);
 	free(vals);
 }

@@ -57,7 +57,8 @@ struct pgwire_delta {
 	bool rows_known;         /* false: encrypted, or some bytes not walked
 				  * (rows is then a lower bound, or 0 and
 				  * meaningless for an encrypted connection) */
-	bool encrypted;          /* TLS/GSSAPI: rows unknown */
+	bool encrypted;          /* TLS/GSSAPI */
+	bool tls_walked;         /* TLS whose plaintext is walked: rows counted */
 	bool exited;             /* final delta: forgotten after the callback */
 	bool title_ok;           /* title below parsed from the title the kernel
 				  * kept: valid even after the process exited */
@@ -84,6 +85,9 @@ struct pgwire_stats {
 	uint64_t pid_reuse;            /* exited entries overwritten before drain */
 	uint64_t forks;                /* backends added by the kernel */
 	uint64_t param_changes;        /* application user / role changes reported */
+	uint64_t tls_walked_connections; /* tracked now, TLS, plaintext walked */
+	uint64_t tls_writes;           /* TLS plaintext writes walked since start */
+	uint64_t tls_hooked_executables; /* PostgreSQL executables hooked */
 	uint64_t param_changes_lost;   /* not reported or not matched to a backend:
 					* rows after them may go to the user before */
 	uint64_t sends;                /* sends walked */

@@ -264,6 +264,11 @@ void pg_awareness_stats(struct pg_awareness *pga, json_t *ev)
 	event_set(ev, "vigie.stats.postgres.lost_syncs", json_integer((json_int_t)st.lost_syncs));
 	event_set(ev, "vigie.stats.postgres.resyncs", json_integer((json_int_t)st.resyncs));
 	event_set(ev, "vigie.stats.postgres.unsynced_bytes", json_integer((json_int_t)st.unsynced_bytes));
+	event_set(ev, "vigie.stats.postgres.tls_connections_counted",
+		  json_integer((json_int_t)st.tls_walked_connections));
+	event_set(ev, "vigie.stats.postgres.tls_writes", json_integer((json_int_t)st.tls_writes));
+	event_set(ev, "vigie.stats.postgres.tls_hooked_executables",
+		  json_integer((json_int_t)st.tls_hooked_executables));
 	event_set(ev, "vigie.stats.postgres.app_user_changes",
 		  json_integer((json_int_t)st.param_changes));
 	event_set(ev, "vigie.stats.postgres.app_user_changes_lost",

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live: records through TLS. A cluster with ssl = on (a self-signed
+ * certificate, as Debian's snakeoil), psql with its default sslmode
+ * (prefer: TLS) and with sslmode=require at TLS 1.2 and 1.3; Vigie with the
+ * built-in defaults (databases.app_user set for the application user
+ * case). Rows are exact from 1 to 1,000,000, COPY rows too, every usage
+ * event says rows_known, the connection is checked to be TLS by
+ * PostgreSQL itself (pg_stat_ssl), and an application user is split out
+ * through TLS as on a plain connection.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lib/live.h"
+
+#define BIG 1000000
+
+static const char *pg_port, *psql;
+
+/* Run SQL as role over TCP with sslmode and an optional TLS version;
+ * psql output to out (or /dev/null). */
+static int run(const char *role, const char *mode, const char *tls_max, const char *args,
+	       const char *out)
+{
+	return live_sh("PGSSLMODE=%s %s%s '%s' -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %s -U %s "
+		       "-d postgres -At -o '%s' %s",
+		       mode, tls_max ? "PGSSLMAXPROTOCOLVERSION=" : "", tls_max ? tls_max : "", psql,
+		       pg_port, role, out ? out : "/dev/null", args);
+}
+
+struct role_rows {
+	unsigned long long rows, copy_rows;
+	size_t events, unknown;
+};
+
+static struct role_rows rows_of(const struct events *ev, const char *role)
+{
+	struct role_rows r = { 0 };
+
+	for (size_t i = 0; i < ev->n; i++) {
+		json_t *e = ev->ev[i];
+		const char *u = jstr(e, "vigie.db_user"), *a = jstr(e, "event.action");
+
+		if (!u || strcmp(u, role) || !a || strcmp(a, "usage"))
+			continue;
+		r.events++;
+		r.rows += (unsigned long long)jint(e, "vigie.rows", 0);
+		r.copy_rows += (unsigned long long)jint(e, "vigie.copy_rows", 0);
+		r.unknown += json_is_null(jpath(e, "vigie.rows")) ||
+			     json_is_false(jpath(e, "vigie.rows_known"));
+	}
+	return r;
+}
+
+static void expect_rows(const struct events *ev, const char *role, unsigned long long rows,
+			unsigned long long copy_rows)
+{
+	struct role_rows r = rows_of(ev, role);
+
+	CHECK(r.events > 0 && r.unknown == 0, "%s: %zu usage events, rows known in all (%zu not)",
+	      role, r.events, r.unknown);
+	CHECK(r.rows == rows, "%s: %llu rows through TLS, want %llu", role, r.rows, rows);
+	CHECK(r.copy_rows == copy_rows, "%s: %llu COPY rows, want %llu", role, r.copy_rows,
+	      copy_rows);
+}
+
+/* The session is TLS (pg_stat_ssl says so): adds one row to the role's. */
+#define IS_TLS "-c 'SELECT ssl::text || version FROM pg_stat_ssl WHERE pid = pg_backend_pid()'"
+
+static void expect_tls(const char *out, const char *version)
+{
+	char *text = live_read_file(out, NULL);
+
+	CHECK(text && !strncmp(text, "true", 4) && (!version || strstr(text, version)),
+	      "PostgreSQL says the session was TLS%s%s (%s)", version ? " " : "",
+	      version ? version : "", text ? strtok(text, "\n") : "no output");
+	free(text);
+}
+
+int main(void)
+{
+	static const char *const roles[] = { "tls_one", "tls_k", "tls_m", "tls_copy", "tls12",
+					     "tls13", "tls_app" };
+	char sql[2048], out[4][256];
+	struct vigie v;
+	struct events ev;
+	int n = 0;
+
+	live_init("tls");
+	live_on_cleanup(pgcluster_stop);
+	if (pgcluster_start() || !(pg_port = getenv("PGPORT")) || !(psql = pgcluster_psql())) {
+		CHECK(false, "throw-away cluster");
+		return live_finish();
+	}
+	if (!getenv("PGCLUSTER_SSL") || strcmp(getenv("PGCLUSTER_SSL"), "1")) {
+		CHECK(false, "cluster with ssl = on (openssl makes its certificate)");
+		return live_finish();
+	}
+	n = snprintf(sql, sizeof(sql), "-c \"CREATE TABLE t AS SELECT i, md5(i::text) AS h FROM "
+				       "generate_series(1, %d) i; ", BIG);
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n,
+			      "CREATE ROLE %s LOGIN; GRANT SELECT ON t TO %s; GRANT pg_read_all_stats "
+			      "TO %s; ", roles[i], roles[i], roles[i]);
+	snprintf(sql + n, sizeof(sql) - (size_t)n, "\"");
+	if (run("postgres", "disable", NULL, sql, NULL)) {
+		CHECK(false, "table of %d rows and roles", BIG);
+		return live_finish();
+	}
+	for (int i = 0; i < 4; i++)
+		snprintf(out[i], sizeof(out[i]), "%s/tls%d.out", live_tmpdir(), i);
+
+	live_section("vigie with the built-in defaults (databases.app_user for the last case)");
+	if (vigie_start(&v, "{\"databases\": {\"app_user\": {\"pattern\": \"portail/{user}\"}}}",
+			NULL)) {
+		CHECK(false, "vigie started");
+		return live_finish();
+	}
+	/* default sslmode (prefer): TLS, as every libpq client on a stock server */
+	CHECK(run("tls_one", "prefer", NULL, IS_TLS " -c 'SELECT * FROM t WHERE i = 1'", out[0]) == 0,
+	      "1 row, default sslmode");
+	expect_tls(out[0], NULL);
+	CHECK(run("tls_k", "prefer", NULL, "-c 'SELECT * FROM t WHERE i <= 1000'", NULL) == 0,
+	      "1,000 rows, default sslmode");
+	CHECK(run("tls_m", "prefer", NULL, "-c 'SELECT * FROM t'", NULL) == 0,
+	      "1,000,000 rows, default sslmode");
+	CHECK(run("tls_copy", "require", NULL, "-c 'COPY t TO STDOUT'", NULL) == 0,
+	      "COPY of 1,000,000 rows, sslmode=require");
+	CHECK(run("tls12", "require", "TLSv1.2", IS_TLS " -c 'SELECT * FROM t WHERE i <= 5000'",
+		  out[1]) == 0, "5,000 rows at TLS 1.2");
+	expect_tls(out[1], "TLSv1.2");
+	CHECK(run("tls13", "require", "TLSv1.3", IS_TLS " -c 'SELECT * FROM t WHERE i <= 7000'",
+		  out[2]) == 0, "7,000 rows at TLS 1.3");
+	expect_tls(out[2], "TLSv1.3");
+	CHECK(run("tls_app", "require", NULL,
+		  "-c \"SET application_name = 'portail/adv0042'\" -c 'SELECT * FROM t WHERE i <= 42' "
+		  "-c \"SET application_name = 'portail/adv0043'\" -c 'SELECT * FROM t WHERE i <= 43'",
+		  NULL) == 0, "application users through TLS");
+	usleep(1500 * 1000); /* a last tick */
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	if (events_load(&ev, v.out_path)) {
+		CHECK(false, "events loaded");
+		return live_finish();
+	}
+
+	live_section("rows through TLS, exact");
+	expect_rows(&ev, "tls_one", 1 + 1, 0);
+	expect_rows(&ev, "tls_k", 1000, 0);
+	expect_rows(&ev, "tls_m", BIG, 0);
+	expect_rows(&ev, "tls_copy", BIG, BIG);
+	expect_rows(&ev, "tls12", 1 + 5000, 0);
+	expect_rows(&ev, "tls13", 1 + 7000, 0);
+	expect_rows(&ev, "tls_app", 42 + 43, 0);
+	{
+		long long a42 = 0, a43 = 0;
+
+		for (size_t i = 0; i < ev.n; i++) {
+			json_t *a;
+			size_t k;
+
+			json_array_foreach(jpath(ev.ev[i], "vigie.app_users"), k, a) {
+				const char *u = json_string_value(json_object_get(a, "user"));
+
+				if (u && !strcmp(u, "adv0042"))
+					a42 += json_integer_value(json_object_get(a, "records"));
+				if (u && !strcmp(u, "adv0043"))
+					a43 += json_integer_value(json_object_get(a, "records"));
+			}
+		}
+		ASSERT_EQ_INT(a42, 42, "application user adv0042 through TLS: records");
+		ASSERT_EQ_INT(a43, 43, "application user adv0043 through TLS: records");
+	}
+	{
+		json_t *stop = events_find(&ev, "sensor-stop");
+
+		CHECK(jint(stop, "vigie.stats.postgres.tls_hooked_executables", 0) >= 1,
+		      "sensor-stop: a PostgreSQL executable hooked at be_tls_write");
+		CHECK(jint(stop, "vigie.stats.postgres.tls_writes", 0) > 0,
+		      "sensor-stop: TLS plaintext writes walked (%lld)",
+		      jint(stop, "vigie.stats.postgres.tls_writes", 0));
+	}
+	events_free(&ev);
+	return live_finish();
+}
