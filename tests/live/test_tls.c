@@ -67,6 +67,22 @@ static void expect_rows(const struct events *ev, const char *role, unsigned long
 	      copy_rows);
 }
 
+static int count_fds(const char *dir)
+{
+	char cmd[128];
+	int n = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ls %s | wc -l", dir);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &n) != 1)
+		n = -1;
+	pclose(f);
+	return n;
+}
+
 /* The session is TLS (pg_stat_ssl says so): adds one row to the role's. */
 #define IS_TLS "-c 'SELECT ssl::text || version FROM pg_stat_ssl WHERE pid = pg_backend_pid()'"
 
@@ -83,11 +99,12 @@ static void expect_tls(const char *out, const char *version)
 int main(void)
 {
 	static const char *const roles[] = { "tls_one", "tls_k", "tls_m", "tls_copy", "tls12",
-					     "tls13", "tls_app" };
+					     "tls13", "tls_app", "tls_dump", "tls_short",
+					     "plain_dump" };
 	char sql[2048], out[4][256];
 	struct vigie v;
 	struct events ev;
-	int n = 0;
+	bool ok;
 
 	live_init("tls");
 	live_on_cleanup(pgcluster_stop);
@@ -99,14 +116,15 @@ int main(void)
 		CHECK(false, "cluster with ssl = on (openssl makes its certificate)");
 		return live_finish();
 	}
-	n = snprintf(sql, sizeof(sql), "-c \"CREATE TABLE t AS SELECT i, md5(i::text) AS h FROM "
-				       "generate_series(1, %d) i; ", BIG);
-	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		n += snprintf(sql + n, sizeof(sql) - (size_t)n,
-			      "CREATE ROLE %s LOGIN; GRANT SELECT ON t TO %s; GRANT pg_read_all_stats "
-			      "TO %s; ", roles[i], roles[i], roles[i]);
-	snprintf(sql + n, sizeof(sql) - (size_t)n, "\"");
-	if (run("postgres", "disable", NULL, sql, NULL)) {
+	snprintf(sql, sizeof(sql), "-c \"CREATE TABLE t AS SELECT i, md5(i::text) AS h FROM "
+				   "generate_series(1, %d) i\"", BIG);
+	ok = run("postgres", "disable", NULL, sql, NULL) == 0;
+	for (size_t i = 0; ok && i < sizeof(roles) / sizeof(roles[0]); i++) {
+		snprintf(sql, sizeof(sql), "-c \"CREATE ROLE %s LOGIN; GRANT SELECT ON t TO %s; "
+					   "GRANT pg_read_all_stats TO %s\"", roles[i], roles[i], roles[i]);
+		ok = run("postgres", "disable", NULL, sql, NULL) == 0;
+	}
+	if (!ok) {
 		CHECK(false, "table of %d rows and roles", BIG);
 		return live_finish();
 	}
@@ -139,6 +157,35 @@ int main(void)
 		  "-c \"SET application_name = 'portail/adv0042'\" -c 'SELECT * FROM t WHERE i <= 42' "
 		  "-c \"SET application_name = 'portail/adv0043'\" -c 'SELECT * FROM t WHERE i <= 43'",
 		  NULL) == 0, "application users through TLS");
+	{
+		char *dump = NULL;
+
+		if (asprintf(&dump, "PGSSLMODE=prefer '%s/pg_dump' -h 127.0.0.1 -p %s -U tls_dump -t t "
+			     "postgres > /dev/null", getenv("PGCLUSTER_BIN"), pg_port) > 0)
+			CHECK(live_sh("%s", dump) == 0, "pg_dump of the table, default sslmode");
+		free(dump);
+		/* the same dump in plain text: its catalog queries return the same rows */
+		if (asprintf(&dump, "PGSSLMODE=disable '%s/pg_dump' -h 127.0.0.1 -p %s -U plain_dump "
+			     "-t t postgres > /dev/null", getenv("PGCLUSTER_BIN"), pg_port) > 0)
+			CHECK(live_sh("%s", dump) == 0, "the same pg_dump without TLS");
+		free(dump);
+	}
+	/* short TLS connections: nothing per connection is kept by vigie */
+	{
+		char fds[64];
+		int before, after;
+
+		snprintf(fds, sizeof(fds), "/proc/%d/fd", (int)v.c.pid);
+		before = count_fds(fds);
+		ok = true;
+		for (int i = 0; i < 200 && ok; i++)
+			ok = run("tls_short", "require", NULL, "-c 'SELECT 1'", NULL) == 0;
+		CHECK(ok, "200 short TLS connections");
+		usleep(1500 * 1000);
+		after = count_fds(fds);
+		CHECK(before > 0 && after == before, "vigie's open files before and after 200 short TLS "
+						     "connections: %d, %d", before, after);
+	}
 	usleep(1500 * 1000); /* a last tick */
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
 	if (events_load(&ev, v.out_path)) {
@@ -154,6 +201,15 @@ int main(void)
 	expect_rows(&ev, "tls12", 1 + 5000, 0);
 	expect_rows(&ev, "tls13", 1 + 7000, 0);
 	expect_rows(&ev, "tls_app", 42 + 43, 0);
+	{
+		struct role_rows d = rows_of(&ev, "tls_dump"), p = rows_of(&ev, "plain_dump");
+
+		CHECK(d.copy_rows == BIG && p.copy_rows == BIG, "pg_dump COPY rows: %llu through TLS, "
+		      "%llu in plain text, want %d", d.copy_rows, p.copy_rows, BIG);
+		CHECK(d.rows == p.rows && d.unknown == 0, "pg_dump rows (COPY and catalog queries): "
+		      "%llu through TLS, %llu in plain text", d.rows, p.rows);
+	}
+	expect_rows(&ev, "tls_short", 200, 0);
 	{
 		long long a42 = 0, a43 = 0;
 
@@ -172,6 +228,20 @@ int main(void)
 		}
 		ASSERT_EQ_INT(a42, 42, "application user adv0042 through TLS: records");
 		ASSERT_EQ_INT(a43, 43, "application user adv0043 through TLS: records");
+	}
+	{
+		size_t rows_alerts = 0;
+
+		for (size_t i = 0; i < ev.n; i++) {
+			json_t *e = ev.ev[i];
+			const char *a = jstr(e, "event.action"), *id = jstr(e, "vigie.principal.id"),
+				   *m = jstr(e, "vigie.metric");
+
+			rows_alerts += a && !strcmp(a, "exfiltration-volume") && id &&
+				       !strcmp(id, "tls_m") && m && !strcmp(m, "db_rows");
+		}
+		CHECK(rows_alerts > 0, "the 1,000,000-row extraction through TLS alerted on its records "
+				       "(db_user tls_m, db_rows), built-in thresholds");
 	}
 	{
 		json_t *stop = events_find(&ev, "sensor-stop");
