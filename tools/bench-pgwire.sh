@@ -8,6 +8,7 @@
 #   - pgbench -S (select-only, 4 clients);
 #   - the 1,000,000-row SELECT * over TLS (sslmode=require), backend CPU
 #     without and with counting (the be_tls_write uprobes);
+#   - pgbench -S over TLS (sslmode=require), without and with counting;
 #   - the 1,000,000-row SELECT * again, counted, after SET application_name
 #     (a tagged request of a portal, docs/application-users.md);
 # and the send program's own run time (bpf_enable_stats, held by the
@@ -106,6 +107,7 @@ select * from t5"
 : >"$PGCLUSTER_DIR/c2.off"; : >"$PGCLUSTER_DIR/c2.on"
 : >"$PGCLUSTER_DIR/ct.on"
 : >"$PGCLUSTER_DIR/cs.off"; : >"$PGCLUSTER_DIR/cs.on"
+: >"$PGCLUSTER_DIR/pts.off"; : >"$PGCLUSTER_DIR/pts.on"
 timed_select "$Q1" >/dev/null # warm the cache
 
 for r in $(seq "$ROUNDS"); do
@@ -115,6 +117,7 @@ for r in $(seq "$ROUNDS"); do
 	backend_cpu "$Q2" >>"$PGCLUSTER_DIR/c2.off"
 	PGSSLMODE=require backend_cpu "$Q1" >>"$PGCLUSTER_DIR/cs.off"
 	tps 5 >>"$PGCLUSTER_DIR/pgb.off"
+	PGSSLMODE=require tps 5 >>"$PGCLUSTER_DIR/pts.off"
 	attach
 	timed_select "$Q1" >>"$PGCLUSTER_DIR/q1.on"
 	timed_select "$Q2" >>"$PGCLUSTER_DIR/q2.on"
@@ -123,6 +126,7 @@ for r in $(seq "$ROUNDS"); do
 	backend_cpu "$QT" >>"$PGCLUSTER_DIR/ct.on"
 	PGSSLMODE=require backend_cpu "$Q1" >>"$PGCLUSTER_DIR/cs.on"
 	tps 5 >>"$PGCLUSTER_DIR/pgb.on"
+	PGSSLMODE=require tps 5 >>"$PGCLUSTER_DIR/pts.on"
 	detach
 	echo "round $r/$ROUNDS done" >&2
 done
@@ -142,6 +146,7 @@ costt=$(prog_cost "$QT")
 q1off=$(median <"$PGCLUSTER_DIR/q1.off"); q1on=$(median <"$PGCLUSTER_DIR/q1.on")
 q2off=$(median <"$PGCLUSTER_DIR/q2.off"); q2on=$(median <"$PGCLUSTER_DIR/q2.on")
 poff=$(median <"$PGCLUSTER_DIR/pgb.off"); pon=$(median <"$PGCLUSTER_DIR/pgb.on")
+tsoff=$(median <"$PGCLUSTER_DIR/pts.off"); tson=$(median <"$PGCLUSTER_DIR/pts.on")
 c1off=$(median <"$PGCLUSTER_DIR/c1.off"); c1on=$(median <"$PGCLUSTER_DIR/c1.on")
 c2off=$(median <"$PGCLUSTER_DIR/c2.off"); c2on=$(median <"$PGCLUSTER_DIR/c2.on")
 cton=$(median <"$PGCLUSTER_DIR/ct.on")
@@ -155,6 +160,7 @@ awk -v off="$c2off" -v on="$c2on" 'BEGIN { printf "  backend CPU, 1,000,000 zero
 awk -v off="$csoff" -v on="$cson" 'BEGIN { printf "  backend CPU, 1,000,000 x 5 cols, TLS: off %.3f s, on %.3f s, ratio %.3f (+%.0f ns per row)\n", off / 1e6, on / 1e6, on / off, (on - off) * 1000 / 1000000 }'
 awk -v off="$c1on" -v on="$cton" 'BEGIN { printf "  backend CPU, 1,000,000 x 5 cols, counted: untagged %.3f s, tagged %.3f s, ratio %.3f\n", off / 1e6, on / 1e6, on / off }'
 awk -v off="$poff" -v on="$pon" 'BEGIN { printf "  pgbench -S -c 4 (tps):            off %.0f, on %.0f, ratio %.3f\n", off, on, on / off }'
+awk -v off="$tsoff" -v on="$tson" 'BEGIN { printf "  pgbench -S -c 4 over TLS (tps):   off %.0f, on %.0f, ratio %.3f\n", off, on, on / off }'
 echo "$cost1" | awk '$2 > 0 { printf "  send program during the 1,000,000-row SELECT: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
 echo "$cost2" | awk '$2 > 0 { printf "  send program during 1,000,000 zero-column rows: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
 echo "$costt" | awk '$2 > 0 { printf "  send program during the tagged 1,000,000-row SELECT: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'

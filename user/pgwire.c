@@ -12,21 +12,13 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "pgbackend.h"
+#include "pgseen.h"
 #include "pgsession.h"
 #include "pgtls.h"
 #include "pgwire.h"
 #include "probes.h"
 #include "pgwire.skel.h"
 
-/* What the previous drain saw of one backend. */
-struct seen {
-	uint32_t tgid; /* 0: empty slot */
-	uint32_t mark;
-	uint64_t created_ns;
-	uint64_t rows, copy_rows, bytes, unparsed_bytes, msgs;
-	uint32_t lost_syncs, resyncs;
-	struct pg_session *sess; /* parameter changes seen, NULL: none yet */
-};
 
 /* One backend's entry as read at the start of a drain. */
 struct read_entry {
@@ -43,9 +35,7 @@ struct pgwire {
 	int stats_fd;
 	int ncpus;
 	/* open addressing, linear probing, power-of-two size */
-	struct seen *seen;
-	size_t seen_cap;
-	size_t seen_len;
+	struct seen_table seen;
 	uint32_t mark;
 	struct ring_buffer *params_rb;   /* pg_params: session parameter changes */
 	uint64_t params_dropped;         /* changes of a backend not matched */
@@ -55,88 +45,6 @@ struct pgwire {
 	size_t segs_cap;
 	struct pgtls tls;                /* be_tls_write hooks per executable */
 };
-
-/* ---- seen table ---- */
-
-static size_t slot_of(uint32_t tgid, size_t cap)
-{
-	return (size_t)(tgid * 2654435761u) & (cap - 1);
-}
-
-static struct seen *seen_find(struct pgwire *pg, uint32_t tgid)
-{
-	if (!pg->seen_cap)
-		return NULL;
-	for (size_t i = slot_of(tgid, pg->seen_cap);; i = (i + 1) & (pg->seen_cap - 1)) {
-		if (pg->seen[i].tgid == tgid)
-			return &pg->seen[i];
-		if (pg->seen[i].tgid == 0)
-			return NULL;
-	}
-}
-
-static int seen_grow(struct pgwire *pg)
-{
-	size_t ncap = pg->seen_cap ? pg->seen_cap * 2 : 256;
-	struct seen *n = calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < pg->seen_cap; i++) {
-		if (!pg->seen[i].tgid)
-			continue;
-		size_t j = slot_of(pg->seen[i].tgid, ncap);
-
-		while (n[j].tgid)
-			j = (j + 1) & (ncap - 1);
-		n[j] = pg->seen[i];
-	}
-	free(pg->seen);
-	pg->seen = n;
-	pg->seen_cap = ncap;
-	return 0;
-}
-
-static struct seen *seen_add(struct pgwire *pg, uint32_t tgid)
-{
-	size_t i;
-
-	if ((pg->seen_len + 1) * 2 > pg->seen_cap && seen_grow(pg))
-		return NULL;
-	i = slot_of(tgid, pg->seen_cap);
-	while (pg->seen[i].tgid && pg->seen[i].tgid != tgid)
-		i = (i + 1) & (pg->seen_cap - 1);
-	if (!pg->seen[i].tgid)
-		pg->seen_len++;
-	memset(&pg->seen[i], 0, sizeof(pg->seen[i]));
-	pg->seen[i].tgid = tgid;
-	return &pg->seen[i];
-}
-
-static void seen_del(struct pgwire *pg, struct seen *s)
-{
-	size_t cap = pg->seen_cap, i = (size_t)(s - pg->seen), j = i;
-
-	pg_session_free(s->sess);
-	free(s->sess);
-	s->sess = NULL;
-
-	/* backward-shift deletion keeps probe chains intact */
-	for (;;) {
-		j = (j + 1) & (cap - 1);
-		if (!pg->seen[j].tgid)
-			break;
-		size_t home = slot_of(pg->seen[j].tgid, cap);
-
-		/* move j to i if home is not cyclically in (i, j] */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			pg->seen[i] = pg->seen[j];
-			i = j;
-		}
-	}
-	memset(&pg->seen[i], 0, sizeof(pg->seen[i]));
-	pg->seen_len--;
-}
 
 /* A session parameter change from the kernel, queued on its backend until
  * a drain reaches it. */
@@ -148,9 +56,9 @@ static int on_param(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*ev))
 		return 0;
-	s = seen_find(pg, ev->tgid);
+	s = seen_find(&pg->seen, ev->tgid);
 	if (!s) {
-		s = seen_add(pg, ev->tgid);
+		s = seen_add(&pg->seen, ev->tgid);
 		if (!s) {
 			pg->params_dropped++;
 			return 0;
@@ -296,11 +204,7 @@ void pgwire_stop(struct pgwire *pg)
 	for (int i = 0; i < 4; i++)
 		bpf_link__destroy(pg->links[i]);
 	pgwire_bpf__destroy(pg->skel);
-	for (size_t i = 0; i < pg->seen_cap; i++) {
-		pg_session_free(pg->seen[i].sess);
-		free(pg->seen[i].sess);
-	}
-	free(pg->seen);
+	seen_free(&pg->seen);
 	free(pg->reads);
 	free(pg->segs);
 	free(pg);
@@ -455,14 +359,14 @@ int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 	for (size_t r = 0; r < nread; r++) {
 		uint32_t key = pg->reads[r].tgid;
 		const struct pgwire_backend *v = &pg->reads[r].v;
-		struct seen *s = seen_find(pg, key);
+		struct seen *s = seen_find(&pg->seen, key);
 
 		if (s && s->created_ns != v->created_ns) {
-			seen_del(pg, s); /* pid reused: a new backend */
+			seen_del(&pg->seen, s); /* pid reused: a new backend */
 			s = NULL;
 		}
 		if (!s) {
-			s = seen_add(pg, key);
+			s = seen_add(&pg->seen, key);
 			if (!s) {
 				err = -ENOMEM;
 				goto cleanup;
@@ -529,16 +433,16 @@ int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 	}
 	/* deleting while walking get_next_key would restart the walk */
 	for (size_t i = 0; i < ngone; i++) {
-		struct seen *s = seen_find(pg, gone[i]);
+		struct seen *s = seen_find(&pg->seen, gone[i]);
 
 		bpf_map_delete_elem(pg->backends_fd, &gone[i]);
 		if (s)
-			seen_del(pg, s);
+			seen_del(&pg->seen, s);
 	}
 	/* entries deleted elsewhere (pgwire_forget, map cleared) */
-	for (size_t i = 0; i < pg->seen_cap; i++) {
-		if (pg->seen[i].tgid && pg->seen[i].mark != pg->mark) {
-			seen_del(pg, &pg->seen[i]);
+	for (size_t i = 0; i < pg->seen.cap; i++) {
+		if (pg->seen.v[i].tgid && pg->seen.v[i].mark != pg->mark) {
+			seen_del(&pg->seen, &pg->seen.v[i]);
 			i--; /* backward shift may have moved one here */
 		}
 	}
@@ -555,9 +459,9 @@ int pgwire_forget(struct pgwire *pg, uint32_t tgid)
 
 	if (!pg || !tgid)
 		return -EINVAL;
-	s = seen_find(pg, tgid);
+	s = seen_find(&pg->seen, tgid);
 	if (s)
-		seen_del(pg, s);
+		seen_del(&pg->seen, s);
 	if (bpf_map_delete_elem(pg->backends_fd, &tgid) && errno != ENOENT)
 		return -errno;
 	return 0;
