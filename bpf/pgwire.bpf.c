@@ -204,7 +204,10 @@ static __always_inline void mark_encrypted(struct pgwire_backend *b)
 	stat_add(PGWIRE_STAT_ENCRYPTED, 1);
 }
 
-static __always_inline void lose_sync(struct pgwire_backend *b, struct pg_walk *w)
+/* A fault in stream c (the socket's, or a TLS connection's plaintext):
+ * what was left of the buffer is unparsed; wait for the next result. */
+static __always_inline void lose_sync(struct pgwire_backend *b, struct pgwire_conn *c,
+				      struct pg_walk *w)
 {
 	__u32 rest = w->len - w->off;
 
@@ -212,15 +215,26 @@ static __always_inline void lose_sync(struct pgwire_backend *b, struct pg_walk *
 		rest = 0;
 	b->lost_syncs++;
 	b->unparsed_bytes += rest;
-	b->conn.sync = PGWIRE_SYNC_LOST;
-	b->conn.skip = 0;
-	b->conn.hdr = 0;
-	b->conn.hdr_len = 0;
-	b->conn.copy = PGWIRE_COPY_NONE;
-	b->conn.copy_held = 0;
-	b->conn.copy_count = 0;
+	c->sync = PGWIRE_SYNC_LOST;
+	c->skip = 0;
+	c->hdr = 0;
+	c->hdr_len = 0;
+	c->copy = PGWIRE_COPY_NONE;
+	c->copy_held = 0;
+	c->copy_count = 0;
 	stat_add(PGWIRE_STAT_LOST_SYNC, 1);
 	stat_add(PGWIRE_STAT_UNSYNCED_BYTES, rest);
+}
+
+/* A clean walk: stream c continues where it ended. */
+static __always_inline void keep_state(struct pgwire_conn *c, const struct pg_walk *w)
+{
+	c->skip = w->st.skip;
+	c->hdr = w->st.hdr;
+	c->hdr_len = w->st.hdr_len;
+	c->copy = w->st.copy;
+	c->copy_held = w->st.copy_held;
+	c->copy_count = w->st.copy_count;
 }
 
 /* Keep the backend's title ("postgres: USER DB CLIENT(PORT) ...") once
@@ -373,15 +387,10 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 	b->bytes += len;
 	commit(b, &w);
 	if (w.fault) {
-		lose_sync(b, &w);
+		lose_sync(b, &b->conn, &w);
 		return 0;
 	}
-	b->conn.skip = w.st.skip;
-	b->conn.hdr = w.st.hdr;
-	b->conn.hdr_len = w.st.hdr_len;
-	b->conn.copy = w.st.copy;
-	b->conn.copy_held = w.st.copy_held;
-	b->conn.copy_count = w.st.copy_count;
+	keep_state(&b->conn, &w);
 	return 0;
 }
 
@@ -528,26 +537,9 @@ int BPF_KRETPROBE(pg_tls_write_exit, long ret)
 	report_params(b, pb, true);
 	commit(b, &w);
 	if (w.fault) {
-		__u32 rest = w.off < w.len ? w.len - w.off : 0;
-
-		b->lost_syncs++;
-		b->unparsed_bytes += rest;
-		b->tls.sync = PGWIRE_SYNC_LOST;
-		b->tls.skip = 0;
-		b->tls.hdr = 0;
-		b->tls.hdr_len = 0;
-		b->tls.copy = PGWIRE_COPY_NONE;
-		b->tls.copy_held = 0;
-		b->tls.copy_count = 0;
-		stat_add(PGWIRE_STAT_LOST_SYNC, 1);
-		stat_add(PGWIRE_STAT_UNSYNCED_BYTES, rest);
+		lose_sync(b, &b->tls, &w);
 		return 0;
 	}
-	b->tls.skip = w.st.skip;
-	b->tls.hdr = w.st.hdr;
-	b->tls.hdr_len = w.st.hdr_len;
-	b->tls.copy = w.st.copy;
-	b->tls.copy_held = w.st.copy_held;
-	b->tls.copy_count = w.st.copy_count;
+	keep_state(&b->tls, &w);
 	return 0;
 }
