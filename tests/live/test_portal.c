@@ -200,8 +200,9 @@ int main(void)
 		CHECK(false, "vigie started");
 		return live_finish();
 	}
+	unsetenv("PGSSLMODE"); /* pgcluster_psql's: the portal keeps libpq's default */
 	snprintf(conninfo, sizeof(conninfo),
-		 "host=127.0.0.1 port=%s user=portail dbname=postgres sslmode=disable", pg_port);
+		 "host=127.0.0.1 port=%s user=portail dbname=postgres", pg_port); /* default sslmode: TLS */
 	snprintf(listen_at, sizeof(listen_at), "%s:0", ns.host_ip);
 	{
 		char *argv[] = { portal_bin, "--listen", listen_at, "--conninfo", conninfo,
@@ -264,7 +265,11 @@ int main(void)
 		return live_finish();
 	}
 
-	live_section("records per application user, exact");
+	live_section("records per application user, exact (the pool's connections are TLS)");
+	CHECK(jint(events_find(&ev, "sensor-stop"), "vigie.stats.postgres.tls_writes", 0) > 1000,
+	      "the portal's connections used TLS, as libpq does by default on a server with "
+	      "ssl = on (%lld plaintext writes walked)",
+	      jint(events_find(&ev, "sensor-stop"), "vigie.stats.postgres.tls_writes", 0));
 	for (int i = 1; i <= N_ADV; i++) {
 		char user[16];
 		long long got, want;
