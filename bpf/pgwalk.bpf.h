@@ -37,9 +37,7 @@ struct {
  * committed (a resync candidate that fails reports none). Per CPU, like
  * pg_scratch. */
 struct pg_param_batch {
-	__u32 n;
-	__u32 lost;
-	struct pgwire_param_event ev[PG_PARAMS_PER_SEND];
+	struct pgwire_param_event ev[PG_PARAMS_PER_SEND]; /* pg_walk.params used */
 };
 
 struct {
@@ -70,7 +68,9 @@ struct pg_walk {
 	__u8 candidate;         /* resync candidate: first message checks */
 	__u8 fault;             /* enum walk_fault */
 	__u8 started;           /* a complete header was walked */
-	__u8 pad[5];
+	__u8 params;            /* parameter changes put in pg_param_batch */
+	__u8 params_lost;       /* and those that did not fit */
+	__u8 pad[3];
 	__u32 win_start;        /* bytes [win_start, +win_len) are in pg_scratch */
 	__u32 win_len;
 };
@@ -239,9 +239,10 @@ static __always_inline void pg_param(struct pg_walk *w, __u32 off, __u32 blen)
 	pb = bpf_map_lookup_elem(&pg_param_batch, &zero);
 	if (!pb)
 		return;
-	idx = pb->n;
+	idx = w->params;
 	if (idx >= PG_PARAMS_PER_SEND) {
-		pb->lost++;
+		if (w->params_lost < 255)
+			w->params_lost++;
 		return;
 	}
 	ev = &pb->ev[idx & (PG_PARAMS_PER_SEND - 1)];
@@ -266,7 +267,7 @@ static __always_inline void pg_param(struct pg_walk *w, __u32 off, __u32 blen)
 		else
 			ev->len = (__u8)rd;
 	}
-	pb->n = idx + 1;
+	w->params = (__u8)(idx + 1);
 }
 
 /* One complete header: validate and count. off = first body byte. */

@@ -255,21 +255,22 @@ static __always_inline void capture_title(struct pgwire_backend *b)
 		b->flags |= PGWIRE_F_TITLE;
 }
 
-/* The send's parameter changes, before its counts are committed (their
- * counters are relative to the send). */
-static __always_inline void report_params(struct pgwire_backend *b, struct pg_param_batch *pb,
+/* The walk's parameter changes, before its counts are committed (their
+ * counters are relative to the buffer). Most walks have none: no lookup. */
+static __always_inline void report_params(struct pgwire_backend *b, const struct pg_walk *w,
 					  bool tls)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	struct pg_param_batch *pb;
 
-	if (!pb)
+	if (w->params_lost)
+		stat_add(PGWIRE_STAT_PARAM_LOST, w->params_lost);
+	if (!w->params || !(pb = bpf_map_lookup_elem(&pg_param_batch, &zero)))
 		return;
-	if (pb->lost)
-		stat_add(PGWIRE_STAT_PARAM_LOST, pb->lost);
 	for (__u32 i = 0; i < PG_PARAMS_PER_SEND; i++) {
 		struct pgwire_param_event *ev = &pb->ev[i];
 
-		if (i >= pb->n)
+		if (i >= w->params)
 			break;
 		ev->tgid = tgid;
 		ev->created_ns = b->created_ns;
@@ -296,8 +297,6 @@ static __always_inline bool tls_walked(const struct pgwire_backend *b)
 static __always_inline int handle_send(struct pgwire_backend *b, long ret, int fd,
 				       const __u8 *buf)
 {
-	struct pg_param_batch *pb = NULL;
-	__u32 zero = 0;
 	struct pg_walk w = {};
 	__u8 h[4] = {};
 	__u64 hl;
@@ -355,11 +354,6 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 	w.len = len;
 	w.st = b->conn;
 	w.candidate = sync == PGWIRE_SYNC_LOST;
-	pb = bpf_map_lookup_elem(&pg_param_batch, &zero);
-	if (pb) {
-		pb->n = 0;
-		pb->lost = 0;
-	}
 	pg_walk(&w);
 	stat_add(PGWIRE_STAT_SENDS, 1);
 
@@ -383,7 +377,7 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 	}
 	b->conn.fd = fd;
 	b->conn.sync = PGWIRE_SYNC_OK;
-	report_params(b, pb, false);
+	report_params(b, &w, false);
 	b->bytes += len;
 	commit(b, &w);
 	if (w.fault) {
@@ -484,11 +478,10 @@ SEC("uretprobe")
 int BPF_KRETPROBE(pg_tls_write_exit, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pg_param_batch *pb;
 	struct pgwire_backend *b;
 	struct pg_walk w = {};
 	__u64 *p, buf;
-	__u32 zero = 0, len;
+	__u32 len;
 	__u8 sync;
 
 	p = bpf_map_lookup_elem(&pg_tls_buf, &tid);
@@ -516,11 +509,6 @@ int BPF_KRETPROBE(pg_tls_write_exit, long ret)
 	w.len = len;
 	w.st = b->tls;
 	w.candidate = sync == PGWIRE_SYNC_LOST;
-	pb = bpf_map_lookup_elem(&pg_param_batch, &zero);
-	if (pb) {
-		pb->n = 0;
-		pb->lost = 0;
-	}
 	pg_walk(&w);
 	stat_add(PGWIRE_STAT_TLS_WRITES, 1);
 	b->tls_bytes += len;
@@ -534,7 +522,7 @@ int BPF_KRETPROBE(pg_tls_write_exit, long ret)
 		stat_add(PGWIRE_STAT_RESYNC, 1);
 	}
 	b->tls.sync = PGWIRE_SYNC_OK;
-	report_params(b, pb, true);
+	report_params(b, &w, true);
 	commit(b, &w);
 	if (w.fault) {
 		lose_sync(b, &b->tls, &w);
