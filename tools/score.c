@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "event.h"
+#include "base/event.h"
 
 #define NS 1000000000ull
 #define TOP 10

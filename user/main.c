@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "config.h"
-#include "detect.h"
-#include "event.h"
-#include "log.h"
+#include "base/config.h"
+#include "detect/detect.h"
+#include "base/event.h"
+#include "base/log.h"
 #include "replay.h"
-#include "sensor.h"
+#include "sensor/sensor.h"
 
 #define EXIT_USAGE 2
 

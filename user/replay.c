@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "config.h"
-#include "detect.h"
-#include "event.h"
-#include "log.h"
-#include "output.h"
+#include "base/config.h"
+#include "detect/detect.h"
+#include "base/event.h"
+#include "base/log.h"
+#include "output/output.h"
 #include "replay.h"
-#include "trace.h"
+#include "trace/trace.h"
 
 #define PROGRESS_EVERY (1u << 20)
 

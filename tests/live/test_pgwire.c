@@ -36,9 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "log.h"
-#include "pgbackend.h"
-#include "pgwire.h"
+#include "base/log.h"
+#include "postgres/pgbackend.h"
+#include "postgres/pgwire.h"
 #include "lib/live.h"
 
 

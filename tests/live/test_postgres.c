@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "lib/live.h"
-#include "trace.h"
+#include "trace/trace.h"
 
 #define N_ROLES 20
 #define TABLE_ROWS 50000

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "detect.h"
+#include "detect/detect.h"
 
 struct captured {
 	char *lines[4096];

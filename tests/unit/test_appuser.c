@@ -3,7 +3,7 @@
  * read out of application_name, session roles, and bad settings. */
 #define _GNU_SOURCE
 #include <string.h>
-#include "appuser.h"
+#include "base/appuser.h"
 #include "check.h"
 
 static int parse(const char *json, struct app_user_cfg *c, char *err, size_t len)

@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include "check.h"
-#include "config.h"
+#include "base/config.h"
 
 static int load(struct vigie_config *cfg, const char *text, char *err, size_t len)
 {

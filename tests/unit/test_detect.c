@@ -9,11 +9,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "baseline.h"
+#include "detect/baseline.h"
 #include "check.h"
 #include "detect_capture.h"
-#include "detect.h"
-#include "log.h"
+#include "detect/detect.h"
+#include "base/log.h"
 
 #define MIN_NS 60000000000ull
 #define T0 1709510400000000000ull /* 2024-03-04T00:00:00Z, a Monday */

@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include "check.h"
 #include "detect_capture.h"
-#include "detect_int.h"
-#include "log.h"
+#include "detect/detect_int.h"
+#include "base/log.h"
 
 #define S_NS 1000000000ull
 #define MIN_NS (60 * S_NS)

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
-#include "config.h"
-#include "event.h"
-#include "identity.h"
-#include "output.h"
-#include "usage.h"
+#include "base/config.h"
+#include "base/event.h"
+#include "base/identity.h"
+#include "output/output.h"
+#include "sensor/usage.h"
 
 static char *dump(json_t *j)
 {

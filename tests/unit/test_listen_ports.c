@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
-#include "listen_ports.h"
+#include "postgres/listen_ports.h"
 
 static char root[64] = "/tmp/vigie-test-lports-XXXXXX";
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
-#include "pgbackend.h"
+#include "postgres/pgbackend.h"
 
 /* Parse from an exactly sized heap copy (no terminating NUL) so that ASan
  * catches any read past the end. */

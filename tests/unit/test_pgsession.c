@@ -4,7 +4,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 #include "check.h"
-#include "pgsession.h"
+#include "postgres/pgsession.h"
 
 static struct pgwire_param_event change(int param, const char *value, uint64_t records,
 					uint64_t bytes, unsigned flags)

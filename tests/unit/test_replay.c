@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
-#include "log.h"
+#include "base/log.h"
 #include "replay.h"
 
 static char tmpdir[] = "/tmp/vigie-test-replay-XXXXXX";

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "check.h"
-#include "log.h"
-#include "trace.h"
+#include "base/log.h"
+#include "trace/trace.h"
 
 static char dir[] = "/tmp/vigie-test-trace-XXXXXX";
 

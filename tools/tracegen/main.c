@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "event.h"
+#include "base/event.h"
 #include "tracegen.h"
 
 /* ---- ground truth ---- */

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "trace.h"
+#include "trace/trace.h"
 
 #define NS 1000000000ull
 #define DAY_S 86400

@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Configuration: built-in defaults, JSON file overrides, strict checking. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "base/config.h"
+#include "base/log.h"
+
+static const uint16_t default_db_ports[] = { 5432, 3306, 1521, 50000, 1433, 27017 };
+static const char *const default_server_exes[] = {
+	"postgres", "postmaster", "mysqld", "mariadbd", "oracle", "tnslsnr",
+	"mongod", "db2sysc", "sqlservr",
+};
+
+int config_init(struct vigie_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->tick_s = 1;
+	cfg->usage_interval_s = 60;
+	cfg->heartbeat_s = 60;
+	cfg->probes = PROBES_AUTO;
+	cfg->exclude_loopback = true;
+	cfg->postgres = PG_AUTO;
+	cfg->flow_entries = 32768;
+	cfg->total_entries = 8192;
+	for (size_t i = 0; i < sizeof(default_db_ports) / sizeof(default_db_ports[0]); i++)
+		cfg->db_ports[cfg->n_db_ports++] = default_db_ports[i];
+	for (size_t i = 0; i < sizeof(default_server_exes) / sizeof(default_server_exes[0]); i++) {
+		cfg->server_exes[i] = strdup(default_server_exes[i]);
+		if (!cfg->server_exes[i])
+			return -ENOMEM;
+		cfg->n_server_exes++;
+	}
+	return 0;
+}
+
+static void free_strv(char **v, int *n)
+{
+	for (int i = 0; i < *n; i++) {
+		free(v[i]);
+		v[i] = NULL;
+	}
+	*n = 0;
+}
+
+void config_free(struct vigie_config *cfg)
+{
+	if (!cfg)
+		return;
+	app_user_free(&cfg->app_user);
+	free(cfg->output);
+	free(cfg->host_name);
+	free(cfg->record);
+	free(cfg->state_file);
+	free_strv(cfg->data_dirs, &cfg->n_data_dirs);
+	free_strv(cfg->server_exes, &cfg->n_server_exes);
+	json_decref(cfg->detection);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *config_probe_mode_name(enum probe_mode m)
+{
+	switch (m) {
+	case PROBES_SOCK: return "sock";
+	case PROBES_SYSCALLS: return "syscalls";
+	default: return "auto";
+	}
+}
+
+int config_parse_probe_mode(const char *s, enum probe_mode *out)
+{
+	if (!s)
+		return -1;
+	if (!strcmp(s, "auto"))
+		*out = PROBES_AUTO;
+	else if (!strcmp(s, "sock"))
+		*out = PROBES_SOCK;
+	else if (!strcmp(s, "syscalls"))
+		*out = PROBES_SYSCALLS;
+	else
+		return -1;
+	return 0;
+}
+
+/* "5", "0.5", "10s", "2m", "1h": seconds in (0, 7 days]. */
+int config_parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v, mult = 1;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -1;
+	if (*end == 's')
+		end++;
+	else if (*end == 'm')
+		mult = 60, end++;
+	else if (*end == 'h')
+		mult = 3600, end++;
+	if (*end)
+		return -1;
+	v *= mult;
+	if (!isfinite(v) || v <= 0 || v > 7 * 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_addr(const char *s, uint8_t addr[16], uint8_t *family)
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+		*family = AF_INET6;
+		if (!memcmp(addr, mapped, 12)) {
+			memmove(addr, addr + 12, 4);
+			memset(addr + 4, 0, 12);
+			*family = AF_INET;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int config_parse_cidr(const char *s, struct config_net *out)
+{
+	char buf[64], *slash, *end;
+	uint8_t addr[16];
+	bool v4;
+	long prefix;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(out, 0, sizeof(*out));
+	memset(addr, 0, sizeof(addr));
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		v4 = true;
+	else if (inet_pton(AF_INET6, buf, addr) == 1)
+		v4 = false;
+	else
+		return -1;
+	if (slash) {
+		errno = 0;
+		prefix = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || prefix < 0 || prefix > (v4 ? 32 : 128))
+			return -1;
+	} else {
+		prefix = v4 ? 32 : 128;
+	}
+	/* The kernel looks IPv4 up as ::ffff:a.b.c.d */
+	if (v4) {
+		out->addr[10] = 0xff;
+		out->addr[11] = 0xff;
+		memcpy(out->addr + 12, addr, 4);
+		out->prefix = (uint8_t)(prefix + 96);
+	} else {
+		memcpy(out->addr, addr, 16);
+		out->prefix = (uint8_t)prefix;
+	}
+	return 0;
+}
+
+/* "10.0.0.5", "10.0.0.5:6000", "[2001:db8::1]:6000", "2001:db8::1" */
+int config_parse_endpoint(const char *s, struct config_endpoint *out)
+{
+	char buf[80], *host = buf, *port = NULL, *end;
+	long p = 0;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close)
+			return -1;
+		*close = '\0';
+		host = buf + 1;
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			return -1;
+	} else if (strchr(buf, ':') == strrchr(buf, ':') && strchr(buf, ':')) {
+		port = strchr(buf, ':');
+		*port++ = '\0';
+	}
+	memset(out, 0, sizeof(*out));
+	if (parse_addr(host, out->addr, &out->family))
+		return -1;
+	if (port) {
+		errno = 0;
+		p = strtol(port, &end, 10);
+		if (errno || end == port || *end || p < 1 || p > 65535)
+			return -1;
+	}
+	out->port = (uint16_t)p;
+	return 0;
+}
+
+/* ---- JSON file ------------------------------------------------------- */
+
+struct parse_ctx {
+	const char *text; /* for line numbers, may be NULL */
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+/* Where "key": first appears in the text (a key, not a word in a comment
+ * string), or NULL. */
+static const char *key_pos(const struct parse_ctx *pc, const char *key)
+{
+	char needle[96];
+	const char *hit;
+
+	if (!pc->text || snprintf(needle, sizeof(needle), "\"%s\"", key) >= (int)sizeof(needle))
+		return NULL;
+	for (hit = strstr(pc->text, needle); hit; hit = strstr(hit + 1, needle)) {
+		const char *p = hit + strlen(needle);
+
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == ':')
+			return hit;
+	}
+	return NULL;
+}
+
+static int line_of(const struct parse_ctx *pc, const char *pos)
+{
+	int line = 1;
+
+	if (!pos)
+		return 0;
+	for (const char *p = pc->text; p < pos; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* Line of an array item: its text after its key (strings and integers),
+ * else the key's line. */
+static int item_line(const struct parse_ctx *pc, const char *key, json_t *item)
+{
+	const char *at = key_pos(pc, key), *hit = NULL;
+	char needle[128];
+
+	if (!at)
+		return 0;
+	if (json_is_string(item) && json_string_length(item) < 100)
+		snprintf(needle, sizeof(needle), "\"%s\"", json_string_value(item));
+	else if (json_is_integer(item))
+		snprintf(needle, sizeof(needle), "%" JSON_INTEGER_FORMAT, json_integer_value(item));
+	else
+		needle[0] = '\0';
+	if (needle[0])
+		hit = strstr(at, needle);
+	return line_of(pc, hit ? hit : at);
+}
+
+static int report(const struct parse_ctx *pc, int line, const char *path, const char *fmt,
+		  va_list ap)
+{
+	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line)
+		snprintf(pc->err, pc->errlen, "%s:%d: %s: %s", pc->file, line, path, msg);
+	else
+		snprintf(pc->err, pc->errlen, "%s: %s: %s", pc->file, path, msg);
+	return -1;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail(const struct parse_ctx *pc, const char *path, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = report(pc, line_of(pc, key_pos(pc, key)), path, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Same for an array item: the line is the item's. */
+__attribute__((format(printf, 5, 6)))
+static int fail_item(const struct parse_ctx *pc, const char *path, const char *key, json_t *item,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = report(pc, item_line(pc, key, item), path, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static int get_seconds(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		       double *out)
+{
+	if (json_is_number(v)) {
+		double d = json_number_value(v);
+
+		if (!isfinite(d) || d <= 0 || d > 7 * 86400)
+			return fail(pc, path, key, "must be a number of seconds in (0, 604800]");
+		*out = d;
+		return 0;
+	}
+	if (json_is_string(v) && !config_parse_seconds(json_string_value(v), out))
+		return 0;
+	return fail(pc, path, key, "must be a number of seconds (e.g. 60 or \"1m\")");
+}
+
+static int get_bool(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		    bool *out)
+{
+	if (!json_is_boolean(v))
+		return fail(pc, path, key, "must be true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_string(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		      char **out)
+{
+	char *dup;
+
+	if (json_is_null(v)) {
+		free(*out);
+		*out = NULL;
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 4096 ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return fail(pc, path, key, "must be a non-empty string");
+	dup = strdup(json_string_value(v));
+	if (!dup)
+		return fail(pc, path, key, "out of memory");
+	free(*out);
+	*out = dup;
+	return 0;
+}
+
+static int get_u32(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		   uint32_t min, uint32_t max, uint32_t *out)
+{
+	json_int_t i;
+
+	if (!json_is_integer(v))
+		return fail(pc, path, key, "must be an integer in [%u, %u]", min, max);
+	i = json_integer_value(v);
+	if (i < (json_int_t)min || i > (json_int_t)max)
+		return fail(pc, path, key, "must be an integer in [%u, %u]", min, max);
+	*out = (uint32_t)i;
+	return 0;
+}
+
+static int check_keys(const struct parse_ctx *pc, json_t *obj, const char *section,
+		      const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	char path[128];
+
+	if (!json_is_object(obj))
+		return fail(pc, section, section, "must be an object");
+	json_object_foreach(obj, key, v) {
+		bool ok = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			ok |= !strcmp(*a, key);
+		if (!ok) {
+			snprintf(path, sizeof(path), "%s.%s", section, key);
+			return fail(pc, path, key, "unknown setting");
+		}
+	}
+	return 0;
+}
+
+static int parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
+{
+	static const char *const keys[] = { "tick", "usage_interval", "heartbeat", "probes",
+					    "output", "host_name", "record", "state_file", NULL };
+	json_t *v;
+
+	if (check_keys(pc, o, "sensor", keys))
+		return -1;
+	if ((v = json_object_get(o, "tick")) && get_seconds(pc, v, "sensor.tick", "tick", &cfg->tick_s))
+		return -1;
+	if ((v = json_object_get(o, "usage_interval")) &&
+	    get_seconds(pc, v, "sensor.usage_interval", "usage_interval", &cfg->usage_interval_s))
+		return -1;
+	if ((v = json_object_get(o, "heartbeat")) &&
+	    get_seconds(pc, v, "sensor.heartbeat", "heartbeat", &cfg->heartbeat_s))
+		return -1;
+	if ((v = json_object_get(o, "probes")) &&
+	    (!json_is_string(v) || config_parse_probe_mode(json_string_value(v), &cfg->probes)))
+		return fail(pc, "sensor.probes", "probes", "must be \"auto\", \"sock\" or \"syscalls\"");
+	if ((v = json_object_get(o, "output")) && get_string(pc, v, "sensor.output", "output", &cfg->output))
+		return -1;
+	if ((v = json_object_get(o, "host_name")) &&
+	    get_string(pc, v, "sensor.host_name", "host_name", &cfg->host_name))
+		return -1;
+	if ((v = json_object_get(o, "record")) && get_string(pc, v, "sensor.record", "record", &cfg->record))
+		return -1;
+	if ((v = json_object_get(o, "state_file")) &&
+	    get_string(pc, v, "sensor.state_file", "state_file", &cfg->state_file))
+		return -1;
+	return 0;
+}
+
+static int parse_network(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
+{
+	static const char *const keys[] = { "exclude_loopback", "internal_networks", NULL };
+	json_t *v, *item;
+	size_t i;
+	char path[96];
+
+	if (check_keys(pc, o, "network", keys))
+		return -1;
+	if ((v = json_object_get(o, "exclude_loopback")) &&
+	    get_bool(pc, v, "network.exclude_loopback", "exclude_loopback", &cfg->exclude_loopback))
+		return -1;
+	if ((v = json_object_get(o, "internal_networks"))) {
+		if (!json_is_array(v) || json_array_size(v) > CONFIG_MAX_NETS)
+			return fail(pc, "network.internal_networks", "internal_networks",
+				    "must be an array of at most %d CIDR strings", CONFIG_MAX_NETS);
+		cfg->n_internal_nets = 0;
+		json_array_foreach(v, i, item) {
+			snprintf(path, sizeof(path), "network.internal_networks[%zu]", i);
+			if (!json_is_string(item) ||
+			    config_parse_cidr(json_string_value(item), &cfg->internal_nets[i]))
+				return fail_item(pc, path, "internal_networks", item,
+						 "must be a CIDR such as \"10.0.0.0/8\" or \"fd00::/8\"");
+			cfg->n_internal_nets++;
+		}
+	}
+	return 0;
+}
+
+static int parse_strv(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		      char **dst, int *n, int max, bool absolute_path)
+{
+	json_t *item;
+	size_t i;
+	char ipath[128];
+
+	if (!json_is_array(v) || json_array_size(v) > (size_t)max)
+		return fail(pc, path, key, "must be an array of at most %d strings", max);
+	free_strv(dst, n);
+	json_array_foreach(v, i, item) {
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		if (get_string(pc, item, ipath, key, &dst[i]) || !dst[i])
+			return dst[i] ? -1 : fail(pc, ipath, key, "must be a non-empty string");
+		(*n)++;
+		if (absolute_path && dst[i][0] != '/')
+			return fail(pc, ipath, key, "must be an absolute path");
+	}
+	return 0;
+}
+
+static int parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
+{
+	static const char *const keys[] = { "ports", "endpoints", "data_directories",
+					    "server_executables", "postgres", "app_user", NULL };
+	json_t *v, *item;
+	size_t i;
+	char path[96];
+
+	if (check_keys(pc, o, "databases", keys))
+		return -1;
+	if ((v = json_object_get(o, "ports"))) {
+		if (!json_is_array(v) || json_array_size(v) > CONFIG_MAX_PORTS)
+			return fail(pc, "databases.ports", "ports",
+				    "must be an array of at most %d ports", CONFIG_MAX_PORTS);
+		cfg->n_db_ports = 0;
+		json_array_foreach(v, i, item) {
+			uint32_t port;
+
+			snprintf(path, sizeof(path), "databases.ports[%zu]", i);
+			if (!json_is_integer(item) || json_integer_value(item) < 1 ||
+			    json_integer_value(item) > 65535)
+				return fail_item(pc, path, "ports", item,
+						 "must be an integer in [1, 65535]");
+			port = (uint32_t)json_integer_value(item);
+			cfg->db_ports[cfg->n_db_ports++] = (uint16_t)port;
+		}
+	}
+	if ((v = json_object_get(o, "endpoints"))) {
+		if (!json_is_array(v) || json_array_size(v) > CONFIG_MAX_ENDPOINTS)
+			return fail(pc, "databases.endpoints", "endpoints",
+				    "must be an array of at most %d \"address[:port]\" strings",
+				    CONFIG_MAX_ENDPOINTS);
+		cfg->n_db_endpoints = 0;
+		json_array_foreach(v, i, item) {
+			snprintf(path, sizeof(path), "databases.endpoints[%zu]", i);
+			if (!json_is_string(item) ||
+			    config_parse_endpoint(json_string_value(item), &cfg->db_endpoints[i]))
+				return fail_item(pc, path, "endpoints", item,
+						 "must be \"address\" or \"address:port\" (IPv6 as \"[addr]:port\")");
+			cfg->n_db_endpoints++;
+		}
+	}
+	if ((v = json_object_get(o, "data_directories")) &&
+	    parse_strv(pc, v, "databases.data_directories", "data_directories", cfg->data_dirs,
+		       &cfg->n_data_dirs, CONFIG_MAX_DATA_DIRS, true))
+		return -1;
+	if ((v = json_object_get(o, "server_executables")) &&
+	    parse_strv(pc, v, "databases.server_executables", "server_executables", cfg->server_exes,
+		       &cfg->n_server_exes, CONFIG_MAX_SERVER_EXES, false))
+		return -1;
+	if ((v = json_object_get(o, "postgres"))) {
+		const char *s = json_string_value(v);
+
+		if (s && !strcmp(s, "auto"))
+			cfg->postgres = PG_AUTO;
+		else if (s && !strcmp(s, "on"))
+			cfg->postgres = PG_ON;
+		else if (s && !strcmp(s, "off"))
+			cfg->postgres = PG_OFF;
+		else
+			return fail(pc, "databases.postgres", "postgres", "must be \"auto\", \"on\" or \"off\"");
+	}
+	if ((v = json_object_get(o, "app_user"))) {
+		char err[256], *msg;
+
+		/* err is "FIELD: message" */
+		if (app_user_parse(v, &cfg->app_user, err, sizeof(err))) {
+			msg = strstr(err, ": ");
+			if (msg)
+				*msg = '\0';
+			return fail(pc, err, "app_user", "%s", msg ? msg + 2 : "invalid");
+		}
+	}
+	return 0;
+}
+
+static int parse_limits(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
+{
+	static const char *const keys[] = { "flow_entries", "total_entries", NULL };
+	json_t *v;
+
+	if (check_keys(pc, o, "limits", keys))
+		return -1;
+	if ((v = json_object_get(o, "flow_entries")) &&
+	    get_u32(pc, v, "limits.flow_entries", "flow_entries", 1, 1 << 22, &cfg->flow_entries))
+		return -1;
+	if ((v = json_object_get(o, "total_entries")) &&
+	    get_u32(pc, v, "limits.total_entries", "total_entries", 1, 1 << 22, &cfg->total_entries))
+		return -1;
+	return 0;
+}
+
+static int parse_root(const struct parse_ctx *pc, json_t *root, struct vigie_config *cfg)
+{
+	static const char *const keys[] = { "sensor", "network", "databases", "limits",
+					    "detection", "$comment", NULL };
+	json_t *v;
+
+	if (!json_is_object(root)) {
+		snprintf(pc->err, pc->errlen, "%s: the configuration must be a JSON object", pc->file);
+		return -1;
+	}
+	if (check_keys(pc, root, "(top level)", keys))
+		return -1;
+	if ((v = json_object_get(root, "sensor")) && parse_sensor(pc, v, cfg))
+		return -1;
+	if ((v = json_object_get(root, "network")) && parse_network(pc, v, cfg))
+		return -1;
+	if ((v = json_object_get(root, "databases")) && parse_databases(pc, v, cfg))
+		return -1;
+	if ((v = json_object_get(root, "limits")) && parse_limits(pc, v, cfg))
+		return -1;
+	if ((v = json_object_get(root, "detection"))) {
+		if (!json_is_object(v))
+			return fail(pc, "detection", "detection", "must be an object");
+		json_decref(cfg->detection);
+		cfg->detection = json_incref(v);
+	}
+	return 0;
+}
+
+static int load_text(struct vigie_config *cfg, const char *text, const char *file, char *err,
+		     size_t errlen)
+{
+	struct parse_ctx pc = { .text = text, .file = file, .err = err, .errlen = errlen };
+	json_error_t jerr;
+	json_t *root;
+	int ret;
+
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", file, jerr.line, jerr.column,
+			 jerr.text);
+		return -1;
+	}
+	ret = parse_root(&pc, root, cfg);
+	json_decref(root);
+	return ret;
+}
+
+int config_load_string(struct vigie_config *cfg, const char *text, char *err, size_t errlen)
+{
+	return load_text(cfg, text, "(config)", err, errlen);
+}
+
+int config_load_file(struct vigie_config *cfg, const char *path)
+{
+	char err[512] = "";
+	FILE *f = NULL;
+	char *text = NULL;
+	long size;
+	int ret = -1;
+
+	f = fopen(path, "re");
+	if (!f) {
+		log_error("cannot read configuration '%s': %s", path, strerror(errno));
+		goto cleanup;
+	}
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		log_error("cannot read configuration '%s': not a regular file", path);
+		goto cleanup;
+	}
+	if (size > 4 * 1024 * 1024) {
+		log_error("%s: configuration larger than 4 MiB", path);
+		goto cleanup;
+	}
+	text = malloc((size_t)size + 1);
+	if (!text || fread(text, 1, (size_t)size, f) != (size_t)size) {
+		log_error("cannot read configuration '%s'", path);
+		goto cleanup;
+	}
+	text[size] = '\0';
+	if (strlen(text) != (size_t)size) {
+		log_error("%s: configuration holds a NUL byte", path);
+		goto cleanup;
+	}
+	ret = load_text(cfg, text, path, err, sizeof(err));
+	if (ret)
+		log_error("%s", err);
+cleanup:
+	free(text);
+	if (f)
+		fclose(f);
+	return ret;
+}

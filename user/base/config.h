@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sensor configuration: built-in defaults, overridden by a JSON file.
+ * Every error names the field (and line where jansson knows it).
+ */
+#ifndef VIGIE_CONFIG_H
+#define VIGIE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "base/appuser.h"
+
+#define CONFIG_MAX_PORTS 64
+#define CONFIG_MAX_NETS 256
+#define CONFIG_MAX_ENDPOINTS 256
+#define CONFIG_MAX_DATA_DIRS 16
+#define CONFIG_MAX_SERVER_EXES 32
+
+enum probe_mode { PROBES_AUTO = 0, PROBES_SOCK, PROBES_SYSCALLS };
+enum pg_mode { PG_AUTO = 0, PG_ON, PG_OFF };
+
+struct config_net { /* CIDR; IPv4 stored as ::ffff:a.b.c.d, prefix + 96 */
+	uint8_t addr[16];
+	uint8_t prefix;
+};
+
+struct config_endpoint {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint16_t port; /* 0: any */
+};
+
+struct vigie_config {
+	/* sensor */
+	double tick_s;             /* drain period, default 1 */
+	double usage_interval_s;   /* usage event period, default 60 */
+	double heartbeat_s;        /* default 60 */
+	enum probe_mode probes;
+	char *output;              /* NULL: stdout */
+	char *host_name;           /* NULL: gethostname() */
+	char *record;              /* trace file to record, NULL: none */
+	char *state_file;          /* detection state, NULL: none */
+	/* network */
+	bool exclude_loopback;
+	struct config_net internal_nets[CONFIG_MAX_NETS];
+	int n_internal_nets;
+	/* databases */
+	uint16_t db_ports[CONFIG_MAX_PORTS];
+	int n_db_ports;
+	struct config_endpoint db_endpoints[CONFIG_MAX_ENDPOINTS];
+	int n_db_endpoints;
+	char *data_dirs[CONFIG_MAX_DATA_DIRS];
+	int n_data_dirs;
+	char *server_exes[CONFIG_MAX_SERVER_EXES]; /* basenames of DB servers */
+	int n_server_exes;
+	enum pg_mode postgres;
+	struct app_user_cfg app_user; /* databases.app_user (appuser.h) */
+	/* map sizes */
+	uint32_t flow_entries;
+	uint32_t total_entries;
+	/* detection settings, kept as JSON for the detection module
+	 * (NULL when the file has none). Owned. */
+	json_t *detection;
+};
+
+/* Fill cfg with the built-in defaults. 0 or -ENOMEM. */
+int config_init(struct vigie_config *cfg);
+/* Override cfg from a JSON file. 0, or -1 with a message naming the file,
+ * the line and the field already logged. */
+int config_load_file(struct vigie_config *cfg, const char *path);
+/* Same from a string (tests). err gets the message. */
+int config_load_string(struct vigie_config *cfg, const char *text, char *err, size_t errlen);
+void config_free(struct vigie_config *cfg);
+
+/* Parsers shared with the command line. 0 ok, -1 bad. */
+int config_parse_seconds(const char *s, double *out);
+int config_parse_probe_mode(const char *s, enum probe_mode *out);
+int config_parse_cidr(const char *s, struct config_net *out);
+int config_parse_endpoint(const char *s, struct config_endpoint *out);
+const char *config_probe_mode_name(enum probe_mode m);
+
+#endif

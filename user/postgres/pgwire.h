@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * PostgreSQL row counting: loader and drain API for the daemon.
+ *
+ * Life cycle:
+ *   pg = pgwire_start(NULL);          load + attach, NULL with a logged reason
+ *   pgwire_scan(pg);                  add running postmasters and backends
+ *   every tick: pgwire_drain(pg, cb, ctx);
+ *   on exec of a PostgreSQL server binary: pgwire_scan(pg) again
+ *   heartbeat: pgwire_stats(pg, &st);
+ *   pgwire_stop(pg);
+ *
+ * Backends forked by a known postmaster are tracked by the kernel from
+ * birth; exits are seen by the kernel too. pgwire_drain reports each
+ * backend's increments since the previous drain (cumulative kernel values,
+ * so nothing is counted twice or lost between drains) and, for a backend
+ * that exited, its final increment with exited = true, after which the
+ * entry is deleted. The title the backend showed ("postgres: USER DB
+ * CLIENT(PORT) STATE") is kept by the kernel and parsed into every delta
+ * (title_ok), so a backend that came and went between two drains is still
+ * attributed to its database account and client.
+ * Not thread-safe; do not call pgwire_* from inside the drain callback.
+ */
+#ifndef VIGIE_PGWIRE_USER_H
+#define VIGIE_PGWIRE_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "postgres/pgbackend.h"  /* struct pgb_title */
+#include "postgres/pgsession.h"  /* struct pg_segment */
+#include "pgwire_abi.h" /* PGWIRE_F_*, kernel map structs */
+
+struct pgwire;
+
+enum pgwire_probe {
+	PGWIRE_PROBE_AUTO = 0,    /* sock, else syscall */
+	PGWIRE_PROBE_SOCK = 1,    /* tp_btf/sock_send_length (Linux >= 6.3) */
+	PGWIRE_PROBE_SYSCALL = 2, /* tracepoint syscalls:sys_exit_sendto */
+};
+
+struct pgwire_opts {
+	enum pgwire_probe probe;
+};
+
+/* Increments of one backend since the previous drain. */
+struct pgwire_delta {
+	uint32_t tgid;
+	uint32_t flags;          /* PGWIRE_F_* (include/pgwire_abi.h) */
+	uint64_t created_ns;     /* identity of the entry (CLOCK_MONOTONIC ns) */
+	uint64_t rows;           /* records returned: DataRow + COPY rows */
+	uint64_t copy_rows;      /* of which COPY ... TO STDOUT rows */
+	uint64_t bytes;          /* bytes sent on the client connection */
+	uint64_t unparsed_bytes; /* of which not walked (encrypted/unsynced) */
+	uint64_t msgs;           /* protocol messages walked */
+	uint32_t lost_syncs;
+	uint32_t resyncs;
+	bool rows_known;         /* false: encrypted, or some bytes not walked
+				  * (rows is then a lower bound, or 0 and
+				  * meaningless for an encrypted connection) */
+	bool encrypted;          /* TLS/GSSAPI */
+	bool tls_walked;         /* TLS whose plaintext is walked: rows counted */
+	bool exited;             /* final delta: forgotten after the callback */
+	bool title_ok;           /* title below parsed from the title the kernel
+				  * kept: valid even after the process exited */
+	struct pgb_title title;  /* db_user, db_name, client, client_port, ... */
+	/* The counts above split by application user and role in turn (from
+	 * the ParameterStatus messages the backend sent), exactly; valid
+	 * during the callback. n_segs 0: the backend reported no change. */
+	const struct pg_segment *segs;
+	size_t n_segs;
+};
+
+struct pgwire_stats {
+	uint64_t backends;             /* tracked now (incl. not yet drained exits) */
+	uint64_t postmasters;          /* tracked now */
+	uint64_t unparsed_connections; /* tracked now and encrypted */
+	uint64_t encrypted_total;      /* connections found encrypted since start */
+	uint64_t lost_syncs;           /* since start */
+	uint64_t resyncs;
+	uint64_t unsynced_bytes;       /* bytes sent while unsynced (rows lost) */
+	uint64_t loop_caps;
+	uint64_t read_fails;
+	uint64_t foreign_sends;        /* sends of backends on other sockets */
+	uint64_t backend_full;         /* backends not tracked: map full */
+	uint64_t pid_reuse;            /* exited entries overwritten before drain */
+	uint64_t forks;                /* backends added by the kernel */
+	uint64_t param_changes;        /* application user / role changes reported */
+	uint64_t tls_walked_connections; /* tracked now, TLS, plaintext walked */
+	uint64_t tls_writes;           /* TLS plaintext writes walked since start */
+	uint64_t tls_hooked_executables; /* PostgreSQL executables hooked */
+	uint64_t param_changes_lost;   /* not reported or not matched to a backend:
+					* rows after them may go to the user before */
+	uint64_t sends;                /* sends walked */
+};
+
+typedef void (*pgwire_cb)(const struct pgwire_delta *d, void *ctx);
+
+/* opts may be NULL (auto). */
+struct pgwire *pgwire_start(const struct pgwire_opts *opts);
+/* "sock" or "syscall" */
+const char *pgwire_probe_name(const struct pgwire *pg);
+/* 0 or -errno (-ESRCH: the process is gone). Adding an already tracked
+ * process is not an error (a backend tracked from birth keeps its state). */
+int pgwire_add_postmaster(struct pgwire *pg, uint32_t tgid);
+int pgwire_add_backend(struct pgwire *pg, uint32_t tgid);
+/* Add every running postmaster (then its backends) found in /proc:
+ * idempotent, a few ms per thousand processes. Call it at start and on the
+ * exec of a PostgreSQL server binary. Number of postmasters found, or
+ * -errno. */
+int pgwire_scan(struct pgwire *pg);
+/* Calls cb for every backend with a non-zero increment (and for every
+ * exited one). Number of callbacks, or -errno. */
+int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx);
+/* Drop a backend now (its increment since the last drain is dropped;
+ * drain first). Only needed for a backend the daemon wants to stop
+ * tracking: exited backends are forgotten by pgwire_drain. 0 or -errno. */
+int pgwire_forget(struct pgwire *pg, uint32_t tgid);
+void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st);
+/* fd of the attached send program (for benchmarks: run time statistics
+ * with bpf_enable_stats()), or -1. */
+int pgwire_send_prog_fd(const struct pgwire *pg);
+/* Accepts NULL. */
+void pgwire_stop(struct pgwire *pg);
+
+#endif

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "base/event.h"
+#include "postgres/listen_ports.h"
+#include "base/log.h"
+#include "postgres/pgbackend.h"
+#include "postgres/postgres.h"
+
+enum pga_state { PGA_OFF, PGA_WAITING, PGA_ON, PGA_FAILED };
+
+#define PGA_PENDING 16      /* servers whose ports are still looked for */
+#define PGA_PORT_TRIES 120  /* ticks a started server has to listen */
+#define PGA_MAX_PORTS 64
+
+struct pg_awareness {
+	enum pg_mode mode;
+	enum pga_state state;
+	struct pgwire *pg;
+	pg_port_fn port_fn;
+	void *port_ctx;
+	struct {
+		uint32_t pid;
+		int tries;
+	} pending[PGA_PENDING];
+	int n_pending;
+	struct pg_port ports[PGA_MAX_PORTS]; /* found, in order */
+	int n_ports;
+};
+
+static const char *const state_names[] = { "off", "waiting", "on", "failed" };
+
+const char *pg_awareness_state(const struct pg_awareness *pga)
+{
+	return pga ? state_names[pga->state] : "off";
+}
+
+/* ---- the servers' own ports ---- */
+
+static void port_found(struct pg_awareness *pga, uint32_t pid, uint16_t port)
+{
+	for (int i = 0; i < pga->n_ports; i++)
+		if (pga->ports[i].port == port)
+			return;
+	if (pga->n_ports < PGA_MAX_PORTS)
+		pga->ports[pga->n_ports++] = (struct pg_port){ .port = port, .pid = pid };
+	if (pga->port_fn)
+		pga->port_fn(port, pid, pga->port_ctx);
+}
+
+/* One look at a server's listening ports: true when done with it (found,
+ * or gone). */
+static bool look_for_ports(struct pg_awareness *pga, uint32_t pid)
+{
+	uint16_t ports[16];
+	int n = listen_ports(NULL, (pid_t)pid, ports, 16);
+
+	if (n == -ENOENT || n == -ESRCH)
+		return true;
+	for (int i = 0; i < n; i++)
+		port_found(pga, pid, ports[i]);
+	return n > 0;
+}
+
+/* A server started or was found: its ports now, or at the next ticks
+ * (a postmaster listens a moment after its exec). */
+static void watch_server(struct pg_awareness *pga, uint32_t pid)
+{
+	for (int i = 0; i < pga->n_pending; i++)
+		if (pga->pending[i].pid == pid)
+			return;
+	if (look_for_ports(pga, pid))
+		return;
+	if (pga->n_pending == PGA_PENDING) {
+		log_warn("PostgreSQL server %u: too many servers starting at once, its ports "
+			 "are not looked for (configure databases.ports)", pid);
+		return;
+	}
+	pga->pending[pga->n_pending].pid = pid;
+	pga->pending[pga->n_pending].tries = 0;
+	pga->n_pending++;
+}
+
+void pg_awareness_tick(struct pg_awareness *pga)
+{
+	int i = 0;
+
+	while (pga && i < pga->n_pending) {
+		uint32_t pid = pga->pending[i].pid;
+
+		if (look_for_ports(pga, pid) || ++pga->pending[i].tries >= PGA_PORT_TRIES) {
+			if (pga->pending[i].tries >= PGA_PORT_TRIES)
+				log_info("PostgreSQL server %u: no listening TCP port after %d ticks",
+					 pid, PGA_PORT_TRIES);
+			pga->pending[i] = pga->pending[--pga->n_pending];
+			continue;
+		}
+		i++;
+	}
+}
+
+int pg_awareness_ports(const struct pg_awareness *pga, const struct pg_port **ports)
+{
+	*ports = pga ? pga->ports : NULL;
+	return pga ? pga->n_ports : 0;
+}
+
+static void watch_running_servers(struct pg_awareness *pga)
+{
+	struct pgb_scan scan = { 0 };
+
+	if (pgb_scan(NULL, &scan) == 0)
+		for (size_t i = 0; i < scan.n_postmasters; i++)
+			watch_server(pga, scan.postmasters[i]);
+	pgb_scan_free(&scan);
+}
+
+static void start_counting(struct pg_awareness *pga)
+{
+	int n;
+
+	pga->pg = pgwire_start(NULL);
+	if (!pga->pg) {
+		pga->state = PGA_FAILED;
+		log_warn("PostgreSQL row counting could not start; bytes are still counted");
+		return;
+	}
+	pga->state = PGA_ON;
+	n = pgwire_scan(pga->pg);
+	log_info("PostgreSQL row counting on (%s), %d server(s) found", pgwire_probe_name(pga->pg),
+		 n < 0 ? 0 : n);
+	watch_running_servers(pga);
+}
+
+static bool server_running(void)
+{
+	struct pgb_scan scan = { 0 };
+	bool found = pgb_scan(NULL, &scan) == 0 && scan.n_postmasters > 0;
+
+	pgb_scan_free(&scan);
+	return found;
+}
+
+struct pg_awareness *pg_awareness_new(enum pg_mode mode, pg_port_fn port_fn, void *port_ctx)
+{
+	struct pg_awareness *pga = calloc(1, sizeof(*pga));
+
+	if (!pga)
+		return NULL;
+	pga->port_fn = port_fn;
+	pga->port_ctx = port_ctx;
+	pga->mode = mode;
+	pga->state = mode == PG_OFF ? PGA_OFF : PGA_WAITING;
+	if (mode == PG_ON || (mode == PG_AUTO && server_running()))
+		start_counting(pga);
+	return pga;
+}
+
+void pg_awareness_free(struct pg_awareness *pga)
+{
+	if (!pga)
+		return;
+	pgwire_stop(pga->pg);
+	free(pga);
+}
+
+void pg_awareness_on_exec(struct pg_awareness *pga, const struct vigie_proc_event *e)
+{
+	char exe[512];
+	bool server;
+
+	if (!pga || pga->state == PGA_OFF || pga->state == PGA_FAILED)
+		return;
+	server = pgb_read_exe(NULL, e->pid, exe, sizeof(exe)) == 0 ? pgb_is_server_exe(exe) :
+		 pgb_is_server_exe(e->filename);
+	if (!server)
+		return;
+	if (pga->state == PGA_WAITING) {
+		log_info("a PostgreSQL server started (pid %u)", e->pid);
+		start_counting(pga);
+	} else {
+		/* idempotent; also catches backends forked before it is added */
+		pgwire_scan(pga->pg);
+	}
+	if (pga->state == PGA_ON)
+		watch_server(pga, e->pid);
+}
+
+static void attribute_from_title(struct identity *id, const struct pgb_title *t)
+{
+	free(id->db_user);
+	free(id->db_name);
+	id->db_user = strdup(t->db_user);
+	id->db_name = t->db_name[0] ? strdup(t->db_name) : NULL;
+	id->client_local = t->local;
+	id->client_ip[0] = '\0';
+	if (!t->local)
+		snprintf(id->client_ip, sizeof(id->client_ip), "%s", t->client);
+	id->client_port = t->client_port;
+}
+
+void pg_attribute(struct identity *id)
+{
+	struct pgb_title t;
+
+	if (!id || id->db_user || id->exited)
+		return;
+	if (pgb_classify(NULL, id->pid, NULL) != PGB_BACKEND)
+		return;
+	if (pgb_read_title(NULL, id->pid, &t))
+		return;
+	attribute_from_title(id, &t);
+}
+
+struct drain_ctx {
+	struct identities *ids;
+	pg_rows_fn fn;
+	void *ctx;
+};
+
+static void on_delta(const struct pgwire_delta *d, void *arg)
+{
+	struct drain_ctx *c = arg;
+	struct identity *id = identities_lookup(c->ids, d->tgid, 0);
+
+	if (!id)
+		return;
+	/* The title the kernel copied is valid after the backend exited;
+	 * /proc is the fallback (titles longer than the kernel's copy). */
+	if (d->title_ok && !id->db_user)
+		attribute_from_title(id, &d->title);
+	else
+		pg_attribute(id);
+	c->fn(id, d, c->ctx);
+}
+
+int pg_awareness_drain(struct pg_awareness *pga, struct identities *ids, pg_rows_fn fn, void *ctx)
+{
+	struct drain_ctx c = { .ids = ids, .fn = fn, .ctx = ctx };
+
+	if (!pga || !pga->pg)
+		return 0;
+	return pgwire_drain(pga->pg, on_delta, &c);
+}
+
+void pg_awareness_stats(struct pg_awareness *pga, json_t *ev)
+{
+	struct pgwire_stats st;
+
+	event_set(ev, "vigie.stats.postgres.state", json_string(pg_awareness_state(pga)));
+	if (!pga || !pga->pg)
+		return;
+	pgwire_stats(pga->pg, &st);
+	event_set(ev, "vigie.stats.postgres.probe", json_string(pgwire_probe_name(pga->pg)));
+	event_set(ev, "vigie.stats.postgres.backends", json_integer((json_int_t)st.backends));
+	event_set(ev, "vigie.stats.postgres.unparsed_connections",
+		  json_integer((json_int_t)st.unparsed_connections));
+	event_set(ev, "vigie.stats.postgres.encrypted_connections",
+		  json_integer((json_int_t)st.encrypted_total));
+	event_set(ev, "vigie.stats.postgres.lost_syncs", json_integer((json_int_t)st.lost_syncs));
+	event_set(ev, "vigie.stats.postgres.resyncs", json_integer((json_int_t)st.resyncs));
+	event_set(ev, "vigie.stats.postgres.unsynced_bytes", json_integer((json_int_t)st.unsynced_bytes));
+	event_set(ev, "vigie.stats.postgres.tls_connections_counted",
+		  json_integer((json_int_t)st.tls_walked_connections));
+	event_set(ev, "vigie.stats.postgres.tls_writes", json_integer((json_int_t)st.tls_writes));
+	event_set(ev, "vigie.stats.postgres.tls_hooked_executables",
+		  json_integer((json_int_t)st.tls_hooked_executables));
+	event_set(ev, "vigie.stats.postgres.app_user_changes",
+		  json_integer((json_int_t)st.param_changes));
+	event_set(ev, "vigie.stats.postgres.app_user_changes_lost",
+		  json_integer((json_int_t)st.param_changes_lost));
+	event_set(ev, "vigie.stats.postgres.backends_not_tracked",
+		  json_integer((json_int_t)st.backend_full));
+}

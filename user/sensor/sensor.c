@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "probes/counters.h"
+#include "detect/detect.h"
+#include "base/event.h"
+#include "base/log.h"
+#include "output/output.h"
+#include "postgres/postgres.h"
+#include "probes/probes.h"
+#include "sensor/samples.h"
+#include "sensor/sensor.h"
+#include "trace/trace.h"
+#include "sensor/usage.h"
+#include "vigie.skel.h"
+
+struct sensor {
+	const struct vigie_config *cfg;
+	struct probes probes;
+	struct counters *counters;
+	struct ring_buffer *rb;
+	struct identities *ids;
+	struct usage *usage;
+	struct output *out;
+	struct detect_config dcfg;
+	bool dcfg_ok;
+	struct detector *det;        /* NULL: detection off */
+	struct trace_writer *rec;    /* NULL: not recording */
+	struct tick_samples *samples_tick;
+	struct pg_awareness *pga;
+	uint64_t next_state_save_ns;
+	int sig_fd;
+	int timer_fd;
+	int epoll_fd;
+	uint64_t gen;            /* drain generation */
+	uint64_t start_ns;
+	uint64_t interval_start_ns;
+	uint64_t next_usage_ns;
+	uint64_t next_heartbeat_ns;
+	uint64_t ticks;
+	uint64_t events_written;
+	uint64_t drain_errors;
+	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
+};
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void emit(struct sensor *s, json_t *ev)
+{
+	if (ev && output_write(s->out, ev) == 0)
+		s->events_written++;
+	json_decref(ev);
+}
+
+static int on_proc_event(void *ctx, void *data, size_t size)
+{
+	struct sensor *s = ctx;
+
+	const struct vigie_proc_event *e = data;
+
+	if (size < sizeof(struct vigie_proc_event))
+		return 0;
+	identities_on_event(s->ids, e, s->gen);
+	if (e->type == VIGIE_EV_EXEC)
+		pg_awareness_on_exec(s->pga, e);
+	return 0;
+}
+
+static void on_counter(const struct vigie_flow_key *key, const struct vigie_counter *val,
+		       bool coarse, void *ctx)
+{
+	struct sensor *s = ctx;
+	struct identity *id = identities_lookup(s->ids, key->tgid, key->uid);
+
+	usage_add(s->usage, key, val, coarse, id);
+	tick_samples_add(s->samples_tick, key, val, id);
+}
+
+/* Rows of one PostgreSQL backend since the last drain. Bytes of TCP
+ * connections are counted by the socket probes (db_server); those of unix
+ * socket connections only here. */
+static void on_pg_rows(struct identity *id, const struct pgwire_delta *d, void *ctx)
+{
+	struct sensor *s = ctx;
+	uint64_t unix_bytes = id->client_local ? d->bytes : 0;
+
+	usage_add_app_users(s->usage, id, d->segs, d->n_segs);
+	tick_samples_add_app_users(s->samples_tick, id, d->segs, d->n_segs, &s->cfg->app_user);
+	if (!d->rows && !d->copy_rows && !unix_bytes && d->rows_known)
+		return;
+	usage_add_rows(s->usage, id, d->rows, d->copy_rows, d->rows_known, unix_bytes);
+	tick_samples_add_rows(s->samples_tick, id, d->rows_known ? d->rows : 0, d->rows_known,
+			      unix_bytes);
+}
+
+/* A PostgreSQL server listens on port: a database port from now on. */
+static void on_pg_port(uint16_t port, uint32_t pid, void *ctx)
+{
+	struct sensor *s = ctx;
+
+	if (probes_is_db_port(&s->probes, port)) {
+		log_info("PostgreSQL server %u listens on port %u (a database port already)", pid,
+			 port);
+		return;
+	}
+	if (probes_add_db_port(&s->probes, port))
+		log_warn("PostgreSQL server %u listens on port %u, which cannot be made a database "
+			 "port: add it to databases.ports", pid, port);
+	else
+		log_info("PostgreSQL server %u listens on port %u: a database port from now on",
+			 pid, port);
+}
+
+static json_t *pg_ports_json(const struct sensor *s)
+{
+	const struct pg_port *p;
+	int n = pg_awareness_ports(s->pga, &p);
+	json_t *a = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(p[i].port));
+	return a;
+}
+
+static void add_stats(struct sensor *s, json_t *ev)
+{
+	uint64_t st[VIGIE_STAT_MAX] = { 0 };
+	uint32_t cap = counters_capacity(s->counters);
+	uint32_t used = s->peak_flows;
+	json_t *lost;
+
+	counters_stats(s->counters, st);
+	event_set(ev, "vigie.stats.uptime_s",
+		  json_integer((json_int_t)((realtime_ns() - s->start_ns) / 1000000000ull)));
+	event_set(ev, "vigie.stats.ticks", json_integer((json_int_t)s->ticks));
+	event_set(ev, "vigie.stats.events_written", json_integer((json_int_t)s->events_written));
+	event_set(ev, "vigie.stats.map_entries_peak", json_integer(used));
+	event_set(ev, "vigie.stats.map_capacity", json_integer(cap));
+	event_set(ev, "vigie.stats.map_fill", json_real(cap ? (double)used / cap : 0));
+	event_set(ev, "vigie.stats.flow_fallbacks",
+		  json_integer((json_int_t)st[VIGIE_STAT_FLOW_FALLBACK]));
+	event_set(ev, "vigie.stats.failed_inserts",
+		  json_integer((json_int_t)st[VIGIE_STAT_TOTAL_FAIL]));
+	lost = json_object();
+	for (int c = 0; c < VIGIE_CLASS_MAX; c++)
+		json_object_set_new(lost, class_name((uint8_t)c),
+				    json_integer((json_int_t)st[VIGIE_STAT_LOST_BYTES_EGRESS + c]));
+	event_set(ev, "vigie.stats.unattributed_bytes", lost);
+	event_set(ev, "vigie.stats.ringbuf_drops", json_integer((json_int_t)st[VIGIE_STAT_RINGBUF_DROP]));
+	event_set(ev, "vigie.stats.execs", json_integer((json_int_t)st[VIGIE_STAT_EXEC]));
+	event_set(ev, "vigie.stats.exits", json_integer((json_int_t)st[VIGIE_STAT_EXIT]));
+	event_set(ev, "vigie.stats.excluded_sends", json_integer((json_int_t)st[VIGIE_STAT_EXCLUDED]));
+	event_set(ev, "vigie.stats.db_file_path_walks",
+		  json_integer((json_int_t)st[VIGIE_STAT_DIRCACHE_MISS]));
+	event_set(ev, "vigie.stats.syscall_stash_failures",
+		  json_integer((json_int_t)st[VIGIE_STAT_SYSARGS_FAIL]));
+	event_set(ev, "vigie.stats.drain_errors", json_integer((json_int_t)s->drain_errors));
+	event_set(ev, "vigie.stats.processes_tracked",
+		  json_integer((json_int_t)identities_count(s->ids)));
+	event_set(ev, "vigie.stats.probe_mode", json_string(probe_variant_name(s->probes.variant)));
+	pg_awareness_stats(s->pga, ev);
+	event_set(ev, "vigie.stats.postgres.ports", pg_ports_json(s));
+	if (s->det) {
+		struct detect_summary ds;
+
+		detector_summary(s->det, &ds);
+		event_set(ev, "vigie.stats.detection.principals", json_integer((json_int_t)ds.principals));
+		event_set(ev, "vigie.stats.detection.alerts", json_integer((json_int_t)ds.alerts));
+		event_set(ev, "vigie.stats.detection.suppressed", json_integer((json_int_t)ds.suppressed));
+		event_set(ev, "vigie.stats.detection.episodes_open",
+			  json_integer((json_int_t)ds.episodes_open));
+	}
+}
+
+static json_t *lifecycle_event(struct sensor *s, const char *action)
+{
+	return event_new(realtime_ns(), "state", "host", "info", action);
+}
+
+static void emit_start(struct sensor *s)
+{
+	const struct vigie_config *cfg = s->cfg;
+	json_t *ev = lifecycle_event(s, "sensor-start");
+	json_t *classes = json_array(), *ports = json_array(), *dirs = json_array();
+	struct utsname un;
+
+	if (uname(&un) == 0) {
+		event_set(ev, "host.os.kernel", json_string_safe(un.release));
+		event_set(ev, "vigie.kernel", json_string_safe(un.release));
+	}
+	event_set(ev, "vigie.version", json_string(VIGIE_VERSION));
+	event_set(ev, "vigie.probe_mode", json_string(probe_variant_name(s->probes.variant)));
+	event_set(ev, "vigie.probes_requested", json_string(config_probe_mode_name(cfg->probes)));
+	json_array_append_new(classes, json_string("egress"));
+	json_array_append_new(classes, json_string("db_client"));
+	json_array_append_new(classes, json_string("db_server"));
+	if (s->probes.dbfile)
+		json_array_append_new(classes, json_string("db_file"));
+	event_set(ev, "vigie.classes", classes);
+	for (int i = 0; i < cfg->n_db_ports; i++)
+		json_array_append_new(ports, json_integer(cfg->db_ports[i]));
+	event_set(ev, "vigie.db_ports", ports);
+	for (int i = 0; i < cfg->n_data_dirs; i++)
+		json_array_append_new(dirs, json_string_safe(cfg->data_dirs[i]));
+	event_set(ev, "vigie.data_directories", dirs);
+	event_set(ev, "vigie.data_directories_watched", json_integer(s->probes.n_data_dirs));
+	event_set(ev, "vigie.exclude_loopback", json_boolean(cfg->exclude_loopback));
+	event_set(ev, "vigie.internal_networks", json_integer(cfg->n_internal_nets));
+	event_set(ev, "vigie.tick_s", json_real(cfg->tick_s));
+	event_set(ev, "vigie.usage_interval_s", json_real(cfg->usage_interval_s));
+	event_set(ev, "vigie.heartbeat_s", json_real(cfg->heartbeat_s));
+	event_set(ev, "vigie.programs_attached", json_integer(s->probes.n_attached));
+	event_set(ev, "vigie.map_capacity", json_integer(cfg->flow_entries));
+	event_set(ev, "vigie.postgres", json_string(pg_awareness_state(s->pga)));
+	event_set(ev, "vigie.postgres_ports", pg_ports_json(s));
+	event_set(ev, "vigie.udp_destinations", json_boolean(s->probes.udp_dest ||
+							     s->probes.variant == VARIANT_SYSCALLS));
+	event_set(ev, "vigie.io_uring", json_boolean(s->probes.variant != VARIANT_SYSCALLS ||
+						     s->probes.uring));
+	event_set(ev, "vigie.detection", json_boolean(s->det != NULL));
+	event_set(ev, "vigie.recording", json_boolean(s->rec != NULL));
+	emit(s, ev);
+}
+
+/* Drain the kernel's counters into the usage interval. */
+static void drain(struct sensor *s)
+{
+	int n;
+
+	ring_buffer__consume(s->rb); /* identities first: exits before bytes */
+	pg_awareness_tick(s->pga);
+	tick_samples_begin(s->samples_tick, realtime_ns());
+	n = counters_drain(s->counters, on_counter, s);
+	if (n < 0)
+		s->drain_errors++;
+	if (counters_last_flows(s->counters) > s->peak_flows)
+		s->peak_flows = counters_last_flows(s->counters);
+	if (pg_awareness_drain(s->pga, s->ids, on_pg_rows, s) < 0)
+		s->drain_errors++;
+	tick_samples_deliver(s->samples_tick, s->det, s->rec);
+	s->gen++;
+	identities_purge(s->ids, s->gen);
+}
+
+static void flush_usage(struct sensor *s, uint64_t now)
+{
+	int n = usage_flush(s->usage, s->interval_start_ns, now, s->out);
+
+	if (n > 0)
+		s->events_written += (uint64_t)n;
+	s->interval_start_ns = now;
+}
+
+static void tick(struct sensor *s)
+{
+	uint64_t now;
+
+	drain(s);
+	s->ticks++;
+	now = realtime_ns();
+	if (now >= s->next_usage_ns) {
+		flush_usage(s, now);
+		s->next_usage_ns = now + (uint64_t)(s->cfg->usage_interval_s * 1e9);
+	}
+	if (s->det && s->cfg->state_file && now >= s->next_state_save_ns) {
+		detector_state_save(s->det, s->cfg->state_file);
+		s->next_state_save_ns = now + 300ull * 1000000000ull;
+	}
+	if (now >= s->next_heartbeat_ns) {
+		json_t *ev = lifecycle_event(s, "heartbeat");
+
+		add_stats(s, ev);
+		emit(s, ev);
+		s->peak_flows = 0;
+		s->next_heartbeat_ns = now + (uint64_t)(s->cfg->heartbeat_s * 1e9);
+	}
+}
+
+static int setup_fds(struct sensor *s)
+{
+	struct itimerspec its = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+	long tick_ns = (long)(s->cfg->tick_s * 1e9);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	/* Blocked since main() began (see there): a signal sent while the
+	 * probes were loading is pending and read here. */
+	s->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sig_fd < 0 || s->timer_fd < 0 || s->epoll_fd < 0)
+		return -errno;
+	its.it_interval.tv_sec = tick_ns / 1000000000L;
+	its.it_interval.tv_nsec = tick_ns % 1000000000L;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(s->timer_fd, 0, &its, NULL))
+		return -errno;
+	ev.data.u32 = 0;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->sig_fd, &ev))
+		return -errno;
+	ev.data.u32 = 1;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->timer_fd, &ev))
+		return -errno;
+	ev.data.u32 = 2;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(s->rb), &ev))
+		return -errno;
+	return 0;
+}
+
+/* Main loop. Returns the reason for stopping. */
+static const char *loop(struct sensor *s, double duration_s)
+{
+	uint64_t deadline = duration_s > 0 ? realtime_ns() + (uint64_t)(duration_s * 1e9) : 0;
+
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(s->epoll_fd, evs, 4, 1000);
+
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			return "error";
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 0) {
+				struct signalfd_siginfo si;
+
+				if (read(s->sig_fd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					output_reopen(s->out);
+					continue;
+				}
+				log_info("stopping on signal %u", si.ssi_signo);
+				return si.ssi_signo == SIGINT ? "sigint" : "sigterm";
+			} else if (evs[i].data.u32 == 1) {
+				uint64_t expirations;
+
+				if (read(s->timer_fd, &expirations, sizeof(expirations)) > 0)
+					tick(s);
+			} else {
+				ring_buffer__consume(s->rb);
+			}
+		}
+		if (deadline && realtime_ns() >= deadline)
+			return "duration";
+	}
+}
+
+static void emit_detection(json_t *ev, void *ctx)
+{
+	emit(ctx, ev);
+}
+
+/* Detection and recording, both optional; set up before any probe loads so
+ * that a bad detection section stops the start. */
+static int setup_detection(struct sensor *s)
+{
+	const struct vigie_config *cfg = s->cfg;
+	char err[512] = "";
+
+	if (detect_config_parse(cfg->detection, &s->dcfg, err, sizeof(err))) {
+		log_error("%s", err);
+		return -EINVAL;
+	}
+	s->dcfg_ok = true;
+	if (s->dcfg.enabled) {
+		s->det = detector_new(&s->dcfg, emit_detection, s);
+		if (!s->det)
+			return -ENOMEM;
+		if (cfg->state_file && detector_state_load(s->det, cfg->state_file) < 0)
+			log_warn("starting detection without the state in '%s'", cfg->state_file);
+	}
+	if (cfg->record) {
+		s->rec = trace_writer_open(cfg->record, event_host(), cfg->tick_s);
+		if (!s->rec)
+			return -EIO;
+	}
+	return 0;
+}
+
+static void sensor_cleanup(struct sensor *s)
+{
+	if (s->rec && trace_writer_close(s->rec))
+		log_error("the recorded trace '%s' may be incomplete", s->cfg->record);
+	detector_free(s->det);
+	if (s->dcfg_ok)
+		detect_config_free(&s->dcfg);
+	tick_samples_free(s->samples_tick);
+	pg_awareness_free(s->pga);
+	ring_buffer__free(s->rb);
+	counters_free(s->counters);
+	probes_stop(&s->probes);
+	usage_free(s->usage);
+	identities_free(s->ids);
+	output_close(s->out);
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
+	if (s->timer_fd >= 0)
+		close(s->timer_fd);
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
+}
+
+int sensor_run(const struct vigie_config *cfg, double duration_s)
+{
+	struct sensor s = { .cfg = cfg, .sig_fd = -1, .timer_fd = -1, .epoll_fd = -1 };
+	const char *reason;
+	char host[256];
+	int err;
+
+	if (cfg->host_name)
+		event_set_host(cfg->host_name);
+	else if (gethostname(host, sizeof(host)) == 0)
+		event_set_host(host);
+	s.out = output_open(cfg->output);
+	if (!s.out) {
+		err = -EIO;
+		goto cleanup;
+	}
+	err = setup_detection(&s);
+	if (err)
+		goto cleanup;
+	s.ids = identities_new();
+	s.samples_tick = tick_samples_new();
+	if (!s.ids || !s.samples_tick) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = probes_start(&s.probes, cfg);
+	if (err)
+		goto cleanup;
+	s.pga = pg_awareness_new(cfg->postgres, on_pg_port, &s);
+	s.usage = usage_new(cfg, s.probes.data_dir_paths, cfg->n_data_dirs);
+	s.counters = counters_new(s.probes.skel);
+	if (!s.usage || !s.counters) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	s.rb = ring_buffer__new(bpf_map__fd(s.probes.skel->maps.events), on_proc_event, &s, NULL);
+	if (!s.rb) {
+		err = -errno;
+		log_error("cannot create the ring buffer reader: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = setup_fds(&s);
+	if (err) {
+		log_error("cannot set up timers and signals: %s", strerror(-err));
+		goto cleanup;
+	}
+	s.start_ns = realtime_ns();
+	s.interval_start_ns = s.start_ns;
+	s.next_usage_ns = s.start_ns + (uint64_t)(cfg->usage_interval_s * 1e9);
+	s.next_heartbeat_ns = s.start_ns + (uint64_t)(cfg->heartbeat_s * 1e9);
+	emit_start(&s);
+	reason = loop(&s, duration_s);
+	/* Final drain: everything counted until now is reported. */
+	drain(&s);
+	flush_usage(&s, realtime_ns());
+	{
+		json_t *ev = lifecycle_event(&s, "sensor-stop");
+
+		event_set(ev, "vigie.stop_reason", json_string(reason));
+		add_stats(&s, ev);
+		emit(&s, ev);
+	}
+	if (s.det && cfg->state_file)
+		detector_state_save(s.det, cfg->state_file);
+	err = strcmp(reason, "error") == 0 ? -EIO : 0;
+cleanup:
+	sensor_cleanup(&s);
+	return err ? 1 : 0;
+}

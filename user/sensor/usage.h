@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Usage events: drained counters summed per (process, class, endpoint) over
+ * the usage interval, so that a SIEM gets a bounded volume per host.
+ */
+#ifndef VIGIE_USAGE_H
+#define VIGIE_USAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "base/config.h"
+#include "base/identity.h"
+#include "output/output.h"
+#include "postgres/pgsession.h"
+#include "vigie.h"
+
+struct usage;
+
+struct usage *usage_new(const struct vigie_config *cfg, char *const *data_dir_paths,
+			int n_data_dirs);
+void usage_free(struct usage *u);
+/* Add one drained counter; id is referenced, not stolen. */
+void usage_add(struct usage *u, const struct vigie_flow_key *key, const struct vigie_counter *val,
+	       bool coarse, struct identity *id);
+/* Add database rows of a process (PostgreSQL backend), to its db_server
+ * usage; rows_known false marks them unknown (TLS, unparsed). bytes: sent
+ * on connections the socket probes do not see (unix sockets), else 0. */
+void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_t copy_rows,
+		    bool rows_known, uint64_t bytes);
+/* The same rows by application user and role (vigie.app_users of the
+ * backend's db_server usage event). */
+void usage_add_app_users(struct usage *u, struct identity *id, const struct pg_segment *segs,
+			 size_t n);
+/* Emit one event per entry, in a stable order, then start a new interval.
+ * Returns the number of events written. */
+int usage_flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct output *out);
+size_t usage_entries(const struct usage *u);
+
+/* Names used in events. */
+const char *class_name(uint8_t cls);
+bool is_db_server_exe(const struct vigie_config *cfg, const struct identity *id);
+/* Text form of a key's remote address ("" for none). */
+void format_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t size);
+
+#endif
