@@ -276,7 +276,8 @@ static __always_inline void report_params(struct pgwire_backend *b, const struct
 		ev->created_ns = b->created_ns;
 		ev->records_at += b->rows + b->copy_rows;
 		/* through TLS, bytes are the socket's: the change is placed at
-		 * the TLS write's end, whose record was already sent */
+		 * the start of the TLS write (walked before it is sent), so
+		 * its record goes to the new value, like the rows after it */
 		ev->bytes_at = tls ? b->bytes : ev->bytes_at + b->bytes;
 		if (bpf_ringbuf_output(&pg_params, ev, sizeof(*ev), 0))
 			stat_add(PGWIRE_STAT_PARAM_LOST, 1);
@@ -292,6 +293,14 @@ static __always_inline bool tls_walked(const struct pgwire_backend *b)
 	return (b->flags & PGWIRE_F_TLS_PLAIN) ||
 	       ((b->flags & PGWIRE_F_TLS_HOOKED) && (b->flags & PGWIRE_F_TLS_START) &&
 		!(b->flags & PGWIRE_F_MIDSTREAM));
+}
+
+/* A send of a TLS connection that would block: the be_tls_write it is
+ * part of returns -1 and is called again with the same buffer. */
+static __always_inline void note_blocked_send(struct pgwire_backend *b, long ret)
+{
+	if (ret == -11 /* EAGAIN */ && (b->flags & PGWIRE_F_TLS_PLAIN))
+		b->flags |= PGWIRE_F_TLS_RETRY;
 }
 
 static __always_inline int handle_send(struct pgwire_backend *b, long ret, int fd,
@@ -412,8 +421,12 @@ int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
 	int fd;
 	const __u8 *buf;
 
-	if (!b || ret <= 0)
+	if (!b)
 		return 0;
+	if (ret <= 0) {
+		note_blocked_send(b, ret);
+		return 0;
+	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	nr = REGS_NR(regs);
 	fd = (int)REGS_ARG1(regs);
@@ -443,56 +456,43 @@ int pg_sys_exit_sendto(struct trace_event_raw_sys_exit *ctx)
 	struct pt_regs *regs;
 	long ret = ctx->ret;
 
-	if (!b || ret <= 0)
+	if (!b)
 		return 0;
+	if (ret <= 0) {
+		note_blocked_send(b, ret);
+		return 0;
+	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	return handle_send(b, ret, (int)REGS_ARG1(regs), (const __u8 *)REGS_ARG2(regs));
 }
 
 /* ---- TLS plaintext source ----------------------------------------- */
 
-/* be_tls_write(Port *, void *ptr, size_t len, int *waitfor): the buffer
- * at entry, kept per thread until the return says how much was written
- * (a write that would block returns -1 and is retried with the same
- * buffer: walking at entry would count it twice). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u64);
-} pg_tls_buf SEC(".maps");
-
+/* be_tls_write(Port *, void *ptr, size_t len, int *waitfor), at entry: one
+ * uprobe hit per write, walked before it is encrypted. SSL_write writes all
+ * of it or fails; a write whose socket send would block returns -1 and is
+ * called again with the same buffer, and the socket hook marks that
+ * (PGWIRE_F_TLS_RETRY, set on -EAGAIN): that call is not walked again. */
 SEC("uprobe")
-int BPF_KPROBE(pg_tls_write_enter, void *port, const void *ptr, __u64 len)
+int BPF_KPROBE(pg_tls_write_enter, void *port, const void *ptr, __u64 size)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 p = (__u64)ptr;
-
-	if (!current_backend())
-		return 0;
-	bpf_map_update_elem(&pg_tls_buf, &tid, &p, BPF_ANY);
-	return 0;
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(pg_tls_write_exit, long ret)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pgwire_backend *b;
+	struct pgwire_backend *b = current_backend();
 	struct pg_walk w = {};
-	__u64 *p, buf;
 	__u32 len;
 	__u8 sync;
 
-	p = bpf_map_lookup_elem(&pg_tls_buf, &tid);
-	if (!p)
+	if (!b || !size)
 		return 0;
-	buf = *p;
-	bpf_map_delete_elem(&pg_tls_buf, &tid);
-	b = current_backend();
-	if (!b || ret <= 0)
+	if ((b->flags & PGWIRE_F_TLS_RETRY) && b->tls_last_buf == (__u64)ptr &&
+	    b->tls_last_len == size) {
+		b->flags &= ~PGWIRE_F_TLS_RETRY;
+		stat_add(PGWIRE_STAT_TLS_RETRIES, 1);
 		return 0;
-	len = ret > 0x7fffffff ? 0x7fffffff : (__u32)ret;
+	}
+	b->flags &= ~PGWIRE_F_TLS_RETRY;
+	b->tls_last_buf = (__u64)ptr;
+	b->tls_last_len = size;
+	len = size > 0x7fffffff ? 0x7fffffff : (__u32)size;
 	if (!(b->flags & PGWIRE_F_TLS_PLAIN)) {
 		/* a connection whose TLS began under our eyes starts on a
 		 * message boundary; one found running joins at a result */
@@ -505,7 +505,7 @@ int BPF_KRETPROBE(pg_tls_write_exit, long ret)
 			b->lost_syncs++;
 	}
 	sync = b->tls.sync;
-	w.buf = (const __u8 *)buf;
+	w.buf = (const __u8 *)ptr;
 	w.len = len;
 	w.st = b->tls;
 	w.candidate = sync == PGWIRE_SYNC_LOST;

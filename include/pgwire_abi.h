@@ -52,6 +52,8 @@ enum pgwire_copy {
 #define PGWIRE_F_TLS_START (1u << 5) /* TLS began with the 'S' answer we saw */
 #define PGWIRE_F_TLS_PLAIN (1u << 6) /* its plaintext is walked (TLS hook) */
 #define PGWIRE_F_TLS_HOOKED (1u << 7) /* its executable's be_tls_write is hooked */
+#define PGWIRE_F_TLS_RETRY (1u << 8) /* a socket send of its TLS write would block:
+				      * the same write comes again, already walked */
 
 /* pg_postmasters values */
 #define PGWIRE_PM_TRACKED 1
@@ -89,6 +91,8 @@ struct pgwire_backend {
 	 * (be_tls_write), walked like the socket's bytes of a plain one */
 	struct pgwire_conn tls;
 	__u64 tls_bytes;      /* plaintext bytes walked */
+	__u64 tls_last_buf;   /* the last TLS write walked (buffer, length): */
+	__u64 tls_last_len;   /* its retry after a blocked send is not walked */
 	/* The process title ("postgres: USER DB CLIENT(PORT) STATE", from
 	 * the start of the argv area), captured by the kernel at the first
 	 * send after the backend set it, so that a backend that exits
@@ -141,6 +145,7 @@ enum pgwire_stat {
 	PGWIRE_STAT_FORKS,          /* backends added by the kernel */
 	PGWIRE_STAT_PARAMS,         /* parameter changes reported */
 	PGWIRE_STAT_TLS_WRITES,     /* TLS plaintext writes walked */
+	PGWIRE_STAT_TLS_RETRIES,    /* TLS writes retried after a blocked send */
 	PGWIRE_STAT_PARAM_LOST,     /* changes not reported (too many in one
 				     * send, ring buffer full, name unread) */
 	PGWIRE_STAT_MAX,

@@ -983,16 +983,21 @@ json_t *usage_first(const struct events *e, pid_t pid, const char *cls)
 
 int live_sh(const char *fmt, ...)
 {
-	char cmd[1024], full[1100];
+	char *cmd = NULL, *full = NULL;
 	va_list ap;
-	int st;
+	int st, n;
 
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	n = vasprintf(&cmd, fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof(full), "%s >/dev/null 2>&1", cmd);
+	if (n < 0 || asprintf(&full, "%s >/dev/null 2>&1", cmd) < 0) {
+		free(cmd);
+		return -1;
+	}
 	fflush(NULL);
 	st = system(full);
+	free(cmd);
+	free(full);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 

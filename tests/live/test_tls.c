@@ -100,7 +100,7 @@ int main(void)
 {
 	static const char *const roles[] = { "tls_one", "tls_k", "tls_m", "tls_copy", "tls12",
 					     "tls13", "tls_app", "tls_dump", "tls_short",
-					     "plain_dump" };
+					     "plain_dump", "tls_slow", "tls_py" };
 	char sql[2048], out[4][256];
 	struct vigie v;
 	struct events ev;
@@ -147,6 +147,27 @@ int main(void)
 	      "1,000,000 rows, default sslmode");
 	CHECK(run("tls_copy", "require", NULL, "-c 'COPY t TO STDOUT'", NULL) == 0,
 	      "COPY of 1,000,000 rows, sslmode=require");
+	/* a client slower than the server: psql's COPY output goes to a reader
+	 * that sleeps first, the backend's sends block, be_tls_write is called
+	 * again with the same buffer: each write walked once */
+	CHECK(live_sh("PGSSLMODE=require '%s' -X -q -h 127.0.0.1 -p %s -U tls_slow -d postgres "
+		      "-c 'COPY t TO STDOUT' | (sleep 2; cat > /dev/null)", psql, pg_port) == 0,
+	      "COPY of 1,000,000 rows to a slow reader, sslmode=require");
+	/* psycopg2 from Debian (its python3, not one earlier in PATH), default sslmode */
+	CHECK(live_sh("env -u PGSSLMODE /usr/bin/python3 -c \"import sys, psycopg2; "
+		      "c = psycopg2.connect(host='127.0.0.1', port=%s, user='tls_py', dbname='postgres'); "
+		      "k = c.cursor(); "
+		      "k.execute('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'); "
+		      "s = k.fetchone()[0]; k.execute('SELECT * FROM t WHERE i <= 3000'); "
+		      "open(sys.argv[1], 'w').write('%%s %%d\\n' %% (s, len(k.fetchall())))\" '%s'",
+		      pg_port, out[3]) == 0,
+	      "psycopg2, default sslmode: 3,000 rows");
+	{
+		char *got = live_read_file(out[3], NULL);
+
+		ASSERT_EQ_STR(got, "True 3000\n", "psycopg2: its connection is TLS, 3,000 rows fetched");
+		free(got);
+	}
 	CHECK(run("tls12", "require", "TLSv1.2", IS_TLS " -c 'SELECT * FROM t WHERE i <= 5000'",
 		  out[1]) == 0, "5,000 rows at TLS 1.2");
 	expect_tls(out[1], "TLSv1.2");
@@ -210,6 +231,8 @@ int main(void)
 		      "%llu through TLS, %llu in plain text", d.rows, p.rows);
 	}
 	expect_rows(&ev, "tls_short", 200, 0);
+	expect_rows(&ev, "tls_slow", BIG, BIG);
+	expect_rows(&ev, "tls_py", 1 + 3000, 0);
 	{
 		long long a42 = 0, a43 = 0;
 
@@ -251,6 +274,10 @@ int main(void)
 		CHECK(jint(stop, "vigie.stats.postgres.tls_writes", 0) > 0,
 		      "sensor-stop: TLS plaintext writes walked (%lld)",
 		      jint(stop, "vigie.stats.postgres.tls_writes", 0));
+		CHECK(jint(stop, "vigie.stats.postgres.tls_write_retries", 0) > 0,
+		      "sensor-stop: TLS writes called again after a blocked send, not walked twice "
+		      "(%lld; the slow reader's COPY rows above are exact)",
+		      jint(stop, "vigie.stats.postgres.tls_write_retries", 0));
 	}
 	events_free(&ev);
 	return live_finish();

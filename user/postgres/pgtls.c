@@ -11,9 +11,9 @@
 
 #define TLS_WRITE_FN "be_tls_write"
 
-static struct bpf_link *attach(struct bpf_program *prog, const char *path, bool ret)
+static struct bpf_link *attach(struct bpf_program *prog, const char *path)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = TLS_WRITE_FN, .retprobe = ret);
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = TLS_WRITE_FN);
 
 	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
 }
@@ -25,7 +25,7 @@ int pgtls_hook_process(struct pgtls *t, pid_t pid)
 	ssize_t n;
 	int err;
 
-	if (!t || !t->enter || !t->exit)
+	if (!t || !t->enter)
 		return -EINVAL;
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, path, sizeof(path) - 1);
@@ -48,16 +48,10 @@ int pgtls_hook_process(struct pgtls *t, pid_t pid)
 
 		/* the binary in the process's own mount namespace */
 		snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, path);
-		b->enter = attach(t->enter, full, false);
+		b->enter = attach(t->enter, full);
 		err = b->enter ? 0 : -errno;
-		if (!err) {
-			b->exit = attach(t->exit, full, true);
-			err = b->exit ? 0 : -errno;
-		}
 	}
 	if (err) {
-		bpf_link__destroy(b->enter);
-		b->enter = NULL;
 		log_warn("PostgreSQL %s: cannot hook %s (%s): rows of its TLS connections are "
 			 "not counted (bytes are)", path, TLS_WRITE_FN, strerror(-err));
 		return -ENOENT;
@@ -82,7 +76,6 @@ void pgtls_release(struct pgtls *t)
 		return;
 	for (int i = 0; i < t->n; i++) {
 		bpf_link__destroy(t->bin[i].enter);
-		bpf_link__destroy(t->bin[i].exit);
 		free(t->bin[i].path);
 	}
 	t->n = 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Rows through TLS: PostgreSQL hands the plaintext of a TLS connection to
- * be_tls_write(); a uprobe on its entry and return (bpf/pgwire.bpf.c)
+ * be_tls_write(); a uprobe on its entry (one hit per write, bpf/pgwire.bpf.c)
  * feeds that plaintext to the same protocol walker as the socket path.
  * The hooks are attached once per PostgreSQL executable (by inode), for
  * every process running it: only TLS backends call be_tls_write, so plain
@@ -19,11 +19,11 @@
 struct pgtls_binary {
 	char *path;
 	bool ok;                   /* hooked; false: no be_tls_write (told once) */
-	struct bpf_link *enter, *exit;
+	struct bpf_link *enter;
 };
 
 struct pgtls {
-	struct bpf_program *enter, *exit;
+	struct bpf_program *enter;
 	struct pgtls_binary bin[PGTLS_MAX_BINARIES];
 	int n;
 };

@@ -164,7 +164,6 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	pg->postmasters_fd = bpf_map__fd(pg->skel->maps.pg_postmasters);
 	pg->stats_fd = bpf_map__fd(pg->skel->maps.pg_stats);
 	pg->tls.enter = pg->skel->progs.pg_tls_write_enter;
-	pg->tls.exit = pg->skel->progs.pg_tls_write_exit;
 	pg->params_rb = ring_buffer__new(bpf_map__fd(pg->skel->maps.pg_params), on_param, pg, NULL);
 	if (!pg->params_rb) {
 		err = -errno;
@@ -522,6 +521,7 @@ void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st)
 		case PGWIRE_STAT_FORKS: st->forks = sum; break;
 		case PGWIRE_STAT_PARAMS: st->param_changes = sum; break;
 		case PGWIRE_STAT_TLS_WRITES: st->tls_writes = sum; break;
+		case PGWIRE_STAT_TLS_RETRIES: st->tls_retries = sum; break;
 		case PGWIRE_STAT_PARAM_LOST: st->param_changes_lost += sum; break;
 		}
 	}

@@ -87,6 +87,7 @@ struct pgwire_stats {
 	uint64_t param_changes;        /* application user / role changes reported */
 	uint64_t tls_walked_connections; /* tracked now, TLS, plaintext walked */
 	uint64_t tls_writes;           /* TLS plaintext writes walked since start */
+	uint64_t tls_retries;          /* TLS writes called again after a blocked send (not walked twice) */
 	uint64_t tls_hooked_executables; /* PostgreSQL executables hooked */
 	uint64_t param_changes_lost;   /* not reported or not matched to a backend:
 					* rows after them may go to the user before */

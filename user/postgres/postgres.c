@@ -267,6 +267,7 @@ void pg_awareness_stats(struct pg_awareness *pga, json_t *ev)
 	event_set(ev, "vigie.stats.postgres.tls_connections_counted",
 		  json_integer((json_int_t)st.tls_walked_connections));
 	event_set(ev, "vigie.stats.postgres.tls_writes", json_integer((json_int_t)st.tls_writes));
+	event_set(ev, "vigie.stats.postgres.tls_write_retries", json_integer((json_int_t)st.tls_retries));
 	event_set(ev, "vigie.stats.postgres.tls_hooked_executables",
 		  json_integer((json_int_t)st.tls_hooked_executables));
 	event_set(ev, "vigie.stats.postgres.app_user_changes",
