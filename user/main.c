@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		"      --probes MODE          auto, sock or syscalls (default: auto)\n"
 		"      --tick SECONDS         drain period (default: 1)\n"
 		"      --usage-interval SECONDS  usage event period (default: 60)\n"
+		"      --usage-detail summary|flow  usage events per principal (default) or per flow\n"
 		"      --heartbeat SECONDS    heartbeat period (default: 60)\n"
 		"      --record FILE          record the per-tick samples detection consumes\n"
 		"                             (a vigie trace; gzip when FILE ends in .gz)\n"
@@ -45,7 +46,7 @@ static void usage(FILE *f)
 		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad option or configuration.\n");
 }
 
-enum { OPT_DURATION = 256, OPT_PROBES, OPT_TICK, OPT_USAGE, OPT_HEARTBEAT, OPT_CHECK,
+enum { OPT_DURATION = 256, OPT_PROBES, OPT_TICK, OPT_USAGE, OPT_USAGE_DETAIL, OPT_HEARTBEAT, OPT_CHECK,
        OPT_RECORD, OPT_STATE };
 
 static int bad_option(const char *opt, const char *value, const char *expect)
@@ -63,6 +64,7 @@ static int cmd_run(int argc, char **argv)
 		{ "probes", required_argument, NULL, OPT_PROBES },
 		{ "tick", required_argument, NULL, OPT_TICK },
 		{ "usage-interval", required_argument, NULL, OPT_USAGE },
+		{ "usage-detail", required_argument, NULL, OPT_USAGE_DETAIL },
 		{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "record", required_argument, NULL, OPT_RECORD },
@@ -75,6 +77,7 @@ static int cmd_run(int argc, char **argv)
 	const char *config_path = NULL, *output = NULL, *probes = NULL;
 	const char *record = NULL, *state = NULL;
 	double duration = 0, tick = 0, usage_s = 0, heartbeat = 0;
+	int usage_detail = -1;
 	struct vigie_config cfg;
 	bool check_only = false;
 	int verbose = 0, opt, ret;
@@ -101,6 +104,14 @@ static int cmd_run(int argc, char **argv)
 		case OPT_TICK:
 			if (config_parse_seconds(optarg, &tick) || tick < 0.01 || tick > 3600)
 				return bad_option("--tick", optarg, "expected seconds in [0.01, 3600]");
+			break;
+		case OPT_USAGE_DETAIL:
+			if (!strcmp(optarg, "summary"))
+				usage_detail = USAGE_SUMMARY;
+			else if (!strcmp(optarg, "flow"))
+				usage_detail = USAGE_FLOW;
+			else
+				return bad_option("--usage-detail", optarg, "expected summary or flow");
 			break;
 		case OPT_USAGE:
 			if (config_parse_seconds(optarg, &usage_s))
@@ -151,6 +162,8 @@ static int cmd_run(int argc, char **argv)
 		cfg.tick_s = tick;
 	if (usage_s > 0)
 		cfg.usage_interval_s = usage_s;
+	if (usage_detail >= 0)
+		cfg.usage_detail = (enum usage_detail)usage_detail;
 	if (heartbeat > 0)
 		cfg.heartbeat_s = heartbeat;
 	if (cfg.usage_interval_s < cfg.tick_s) {

@@ -688,6 +688,7 @@ int vigie_start(struct vigie *v, const char *config_json, ...)
 	const char *a;
 	va_list ap;
 	int n = 0;
+	bool detail = false;
 
 	memset(v, 0, sizeof(*v));
 	v->seq = ++seq;
@@ -709,9 +710,17 @@ int vigie_start(struct vigie *v, const char *config_json, ...)
 		argv[n++] = v->cfg_path;
 	}
 	va_start(ap, config_json);
-	while ((a = va_arg(ap, const char *)) && n < 63)
+	while ((a = va_arg(ap, const char *)) && n < 61) {
+		detail |= !strcmp(a, "--usage-detail");
 		argv[n++] = (char *)a;
+	}
 	va_end(ap);
+	/* per-flow usage events (per process and endpoint), which the exact
+	 * figures of most tests are about, unless the test chose */
+	if (!detail && !(config_json && strstr(config_json, "\"usage_detail\""))) {
+		argv[n++] = "--usage-detail";
+		argv[n++] = "flow";
+	}
 	argv[n] = NULL;
 	o.stderr_path = v->err_path;
 	unlink(v->out_path);

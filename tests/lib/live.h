@@ -161,6 +161,8 @@ struct vigie {
 
 /* Start vigie run -o <tmp> [-c <config>] args... and wait (15 s) for the
  * sensor-start line. config may be NULL (built-in defaults). 0 ok. */
+/* Usage events are per flow (--usage-detail flow) unless the arguments or
+ * the configuration choose (the built-in default is "summary"). */
 int vigie_start(struct vigie *v, const char *config_json, ...) __attribute__((sentinel));
 /* SIGTERM, wait: the exit status (-1 when it had to be killed). */
 int vigie_stop(struct vigie *v);

@@ -132,6 +132,7 @@ static void test_usage_golden(void)
 	int fd = mkstemp(path);
 
 	config_init(&cfg);
+	cfg.usage_detail = USAGE_FLOW; /* this golden file is one event per flow */
 	event_set_host("golden-host");
 	a = fake_identity(4242, "cu\"rl\n", cmd, sizeof(cmd) - 1);
 	b = fake_identity(77, "tar", "tar cf - /var/lib/postgresql", 28);

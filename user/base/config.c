@@ -24,6 +24,11 @@ int config_init(struct vigie_config *cfg)
 	cfg->tick_s = 1;
 	cfg->usage_interval_s = 60;
 	cfg->heartbeat_s = 60;
+	cfg->usage_detail = USAGE_SUMMARY;
+	cfg->usage_coarse_records = 100;
+	cfg->usage_coarse_bytes = 1000000;
+	cfg->usage_coarse_interval_s = 3600;
+	cfg->usage_top_flows = 3;
 	cfg->probes = PROBES_AUTO;
 	cfg->exclude_loopback = true;
 	cfg->postgres = PG_AUTO;
@@ -396,10 +401,58 @@ static int check_keys(const struct parse_ctx *pc, json_t *obj, const char *secti
 	return 0;
 }
 
+/* sensor.usage_detail, usage_coarse_below, usage_coarse_interval,
+ * usage_top_flows */
+static int parse_usage_volume(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
+{
+	static const char *const below_keys[] = { "records", "bytes", NULL };
+	json_t *v, *w;
+
+	if ((v = json_object_get(o, "usage_detail"))) {
+		const char *d = json_string_value(v);
+
+		if (d && !strcmp(d, "summary"))
+			cfg->usage_detail = USAGE_SUMMARY;
+		else if (d && !strcmp(d, "flow"))
+			cfg->usage_detail = USAGE_FLOW;
+		else
+			return fail(pc, "sensor.usage_detail", "usage_detail",
+				    "must be \"summary\" (one event per principal) or \"flow\" "
+				    "(one per process and endpoint)");
+	}
+	if ((v = json_object_get(o, "usage_coarse_below"))) {
+		if (check_keys(pc, v, "sensor.usage_coarse_below", below_keys))
+			return -1;
+		if ((w = json_object_get(v, "records")) &&
+		    (!json_is_integer(w) || json_integer_value(w) < 0))
+			return fail(pc, "sensor.usage_coarse_below.records", "records",
+				    "must be an integer >= 0");
+		if (w)
+			cfg->usage_coarse_records = (uint64_t)json_integer_value(w);
+		if ((w = json_object_get(v, "bytes")) &&
+		    (!json_is_integer(w) || json_integer_value(w) < 0))
+			return fail(pc, "sensor.usage_coarse_below.bytes", "bytes",
+				    "must be an integer >= 0");
+		if (w)
+			cfg->usage_coarse_bytes = (uint64_t)json_integer_value(w);
+	}
+	if ((v = json_object_get(o, "usage_coarse_interval")) &&
+	    get_seconds(pc, v, "sensor.usage_coarse_interval", "usage_coarse_interval",
+			&cfg->usage_coarse_interval_s))
+		return -1;
+	if ((v = json_object_get(o, "usage_top_flows")) &&
+	    get_u32(pc, v, "sensor.usage_top_flows", "usage_top_flows", 0, 10, &cfg->usage_top_flows))
+		return -1;
+	return 0;
+}
+
 static int parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
 {
 	static const char *const keys[] = { "tick", "usage_interval", "heartbeat", "probes",
-					    "output", "host_name", "record", "state_file", NULL };
+					    "output", "host_name", "record", "state_file",
+					    "usage_detail", "usage_coarse_below", "usage_coarse_interval",
+					    "usage_top_flows",
+					    NULL };
 	json_t *v;
 
 	if (check_keys(pc, o, "sensor", keys))
@@ -425,7 +478,7 @@ static int parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 	if ((v = json_object_get(o, "state_file")) &&
 	    get_string(pc, v, "sensor.state_file", "state_file", &cfg->state_file))
 		return -1;
-	return 0;
+	return parse_usage_volume(pc, o, cfg);
 }
 
 static int parse_network(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)

@@ -19,6 +19,9 @@
 
 enum probe_mode { PROBES_AUTO = 0, PROBES_SOCK, PROBES_SYSCALLS };
 enum pg_mode { PG_AUTO = 0, PG_ON, PG_OFF };
+/* sensor.usage_detail: one usage event per principal (summary) or per
+ * flow (process, class, endpoint) */
+enum usage_detail { USAGE_SUMMARY = 0, USAGE_FLOW };
 
 struct config_net { /* CIDR; IPv4 stored as ::ffff:a.b.c.d, prefix + 96 */
 	uint8_t addr[16];
@@ -36,6 +39,14 @@ struct vigie_config {
 	double tick_s;             /* drain period, default 1 */
 	double usage_interval_s;   /* usage event period, default 60 */
 	double heartbeat_s;        /* default 60 */
+	enum usage_detail usage_detail;  /* default USAGE_SUMMARY */
+	/* summary: a principal under both floors in an interval goes to its
+	 * coarse summary (sensor.usage_coarse_below: records 100, bytes
+	 * 1000000), written every usage_coarse_interval_s (3600, clock-aligned) */
+	uint64_t usage_coarse_records;
+	uint64_t usage_coarse_bytes;
+	double usage_coarse_interval_s;
+	uint32_t usage_top_flows;  /* flows named in a summary, default 3 */
 	enum probe_mode probes;
 	char *output;              /* NULL: stdout */
 	char *host_name;           /* NULL: gethostname() */

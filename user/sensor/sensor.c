@@ -259,9 +259,10 @@ static void drain(struct sensor *s)
 	identities_purge(s->ids, s->gen);
 }
 
-static void flush_usage(struct sensor *s, uint64_t now)
+static void flush_usage(struct sensor *s, uint64_t now, bool final)
 {
-	int n = usage_flush(s->usage, s->interval_start_ns, now, s->out);
+	int n = final ? usage_finish(s->usage, s->interval_start_ns, now, s->out) :
+			usage_flush(s->usage, s->interval_start_ns, now, s->out);
 
 	if (n > 0)
 		s->events_written += (uint64_t)n;
@@ -276,7 +277,7 @@ static void tick(struct sensor *s)
 	s->ticks++;
 	now = realtime_ns();
 	if (now >= s->next_usage_ns) {
-		flush_usage(s, now);
+		flush_usage(s, now, false);
 		s->next_usage_ns = now + (uint64_t)(s->cfg->usage_interval_s * 1e9);
 	}
 	if (s->det && s->cfg->state_file && now >= s->next_state_save_ns) {
@@ -476,7 +477,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	reason = loop(&s, duration_s);
 	/* Final drain: everything counted until now is reported. */
 	drain(&s);
-	flush_usage(&s, realtime_ns());
+	flush_usage(&s, realtime_ns(), true);
 	{
 		json_t *ev = lifecycle_event(&s, "sensor-stop");
 

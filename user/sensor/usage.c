@@ -7,46 +7,13 @@
 #include <sys/socket.h>
 #include "base/event.h"
 #include "base/log.h"
+#include "sensor/summary.h"
 #include "sensor/usage.h"
-
-#define USAGE_BUCKETS 8192
-
-struct usage_key {
-	uint32_t pid;
-	uint32_t uid;
-	uint64_t cgroup_id;
-	uint8_t cls;
-	uint8_t family;
-	uint8_t proto;
-	uint8_t coarse;
-	uint16_t rport;
-	uint16_t lport;
-	uint8_t raddr[16];
-};
-
-/* Records and bytes of one application user (and role) of a backend. */
-struct app_tally {
-	struct pg_param_value app, role;
-	uint64_t records, bytes;
-};
-
-struct usage_entry {
-	struct usage_key key;
-	struct identity *id;
-	uint64_t bytes;
-	uint64_t ops;
-	uint64_t rows;
-	uint64_t copy_rows;
-	bool have_rows;
-	bool rows_unknown;
-	struct app_tally *apps;      /* by application user, in first-seen order */
-	size_t n_apps, cap_apps;
-	struct usage_entry *next;
-	struct usage_entry *next_db; /* next db_server entry in its pid bucket */
-};
+#include "sensor/usage_int.h"
 
 struct usage {
 	const struct vigie_config *cfg;
+	struct usage_summary *summary; /* NULL: one event per flow */
 	char *const *dir_paths;
 	int n_dirs;
 	struct usage_entry *buckets[USAGE_BUCKETS];
@@ -97,6 +64,10 @@ struct usage *usage_new(const struct vigie_config *cfg, char *const *data_dir_pa
 	u->cfg = cfg;
 	u->dir_paths = data_dir_paths;
 	u->n_dirs = n_data_dirs;
+	if (cfg->usage_detail == USAGE_SUMMARY && !(u->summary = usage_summary_new(cfg))) {
+		free(u);
+		return NULL;
+	}
 	return u;
 }
 
@@ -122,6 +93,7 @@ void usage_free(struct usage *u)
 	if (!u)
 		return;
 	clear(u);
+	usage_summary_free(u->summary);
 	free(u);
 }
 
@@ -312,7 +284,7 @@ static int cmp_entries(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
-static const char *transport_name(uint8_t proto)
+const char *usage_transport_name(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP: return "tcp";
@@ -323,7 +295,7 @@ static const char *transport_name(uint8_t proto)
 	}
 }
 
-static void add_process(json_t *ev, const struct usage_entry *e)
+void usage_add_process(json_t *ev, const struct usage_entry *e)
 {
 	const struct identity *id = e->id;
 	char buf[32];
@@ -369,9 +341,9 @@ static json_t *usage_event(const struct usage *u, const struct usage_entry *e, u
 	event_set(ev, "event.start", json_string(format_rfc3339(start_ns, ts, sizeof(ts))));
 	event_set(ev, "event.end", json_string(format_rfc3339(end_ns, ts, sizeof(ts))));
 	event_set(ev, "event.duration", json_integer((json_int_t)(end_ns - start_ns)));
-	add_process(ev, e);
+	usage_add_process(ev, e);
 	format_addr(k->family, k->raddr, addr, sizeof(addr));
-	transport = transport_name(k->proto);
+	transport = usage_transport_name(k->proto);
 	if (k->family && !k->coarse) {
 		const char *side = k->cls == VIGIE_CLASS_DB_SERVER ? "source" : "destination";
 		char path[32];
@@ -442,14 +414,16 @@ static json_t *usage_event(const struct usage *u, const struct usage_entry *e, u
 	return ev;
 }
 
-int usage_flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct output *out)
+static int flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, bool final,
+		 struct output *out)
 {
 	struct usage_entry **all;
 	size_t n = 0;
 	int written = 0;
 
-	if (u->count == 0)
-		return 0;
+	if (u->count == 0) /* a coarse period may still end */
+		return u->summary ? usage_summary_flush(u->summary, NULL, 0, u->dir_paths, u->n_dirs,
+							start_ns, end_ns, final, out) : 0;
 	all = calloc(u->count, sizeof(*all));
 	if (!all) {
 		clear(u);
@@ -459,6 +433,11 @@ int usage_flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct outp
 		for (struct usage_entry *e = u->buckets[b]; e; e = e->next)
 			all[n++] = e;
 	qsort(all, n, sizeof(*all), cmp_entries);
+	if (u->summary) {
+		written = usage_summary_flush(u->summary, all, n, u->dir_paths, u->n_dirs, start_ns,
+					      end_ns, final, out);
+		n = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		json_t *ev;
 
@@ -472,4 +451,19 @@ int usage_flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct outp
 	free(all);
 	clear(u);
 	return written;
+}
+
+int usage_flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct output *out)
+{
+	return flush(u, start_ns, end_ns, false, out);
+}
+
+int usage_finish(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct output *out)
+{
+	return flush(u, start_ns, end_ns, true, out);
+}
+
+size_t usage_pending_summaries(const struct usage *u)
+{
+	return usage_summary_pending(u->summary);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Usage events: drained counters summed per (process, class, endpoint) over
- * the usage interval, so that a SIEM gets a bounded volume per host.
+ * the usage interval, written per flow or summarised per principal
+ * (summary.h), so that a SIEM gets a bounded volume per host.
  */
 #ifndef VIGIE_USAGE_H
 #define VIGIE_USAGE_H
@@ -31,9 +32,13 @@ void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_
  * backend's db_server usage event). */
 void usage_add_app_users(struct usage *u, struct identity *id, const struct pg_segment *segs,
 			 size_t n);
-/* Emit one event per entry, in a stable order, then start a new interval.
- * Returns the number of events written. */
+/* Emit the interval's events (one per flow, or per principal: summary.h),
+ * in a stable order, then start a new interval. Returns the number of
+ * events written. usage_finish also writes the coarse summaries (stop). */
 int usage_flush(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct output *out);
+int usage_finish(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct output *out);
+/* Principals waiting for their coarse summary. */
+size_t usage_pending_summaries(const struct usage *u);
 size_t usage_entries(const struct usage *u);
 
 /* Names used in events. */
