@@ -156,7 +156,7 @@ void mx_kv_add(struct mx_kv *kv, const char *key, uint64_t delta)
 	if (!key || !*key || strlen(key) >= MX_KEY_LEN)
 		key = "other";
 	i = kv_find(kv, key);
-	if (i < 0 && kv->n == MX_KV_MAX - 1 && strcmp(key, "other"))
+	if (i < 0 && kv->n >= MX_KV_MAX - 1)
 		key = "other"; /* the last slot is kept for "other" */
 	i = kv_find(kv, key);
 	if (i < 0) {
