@@ -201,6 +201,18 @@ static int connect_to(uint16_t port)
 	return fd;
 }
 
+/* 1 when nothing listens on 127.0.0.1:port. */
+static int connect_v4_fails(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ret;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ret = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0;
+	close(fd);
+	return ret;
+}
+
 /* Serve while reading fd until EOF (or 3 s). The response, malloc'ed. */
 static char *read_all(struct metrics_server *m, int fd, size_t *len)
 {
@@ -366,6 +378,43 @@ static void test_server(void)
 	metrics_server_free(NULL);
 }
 
+/* [::1]: the IPv6 form listens IPv6-only and answers. */
+static void test_ipv6(void)
+{
+	struct config_endpoint addr = { .family = AF_INET6, .port = 0 };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct metrics_server *m;
+	int fd, probe = socket(AF_INET6, SOCK_STREAM, 0);
+	char *resp;
+	size_t len;
+
+	if (probe < 0 || bind(probe, (struct sockaddr *)&sin6, sizeof(sin6))) {
+		printf("test_ipv6: no ::1 here, skipped\n");
+		if (probe >= 0)
+			close(probe);
+		return;
+	}
+	close(probe);
+	addr.addr[15] = 1;
+	m = metrics_server_new(&addr, "[::1]:0", render, NULL);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	sin6.sin6_port = htons(metrics_server_port(m));
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ_INT(connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
+	send(fd, "GET /metrics HTTP/1.1\r\n\r\n", 25, MSG_NOSIGNAL);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	resp = read_all(m, fd, &len);
+	CHECK_MSG(resp && !strncmp(resp, "HTTP/1.1 200 OK\r\n", 17), "[::1]: '%.40s'", resp);
+	CHECK(resp && strstr(resp, "\r\n\r\n# HELP vigie_test A test.\n"));
+	free(resp);
+	close(fd);
+	/* not on 127.0.0.1 */
+	CHECK_EQ_INT(connect_v4_fails(metrics_server_port(m)), 1);
+	metrics_server_free(m);
+}
+
 static void test_bad_listen(void)
 {
 	struct config_endpoint addr = { .family = AF_INET, .addr = { 192, 0, 2, 1 }, .port = 9 };
@@ -382,6 +431,7 @@ int main(void)
 	test_kv_overflow();
 	test_listen_parse();
 	test_server();
+	test_ipv6();
 	test_bad_listen();
 	metrics_set_output_queue_depth(7);
 	CHECK_EQ_INT(metrics_output_queue_depth(), 7);
