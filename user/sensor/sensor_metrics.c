@@ -110,6 +110,11 @@ static void render_kernel(struct mx_text *t, const struct sensor_metrics *sm)
 	mx_sample_u64(t, "vigie_map_entries", flows, counters_last_flows(sm->src.counters));
 	mx_family(t, "vigie_map_capacity", "gauge", "Capacity of the kernel map (entries).");
 	mx_sample_u64(t, "vigie_map_capacity", flows, counters_capacity(sm->src.counters));
+	mx_family(t, "vigie_map_fill_ratio", "gauge", "Entries at the last drain / capacity.");
+	mx_sample(t, "vigie_map_fill_ratio", flows,
+		  counters_capacity(sm->src.counters) ?
+			  (double)counters_last_flows(sm->src.counters) /
+				  counters_capacity(sm->src.counters) : 0);
 	mx_family(t, "vigie_fallbacks_total", "counter",
 		  "Sends or reads counted in a coarser map because the map named was full.");
 	mx_sample_u64(t, "vigie_fallbacks_total", flows, st[VIGIE_STAT_FLOW_FALLBACK]);
