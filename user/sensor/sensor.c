@@ -461,6 +461,13 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	err = setup_detection(&s);
 	if (err)
 		goto cleanup;
+	if (cfg->metrics_listen) {
+		s.metrics = sensor_metrics_new(cfg, s.out);
+		if (!s.metrics) {
+			err = -EADDRNOTAVAIL;
+			goto cleanup;
+		}
+	}
 	s.ids = identities_new();
 	s.samples_tick = tick_samples_new();
 	if (!s.ids || !s.samples_tick) {
@@ -483,18 +490,14 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		log_error("cannot create the ring buffer reader: %s", strerror(-err));
 		goto cleanup;
 	}
-	if (cfg->metrics_listen) {
+	{
 		struct sensor_metrics_src src = {
 			.counters = s.counters, .ids = s.ids, .det = s.det, .pga = s.pga,
 			.variant = s.probes.variant, .start_ns = &s.start_ns, .ticks = &s.ticks,
 			.drain_errors = &s.drain_errors,
 		};
 
-		s.metrics = sensor_metrics_new(cfg, &src, s.out);
-		if (!s.metrics) {
-			err = -EADDRNOTAVAIL;
-			goto cleanup;
-		}
+		sensor_metrics_set_src(s.metrics, &src);
 	}
 	err = setup_fds(&s);
 	if (err) {

@@ -187,15 +187,13 @@ static void render(struct mx_text *t, void *ctx)
 	mx_hist_write(t, "vigie_tick_duration_seconds", &sm->tick);
 }
 
-struct sensor_metrics *sensor_metrics_new(const struct vigie_config *cfg,
-					  const struct sensor_metrics_src *src, struct output *out)
+struct sensor_metrics *sensor_metrics_new(const struct vigie_config *cfg, struct output *out)
 {
 	struct sensor_metrics *sm = calloc(1, sizeof(*sm));
 	int n = (int)(sizeof(duration_bounds) / sizeof(duration_bounds[0]));
 
 	if (!sm)
 		return NULL;
-	sm->src = *src;
 	for (size_t i = 0; i < sizeof(known_kinds) / sizeof(known_kinds[0]); i++) {
 		mx_kv_add(&sm->written, known_kinds[i], 0);
 		mx_kv_add(&sm->dropped, known_kinds[i], 0);
@@ -214,6 +212,12 @@ struct sensor_metrics *sensor_metrics_new(const struct vigie_config *cfg,
 	return sm;
 }
 
+void sensor_metrics_set_src(struct sensor_metrics *sm, const struct sensor_metrics_src *src)
+{
+	if (sm)
+		sm->src = *src;
+}
+
 int sensor_metrics_fd(const struct sensor_metrics *sm)
 {
 	return sm ? metrics_server_fd(sm->srv) : -1;
@@ -221,7 +225,7 @@ int sensor_metrics_fd(const struct sensor_metrics *sm)
 
 void sensor_metrics_service(struct sensor_metrics *sm)
 {
-	if (sm)
+	if (sm && sm->src.counters)
 		metrics_server_service(sm->srv);
 }
 

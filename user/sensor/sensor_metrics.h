@@ -33,10 +33,12 @@ struct sensor_metrics_src {
 
 struct sensor_metrics;
 
-/* Listen on cfg->metrics_addr and count the events written to out.
- * NULL on failure (logged, naming sensor.metrics_listen). */
-struct sensor_metrics *sensor_metrics_new(const struct vigie_config *cfg,
-					  const struct sensor_metrics_src *src, struct output *out);
+/* Listen on cfg->metrics_addr (before the probes load: a busy port stops
+ * the start at once) and count the events written to out. NULL on failure
+ * (logged, naming sensor.metrics_listen). */
+struct sensor_metrics *sensor_metrics_new(const struct vigie_config *cfg, struct output *out);
+/* Where the figures are read; before the first sensor_metrics_service. */
+void sensor_metrics_set_src(struct sensor_metrics *sm, const struct sensor_metrics_src *src);
 /* The fd for the run loop's epoll set (EPOLLIN), -1 when NULL. */
 int sensor_metrics_fd(const struct sensor_metrics *sm);
 /* The fd is readable: serve the clients (never blocks). */
