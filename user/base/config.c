@@ -63,6 +63,7 @@ void config_free(struct vigie_config *cfg)
 	free(cfg->host_name);
 	free(cfg->record);
 	free(cfg->state_file);
+	free(cfg->metrics_listen);
 	free_strv(cfg->data_dirs, &cfg->n_data_dirs);
 	free_strv(cfg->server_exes, &cfg->n_server_exes);
 	json_decref(cfg->detection);
@@ -218,6 +219,20 @@ int config_parse_endpoint(const char *s, struct config_endpoint *out)
 	}
 	out->port = (uint16_t)p;
 	return 0;
+}
+
+int config_parse_listen(const char *s, struct config_endpoint *out)
+{
+	const char *colon;
+
+	if (!s || !*s)
+		return -1;
+	colon = strchr(s, ':');
+	if (s[0] != '[' && (!colon || colon != strrchr(s, ':')))
+		return -1;
+	if (config_parse_endpoint(s, out) || out->port == 0)
+		return -1;
+	return (s[0] == '[') == (out->family == AF_INET6) ? 0 : -1;
 }
 
 /* ---- JSON file ------------------------------------------------------- */
@@ -451,8 +466,7 @@ static int parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 	static const char *const keys[] = { "tick", "usage_interval", "heartbeat", "probes",
 					    "output", "host_name", "record", "state_file",
 					    "usage_detail", "usage_coarse_below", "usage_coarse_interval",
-					    "usage_top_flows",
-					    NULL };
+					    "usage_top_flows", "metrics_listen", NULL };
 	json_t *v;
 
 	if (check_keys(pc, o, "sensor", keys))
@@ -478,6 +492,15 @@ static int parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 	if ((v = json_object_get(o, "state_file")) &&
 	    get_string(pc, v, "sensor.state_file", "state_file", &cfg->state_file))
 		return -1;
+	if ((v = json_object_get(o, "metrics_listen"))) {
+		if (get_string(pc, v, "sensor.metrics_listen", "metrics_listen", &cfg->metrics_listen))
+			return -1;
+		if (cfg->metrics_listen &&
+		    config_parse_listen(cfg->metrics_listen, &cfg->metrics_addr))
+			return fail(pc, "sensor.metrics_listen", "metrics_listen",
+				    "must be \"ADDRESS:PORT\" with an IPv4 address (\"127.0.0.1:9464\") "
+				    "or a bracketed IPv6 one (\"[::1]:9464\"), port 1-65535");
+	}
 	return parse_usage_volume(pc, o, cfg);
 }
 

@@ -52,6 +52,8 @@ struct vigie_config {
 	char *host_name;           /* NULL: gethostname() */
 	char *record;              /* trace file to record, NULL: none */
 	char *state_file;          /* detection state, NULL: none */
+	char *metrics_listen;      /* Prometheus endpoint as written, NULL: off */
+	struct config_endpoint metrics_addr; /* its address and port when on */
 	/* network */
 	bool exclude_loopback;
 	struct config_net internal_nets[CONFIG_MAX_NETS];
@@ -89,6 +91,8 @@ int config_parse_seconds(const char *s, double *out);
 int config_parse_probe_mode(const char *s, enum probe_mode *out);
 int config_parse_cidr(const char *s, struct config_net *out);
 int config_parse_endpoint(const char *s, struct config_endpoint *out);
+/* Listening address: "A.B.C.D:PORT" or "[IPv6]:PORT", port in 1..65535. */
+int config_parse_listen(const char *s, struct config_endpoint *out);
 const char *config_probe_mode_name(enum probe_mode m);
 
 #endif

@@ -14,6 +14,8 @@ struct output {
 	int fd;
 	int last_errno;      /* last write error, 0 after a success */
 	unsigned long lost;  /* events not written since that error began */
+	output_observer_fn observer;
+	void *observer_ctx;
 };
 
 static int open_file(const char *path)
@@ -65,7 +67,7 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int output_write(struct output *out, json_t *event)
+static int write_event(struct output *out, json_t *event)
 {
 	char *line;
 	size_t len;
@@ -106,6 +108,23 @@ int output_write(struct output *out, json_t *event)
 		out->lost = 0;
 	}
 	return err;
+}
+
+int output_write(struct output *out, json_t *event)
+{
+	int err = write_event(out, event);
+
+	if (out && event && out->observer)
+		out->observer(event, err, out->observer_ctx);
+	return err;
+}
+
+void output_set_observer(struct output *out, output_observer_fn fn, void *ctx)
+{
+	if (!out)
+		return;
+	out->observer = fn;
+	out->observer_ctx = ctx;
 }
 
 int output_reopen(struct output *out)

@@ -20,6 +20,7 @@
 #include "postgres/postgres.h"
 #include "probes/probes.h"
 #include "sensor/samples.h"
+#include "sensor/sensor_metrics.h"
 #include "sensor/sensor.h"
 #include "trace/trace.h"
 #include "sensor/usage.h"
@@ -39,6 +40,7 @@ struct sensor {
 	struct trace_writer *rec;    /* NULL: not recording */
 	struct tick_samples *samples_tick;
 	struct pg_awareness *pga;
+	struct sensor_metrics *metrics; /* NULL: sensor.metrics_listen unset */
 	uint64_t next_state_save_ns;
 	int sig_fd;
 	int timer_fd;
@@ -60,6 +62,14 @@ static uint64_t realtime_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void emit(struct sensor *s, json_t *ev)
@@ -271,9 +281,11 @@ static void flush_usage(struct sensor *s, uint64_t now, bool final)
 
 static void tick(struct sensor *s)
 {
+	double t0 = mono_s(), drained;
 	uint64_t now;
 
 	drain(s);
+	drained = mono_s();
 	s->ticks++;
 	now = realtime_ns();
 	if (now >= s->next_usage_ns) {
@@ -292,6 +304,7 @@ static void tick(struct sensor *s)
 		s->peak_flows = 0;
 		s->next_heartbeat_ns = now + (uint64_t)(s->cfg->heartbeat_s * 1e9);
 	}
+	sensor_metrics_tick(s->metrics, drained - t0, mono_s() - t0);
 }
 
 static int setup_fds(struct sensor *s)
@@ -326,6 +339,10 @@ static int setup_fds(struct sensor *s)
 	ev.data.u32 = 2;
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(s->rb), &ev))
 		return -errno;
+	ev.data.u32 = 3;
+	if (s->metrics &&
+	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, sensor_metrics_fd(s->metrics), &ev))
+		return -errno;
 	return 0;
 }
 
@@ -359,6 +376,8 @@ static const char *loop(struct sensor *s, double duration_s)
 
 				if (read(s->timer_fd, &expirations, sizeof(expirations)) > 0)
 					tick(s);
+			} else if (evs[i].data.u32 == 3) {
+				sensor_metrics_service(s->metrics);
 			} else {
 				ring_buffer__consume(s->rb);
 			}
@@ -407,6 +426,7 @@ static void sensor_cleanup(struct sensor *s)
 	detector_free(s->det);
 	if (s->dcfg_ok)
 		detect_config_free(&s->dcfg);
+	sensor_metrics_free(s->metrics);
 	tick_samples_free(s->samples_tick);
 	pg_awareness_free(s->pga);
 	ring_buffer__free(s->rb);
@@ -442,6 +462,13 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	err = setup_detection(&s);
 	if (err)
 		goto cleanup;
+	if (cfg->metrics_listen) {
+		s.metrics = sensor_metrics_new(cfg, s.out);
+		if (!s.metrics) {
+			err = -EADDRNOTAVAIL;
+			goto cleanup;
+		}
+	}
 	s.ids = identities_new();
 	s.samples_tick = tick_samples_new();
 	if (!s.ids || !s.samples_tick) {
@@ -463,6 +490,15 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		err = -errno;
 		log_error("cannot create the ring buffer reader: %s", strerror(-err));
 		goto cleanup;
+	}
+	{
+		struct sensor_metrics_src src = {
+			.counters = s.counters, .ids = s.ids, .det = s.det, .pga = s.pga,
+			.variant = s.probes.variant, .start_ns = &s.start_ns, .ticks = &s.ticks,
+			.drain_errors = &s.drain_errors,
+		};
+
+		sensor_metrics_set_src(s.metrics, &src);
 	}
 	err = setup_fds(&s);
 	if (err) {
