@@ -279,6 +279,16 @@ static void flush_usage(struct sensor *s, uint64_t now, bool final)
 	s->interval_start_ns = now;
 }
 
+/* The deadline after prev, one period on: the cadence stays the period's
+ * even though ticks come a little after each deadline (now + period would
+ * drift by up to a tick each time: 61 s usage intervals with 1 s ticks). */
+static uint64_t next_deadline(uint64_t prev, uint64_t now, double period_s)
+{
+	uint64_t p = (uint64_t)(period_s * 1e9), next = prev + p;
+
+	return next > now ? next : now + p;
+}
+
 static void tick(struct sensor *s)
 {
 	double t0 = mono_s(), drained;
@@ -290,7 +300,7 @@ static void tick(struct sensor *s)
 	now = realtime_ns();
 	if (now >= s->next_usage_ns) {
 		flush_usage(s, now, false);
-		s->next_usage_ns = now + (uint64_t)(s->cfg->usage_interval_s * 1e9);
+		s->next_usage_ns = next_deadline(s->next_usage_ns, now, s->cfg->usage_interval_s);
 	}
 	if (s->det && s->cfg->state_file && now >= s->next_state_save_ns) {
 		detector_state_save(s->det, s->cfg->state_file);
@@ -302,7 +312,7 @@ static void tick(struct sensor *s)
 		add_stats(s, ev);
 		emit(s, ev);
 		s->peak_flows = 0;
-		s->next_heartbeat_ns = now + (uint64_t)(s->cfg->heartbeat_s * 1e9);
+		s->next_heartbeat_ns = next_deadline(s->next_heartbeat_ns, now, s->cfg->heartbeat_s);
 	}
 	sensor_metrics_tick(s->metrics, drained - t0, mono_s() - t0);
 }
