@@ -32,6 +32,13 @@ struct pgtls {
  * 0 hooked (now or before), -ENOENT no be_tls_write in it (rows of its TLS
  * connections stay unknown, logged once), other negative errno. */
 int pgtls_hook_process(struct pgtls *t, pid_t pid);
+/* Hook every PostgreSQL server executable installed in the usual places
+ * (Debian's and the PGDG packages, /usr/local/pgsql), whether it runs or
+ * not: at start, while the daemon may still attach uprobes. Returns the
+ * number hooked. */
+int pgtls_hook_installed(struct pgtls *t);
+/* Is a PostgreSQL server installed in one of those places? */
+bool pgtls_installed(void);
 /* Executables hooked; the reason why not, for the others. */
 int pgtls_hooked(const struct pgtls *t);
 void pgtls_release(struct pgtls *t);

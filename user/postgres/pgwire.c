@@ -164,6 +164,9 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	pg->postmasters_fd = bpf_map__fd(pg->skel->maps.pg_postmasters);
 	pg->stats_fd = bpf_map__fd(pg->skel->maps.pg_stats);
 	pg->tls.enter = pg->skel->progs.pg_tls_write_enter;
+	/* now, while uprobes can still be attached (privs.h): a server
+	 * started later from one of these has its TLS rows counted */
+	pgtls_hook_installed(&pg->tls);
 	pg->params_rb = ring_buffer__new(bpf_map__fd(pg->skel->maps.pg_params), on_param, pg, NULL);
 	if (!pg->params_rb) {
 		err = -errno;

@@ -9,6 +9,7 @@
 #include "postgres/listen_ports.h"
 #include "base/log.h"
 #include "postgres/pgbackend.h"
+#include "postgres/pgtls.h"
 #include "postgres/postgres.h"
 
 enum pga_state { PGA_OFF, PGA_WAITING, PGA_ON, PGA_FAILED };
@@ -155,7 +156,9 @@ struct pg_awareness *pg_awareness_new(enum pg_mode mode, pg_port_fn port_fn, voi
 	pga->port_ctx = port_ctx;
 	pga->mode = mode;
 	pga->state = mode == PG_OFF ? PGA_OFF : PGA_WAITING;
-	if (mode == PG_ON || (mode == PG_AUTO && server_running()))
+	/* at start, too, where PostgreSQL is installed but not running: its
+	 * TLS hook can only be attached before the daemon drops privileges */
+	if (mode == PG_ON || (mode == PG_AUTO && (server_running() || pgtls_installed())))
 		start_counting(pga);
 	return pga;
 }

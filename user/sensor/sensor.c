@@ -16,6 +16,7 @@
 #include "detect/detect.h"
 #include "base/event.h"
 #include "base/log.h"
+#include "base/privs.h"
 #include "output/output.h"
 #include "postgres/postgres.h"
 #include "probes/probes.h"
@@ -218,6 +219,7 @@ static void emit_start(struct sensor *s)
 	event_set(ev, "vigie.version", json_string(VIGIE_VERSION));
 	event_set(ev, "vigie.probe_mode", json_string(probe_variant_name(s->probes.variant)));
 	event_set(ev, "vigie.probes_requested", json_string(config_probe_mode_name(cfg->probes)));
+	event_set(ev, "vigie.privileges", privs_json());
 	json_array_append_new(classes, json_string("egress"));
 	json_array_append_new(classes, json_string("db_client"));
 	json_array_append_new(classes, json_string("db_server"));
@@ -515,6 +517,8 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		log_error("cannot set up timers and signals: %s", strerror(-err));
 		goto cleanup;
 	}
+	/* loaded and attached: keep only what the running sensor uses */
+	privs_drop();
 	s.start_ns = realtime_ns();
 	s.interval_start_ns = s.start_ns;
 	s.next_usage_ns = s.start_ns + (uint64_t)(cfg->usage_interval_s * 1e9);
