@@ -118,8 +118,13 @@ void detector_advance(struct detector *d, uint64_t now_ns);
 void detector_finish(struct detector *d, uint64_t now_ns);
 
 /* State file: learned baselines and windows. Written atomically (temp file,
- * fsync, rename). load: 0 ok, 1 file absent (fresh start), -1 bad (logged). */
+ * fsync, the previous file kept as FILE.prev, rename). load: 0 ok, 1 file
+ * absent (fresh start), -1 refused (logged, naming the principal and field).
+ * recover (the daemon): the same, but a refused file is set aside as
+ * FILE.bad-TIME (never overwritten) and FILE.prev is tried: 2 when loaded
+ * from it. Both remove FILE.tmp.PID left by a save that was stopped. */
 int detector_state_load(struct detector *d, const char *path);
+int detector_state_recover(struct detector *d, const char *path);
 int detector_state_save(struct detector *d, const char *path);
 
 struct detect_summary {

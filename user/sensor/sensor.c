@@ -420,7 +420,7 @@ static int setup_detection(struct sensor *s)
 		s->det = detector_new(&s->dcfg, emit_detection, s);
 		if (!s->det)
 			return -ENOMEM;
-		if (cfg->state_file && detector_state_load(s->det, cfg->state_file) < 0)
+		if (cfg->state_file && detector_state_recover(s->det, cfg->state_file) < 0)
 			log_warn("starting detection without the state in '%s'", cfg->state_file);
 	}
 	if (cfg->record) {
