@@ -225,6 +225,58 @@ static void test_bad_lines(void)
 	CHECK_EQ_INT(r.lines, 4);
 }
 
+/* n samples a minute apart from base (seconds since 1970), with the ones
+ * at the given indexes dated 2034 instead. */
+static char *minutes(char *buf, size_t size, long base, int n, const int *odd, int n_odd)
+{
+	size_t len = snprintf(buf, size, "%s", HDR);
+
+	for (int i = 0; i < n && len < size; i++) {
+		long ts = base + 60L * i;
+
+		for (int k = 0; k < n_odd; k++)
+			if (odd[k] == i)
+				ts = 2033000000L; /* 2034-06-03 */
+		len += snprintf(buf + len, size - len, "{\"type\":\"sample\",\"ts\":%ld,\"db_rows\":%d}\n",
+				ts, i + 1);
+	}
+	return buf;
+}
+
+/* A sample far ahead of the ones around it is the one skipped; a real
+ * jump (the recorder stopped for a weekend) is followed. */
+static void test_time_jumps(void)
+{
+	static char text[16384], more[8192];
+	const long t2024 = 1709632800L; /* 2024-03-05T10:00:00Z */
+	struct result r;
+
+	read_text(minutes(text, sizeof(text), t2024, 40, (const int[]){ 15 }, 1), &r);
+	CHECK_EQ_INT(r.samples, 39);
+	CHECK_EQ_INT(r.skipped, 1);
+	CHECK_MSG(strstr(r.last_skip, "t.jsonl:17: field 'ts': ") &&
+		  strstr(r.last_skip, "s ahead of the samples around it"), "%s", r.last_skip);
+	CHECK_EQ_INT(r.last.db_rows, 40);
+	/* two in a row, and one first */
+	read_text(minutes(text, sizeof(text), t2024, 40, (const int[]){ 0, 20, 21 }, 3), &r);
+	CHECK_EQ_INT(r.samples, 37);
+	CHECK_EQ_INT(r.skipped, 3);
+	/* a weekend without samples: followed */
+	minutes(text, sizeof(text), t2024, 20, NULL, 0);
+	minutes(more, sizeof(more), t2024 + 2 * 86400, 20, NULL, 0);
+	strncat(text, more + strlen(HDR), sizeof(text) - strlen(text) - 1);
+	read_text(text, &r);
+	CHECK_EQ_INT(r.samples, 40);
+	CHECK_EQ_INT(r.skipped, 0);
+	/* a jump at the end, with fewer samples than confirm one: followed */
+	minutes(text, sizeof(text), t2024, 20, NULL, 0);
+	minutes(more, sizeof(more), t2024 + 3 * 86400, 3, NULL, 0);
+	strncat(text, more + strlen(HDR), sizeof(text) - strlen(text) - 1);
+	read_text(text, &r);
+	CHECK_EQ_INT(r.samples, 23);
+	CHECK_EQ_INT(r.skipped, 0);
+}
+
 static void test_long_line(void)
 {
 	size_t big = 10u << 20;
@@ -410,6 +462,7 @@ int main(void)
 	test_roundtrip();
 	test_headers();
 	test_bad_lines();
+	test_time_jumps();
 	test_long_line();
 	test_gzip_damage();
 	test_parse();

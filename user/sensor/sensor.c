@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "probes/counters.h"
 #include "detect/detect.h"
+#include "base/clock.h"
 #include "base/event.h"
 #include "base/log.h"
 #include "base/privs.h"
@@ -55,6 +56,7 @@ struct sensor {
 	uint64_t events_written;
 	uint64_t drain_errors;
 	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
+	struct vclock dclock;        /* detection time (base/clock.h) */
 };
 
 static uint64_t realtime_ns(void)
@@ -63,6 +65,27 @@ static uint64_t realtime_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Samples' time: the wall clock, except across a step of it (clock.h). */
+static uint64_t detection_ns(struct sensor *s)
+{
+	bool stepped;
+	uint64_t t = vclock_now(&s->dclock, realtime_ns(), monotonic_ns(), &stepped);
+
+	if (stepped)
+		log_warn("the wall clock stepped: it is now %+.3f s from detection time, which goes "
+			 "on at its own pace (windows not moved; detection's events carry its time "
+			 "until a restart)", (double)s->dclock.behind_ns / 1e9);
+	return t;
 }
 
 static double mono_s(void)
@@ -161,6 +184,7 @@ static void add_stats(struct sensor *s, json_t *ev)
 	event_set(ev, "vigie.stats.uptime_s",
 		  json_integer((json_int_t)((realtime_ns() - s->start_ns) / 1000000000ull)));
 	event_set(ev, "vigie.stats.ticks", json_integer((json_int_t)s->ticks));
+	event_set(ev, "vigie.stats.clock_steps", json_integer((json_int_t)s->dclock.steps));
 	event_set(ev, "vigie.stats.events_written", json_integer((json_int_t)s->events_written));
 	event_set(ev, "vigie.stats.map_entries_peak", json_integer(used));
 	event_set(ev, "vigie.stats.map_capacity", json_integer(cap));
@@ -258,7 +282,7 @@ static void drain(struct sensor *s)
 
 	ring_buffer__consume(s->rb); /* identities first: exits before bytes */
 	pg_awareness_tick(s->pga);
-	tick_samples_begin(s->samples_tick, realtime_ns());
+	tick_samples_begin(s->samples_tick, detection_ns(s));
 	n = counters_drain(s->counters, on_counter, s);
 	if (n < 0)
 		s->drain_errors++;

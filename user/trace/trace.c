@@ -20,6 +20,8 @@
 
 #define CHUNK (256 * 1024) /* > zlib's buffer: plain files are read directly */
 #define SHOWN_SKIPS 10 /* skip messages printed per file */
+#define TRACE_JUMP_NS (3600ull * 1000000000ull) /* further ahead: held (see held) */
+#define TRACE_JUMP_CONFIRM 8 /* samples that confirm a jump */
 
 struct trace_reader {
 	gzFile gz;
@@ -33,6 +35,12 @@ struct trace_reader {
 	bool line_too_long;
 	uint64_t lineno, skipped, ignored, bytes;
 	uint64_t min_ts;
+	/* a sample far ahead of the last one is held until the samples after it
+	 * say whether the trace jumped (they follow it) or it was alone (they
+	 * go on from before it: it is skipped) */
+	struct held_sample { struct trace_sample s; uint64_t lineno; } held[TRACE_JUMP_CONFIRM];
+	int n_held, out_pos;
+	bool releasing;
 	bool quiet, compressed;
 	char error[512];
 	char last_skip[512];
@@ -49,17 +57,22 @@ static void set_error(struct trace_reader *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void skip_line(struct trace_reader *r, const char *why)
+static void skip_line_at(struct trace_reader *r, uint64_t lineno, const char *why)
 {
 	r->skipped++;
 	snprintf(r->last_skip, sizeof(r->last_skip), "%s:%llu: %s, line skipped", r->name,
-		 (unsigned long long)r->lineno, why);
+		 (unsigned long long)lineno, why);
 	if (r->quiet)
 		return;
 	if (r->skipped <= SHOWN_SKIPS)
 		log_warn("%s", r->last_skip);
 	if (r->skipped == SHOWN_SKIPS)
 		log_warn("%s: further skipped lines are counted, not shown", r->name);
+}
+
+static void skip_line(struct trace_reader *r, const char *why)
+{
+	skip_line_at(r, r->lineno, why);
 }
 
 /* Refill the chunk. 1 data, 0 end of stream, -1 damaged stream. */
@@ -295,7 +308,8 @@ fail:
 	return NULL;
 }
 
-int trace_reader_next(struct trace_reader *r, struct trace_sample *out)
+/* The next sample that parses (bad lines skipped), in file order. */
+static int next_parsed(struct trace_reader *r, struct trace_sample *out)
 {
 	char why[400];
 	const char *line;
@@ -325,13 +339,80 @@ int trace_reader_next(struct trace_reader *r, struct trace_sample *out)
 			r->ignored++;
 			continue;
 		}
-		if (out->ts_ns < r->min_ts) {
-			snprintf(why, sizeof(why),
-				 "field 'ts': time goes backwards (%.3f s before the previous sample)",
-				 (double)(r->min_ts - out->ts_ns) / 1e9);
-			skip_line(r, why);
+		return 1;
+	}
+}
+
+/* A sample before the last one given: skipped. */
+static bool goes_back(struct trace_reader *r, const struct trace_sample *s, uint64_t lineno)
+{
+	char why[160];
+
+	if (s->ts_ns >= r->min_ts)
+		return false;
+	snprintf(why, sizeof(why), "field 'ts': time goes backwards (%.3f s before the previous "
+		 "sample)", (double)(r->min_ts - s->ts_ns) / 1e9);
+	skip_line_at(r, lineno, why);
+	return true;
+}
+
+int trace_reader_next(struct trace_reader *r, struct trace_sample *out)
+{
+	struct trace_sample s;
+	char why[200];
+
+	for (;;) {
+		int rc;
+
+		if (r->releasing) {
+			/* a jump the samples after it confirmed */
+			if (r->out_pos < r->n_held) {
+				struct held_sample *h = &r->held[r->out_pos++];
+
+				if (goes_back(r, &h->s, h->lineno))
+					continue;
+				*out = h->s;
+				r->min_ts = out->ts_ns;
+				return 1;
+			}
+			r->releasing = false;
+			r->n_held = r->out_pos = 0;
+		}
+		rc = next_parsed(r, &s);
+		if (rc <= 0) {
+			if (rc == 0 && r->n_held) {
+				r->releasing = true; /* nothing contradicts it */
+				continue;
+			}
+			return rc;
+		}
+		if (r->n_held && s.ts_ns + TRACE_JUMP_NS < r->held[0].s.ts_ns &&
+		    s.ts_ns >= r->min_ts) {
+			/* back on the timeline before the jump: what was held
+			 * was alone ahead of it */
+			for (int i = 0; i < r->n_held; i++) {
+				snprintf(why, sizeof(why), "field 'ts': %.0f s ahead of the samples "
+					 "around it", (double)(r->held[i].s.ts_ns - s.ts_ns) / 1e9);
+				skip_line_at(r, r->held[i].lineno, why);
+			}
+			r->n_held = 0;
+		}
+		if (r->n_held) {
+			r->held[r->n_held].s = s;
+			r->held[r->n_held++].lineno = r->lineno;
+			if (r->n_held == TRACE_JUMP_CONFIRM)
+				r->releasing = true;
 			continue;
 		}
+		if (goes_back(r, &s, r->lineno))
+			continue;
+		if (s.ts_ns > r->min_ts + TRACE_JUMP_NS) {
+			r->held[0].s = s;
+			r->held[0].lineno = r->lineno;
+			r->n_held = 1;
+			continue;
+		}
+		*out = s;
 		r->min_ts = out->ts_ns;
 		return 1;
 	}
