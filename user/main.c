@@ -102,8 +102,8 @@ static int cmd_run(int argc, char **argv)
 			probes = optarg;
 			break;
 		case OPT_TICK:
-			if (config_parse_seconds(optarg, &tick) || tick < 0.01 || tick > 3600)
-				return bad_option("--tick", optarg, "expected seconds in [0.01, 3600]");
+			if (config_parse_seconds(optarg, &tick))
+				return bad_option("--tick", optarg, "expected seconds");
 			break;
 		case OPT_USAGE_DETAIL:
 			if (!strcmp(optarg, "summary"))
@@ -166,10 +166,13 @@ static int cmd_run(int argc, char **argv)
 		cfg.usage_detail = (enum usage_detail)usage_detail;
 	if (heartbeat > 0)
 		cfg.heartbeat_s = heartbeat;
-	if (cfg.usage_interval_s < cfg.tick_s) {
-		log_error("the usage interval (%gs) must not be shorter than the tick (%gs)",
-			  cfg.usage_interval_s, cfg.tick_s);
-		goto cleanup;
+	{
+		char err[256];
+
+		if (config_validate(&cfg, err, sizeof(err))) {
+			log_error("%s%s%s", config_path ? config_path : "", config_path ? ": " : "", err);
+			goto cleanup;
+		}
 	}
 	{
 		struct detect_config dcfg;

@@ -51,6 +51,14 @@ static void check_bad_configs(void)
 		{ "wrong type (string for seconds)", "wrong-type.json",
 		  "{\n  \"sensor\": {\n    \"tick\": \"fast\"\n  }\n}\n",
 		  { "wrong-type.json:3:", "sensor.tick", NULL } },
+		/* issue 16: this tick passed --check-config and blinded the daemon;
+		 * the file and the command line now share one check */
+		{ "tick too short for the daemon", "tiny-tick.json",
+		  "{\"sensor\": {\"tick\": 1e-10}}\n",
+		  { "tiny-tick.json", "sensor.tick (--tick)", "outside [0.01, 3600]" } },
+		{ "coarse period shorter than the usage interval", "coarse.json",
+		  "{\"sensor\": {\"usage_interval\": 120, \"usage_coarse_interval\": 60}}\n",
+		  { "coarse.json", "sensor.usage_coarse_interval", "shorter than" } },
 		{ "wrong type (string for a boolean)", "wrong-bool.json",
 		  "{\"network\": {\n  \"exclude_loopback\": \"yes\"}}\n",
 		  { "wrong-bool.json:2:", "network.exclude_loopback", "true or false" } },
@@ -115,6 +123,7 @@ static void check_bad_options(void)
 	} cases[] = {
 		{ "--probes bogus", { "--probes", "bogus" }, "--probes" },
 		{ "--tick 0", { "--tick", "0" }, "--tick" },
+		{ "--tick 0.001", { "--tick", "0.001" }, "sensor.tick (--tick)" },
 		{ "--tick abc", { "--tick", "abc" }, "--tick" },
 		{ "--duration -1", { "--duration", "-1" }, "--duration" },
 		{ "--usage-interval x", { "--usage-interval", "x" }, "--usage-interval" },
@@ -123,7 +132,7 @@ static void check_bad_options(void)
 		{ "extra argument", { "run", "extra" }, "extra" },
 		{ "-c without a value", { "run", "-c" }, "-c" },
 		{ "usage interval shorter than the tick",
-		  { "--tick", "2", "--usage-interval", "1" }, "usage interval" },
+		  { "--tick", "2", "--usage-interval", "1" }, "shorter than the tick" },
 	};
 
 	live_section("bad options: exit 2, option named");
@@ -228,6 +237,23 @@ static void check_duration(void)
 	}
 	free(stdout_path);
 	free(out);
+
+	/* the shortest tick the check accepts gives a daemon that works */
+	live_section("--tick 0.01 (the least accepted): drains and heartbeats");
+	path = live_path("tick-min.json");
+	st = vigie_exec(NULL, NULL, 20000, "run", "--duration", "2", "--tick", "0.01", "--heartbeat",
+			"0.5", "-o", path, NULL);
+	ASSERT_EQ_INT(st, 0, "--tick 0.01: exit status");
+	if (events_load(&ev, path) == 0) {
+		json_t *end = events_find(&ev, "sensor-stop");
+
+		CHECK(events_count(&ev, "heartbeat") >= 3, "--tick 0.01: %zu heartbeats in 2 s (>= 3)",
+		      events_count(&ev, "heartbeat"));
+		CHECK(jint(end, "vigie.stats.ticks", 0) >= 100, "--tick 0.01: %lld ticks in 2 s (>= 100)",
+		      jint(end, "vigie.stats.ticks", 0));
+		events_free(&ev);
+	}
+	free(path);
 }
 
 static void check_signals(void)

@@ -86,6 +86,10 @@ int config_load_file(struct vigie_config *cfg, const char *path);
 int config_load_string(struct vigie_config *cfg, const char *text, char *err, size_t errlen);
 void config_free(struct vigie_config *cfg);
 
+/* Bounds and relations of the settings, whatever set them (file or command
+ * line; base/config_check.c). 0 ok, -1 with err naming the setting. */
+int config_validate(const struct vigie_config *cfg, char *err, size_t errlen);
+
 /* Parsers shared with the command line. 0 ok, -1 bad. */
 int config_parse_seconds(const char *s, double *out);
 int config_parse_probe_mode(const char *s, enum probe_mode *out);

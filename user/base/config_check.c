@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The checks that hold whatever set a value (file or command line):
+ * bounds of the periods and how they relate. */
+#include <stdio.h>
+#include "base/config.h"
+
+struct period_bound {
+	const char *name;  /* "sensor.tick (--tick)" */
+	double min, max;
+};
+
+static int check(const struct period_bound *b, double v, char *err, size_t errlen)
+{
+	if (v >= b->min && v <= b->max)
+		return 0;
+	snprintf(err, errlen, "%s: %g s is outside [%g, %g]", b->name, v, b->min, b->max);
+	return -1;
+}
+
+int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
+{
+	const struct period_bound tick = { "sensor.tick (--tick)", 0.01, 3600 };
+	const struct period_bound usage = { "sensor.usage_interval (--usage-interval)", 0.01, 86400 };
+	const struct period_bound heartbeat = { "sensor.heartbeat (--heartbeat)", 0.01, 86400 };
+	const struct period_bound coarse = { "sensor.usage_coarse_interval", 1, 7 * 86400 };
+
+	if (check(&tick, cfg->tick_s, err, errlen) || check(&usage, cfg->usage_interval_s, err, errlen) ||
+	    check(&heartbeat, cfg->heartbeat_s, err, errlen) ||
+	    check(&coarse, cfg->usage_coarse_interval_s, err, errlen))
+		return -1;
+	if (cfg->usage_interval_s < cfg->tick_s) {
+		snprintf(err, errlen, "sensor.usage_interval (--usage-interval): %g s is shorter than "
+			 "the tick (%g s)", cfg->usage_interval_s, cfg->tick_s);
+		return -1;
+	}
+	if (cfg->usage_coarse_interval_s < cfg->usage_interval_s) {
+		snprintf(err, errlen, "sensor.usage_coarse_interval: %g s is shorter than the usage "
+			 "interval (%g s)", cfg->usage_coarse_interval_s, cfg->usage_interval_s);
+		return -1;
+	}
+	return 0;
+}
