@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vigie replay: detection on recorded traces (see replay.h). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "detect/detect.h"
 #include "base/event.h"
 #include "base/log.h"
+#include "base/pidlock.h"
 #include "output/output.h"
 #include "replay.h"
 #include "trace/trace.h"
@@ -165,6 +167,7 @@ int replay_main(int argc, char **argv)
 	struct replay r = { 0 };
 	struct detect_config dc;
 	struct detector *d = NULL;
+	struct pidlock lock = { .fd = -1 };
 	int rc = parse_args(&r, argc, argv), code = REPLAY_OK;
 
 	if (rc <= 0)
@@ -172,6 +175,20 @@ int replay_main(int argc, char **argv)
 	r.progress = !r.quiet && isatty(STDERR_FILENO);
 	if (load_detection(&r, &dc))
 		return REPLAY_USAGE;
+	if (r.state_path) {
+		pid_t holder;
+		int err = pidlock_take(&lock, r.state_path, &holder);
+
+		if (err) {
+			if (err == -EBUSY)
+				log_error("a vigie (pid %d) is using the state '%s': stop it, or replay "
+					  "with a copy", (int)holder, r.state_path);
+			else
+				log_error("cannot lock '%s.lock': %s", r.state_path, strerror(-err));
+			detect_config_free(&dc);
+			return REPLAY_USAGE;
+		}
+	}
 	d = detector_new(&dc, emit, &r);
 	if (!d || (r.state_path && detector_state_load(d, r.state_path) < 0))
 		goto usage_error;
@@ -179,6 +196,7 @@ int replay_main(int argc, char **argv)
 	if (!r.out) {
 		detector_free(d);
 		detect_config_free(&dc);
+		pidlock_release(&lock);
 		return REPLAY_RUNTIME;
 	}
 	for (int i = optind; i < argc && code == REPLAY_OK; i++)
@@ -194,9 +212,11 @@ int replay_main(int argc, char **argv)
 	output_close(r.out);
 	detector_free(d);
 	detect_config_free(&dc);
+	pidlock_release(&lock);
 	return code;
 usage_error:
 	detector_free(d);
 	detect_config_free(&dc);
+	pidlock_release(&lock);
 	return REPLAY_USAGE;
 }

@@ -352,9 +352,55 @@ static void check_runtime_failure(void)
 	free(err);
 }
 
+/* Issue 16: two daemons on one output doubled every count; on one state
+ * they overwrote each other's baselines. */
+static void check_one_daemon_per_file(void)
+{
+	struct vigie v;
+	char *state = live_path("lock-state.json"), *out2 = live_path("lock-out2.json");
+	char *err = NULL, pid[32], lockf[600];
+	int st;
+
+	live_section("one daemon per output and per state file");
+	if (vigie_start(&v, NULL, "--state", state, NULL)) {
+		CHECK(false, "first vigie started");
+		free(state);
+		free(out2);
+		return;
+	}
+	snprintf(pid, sizeof(pid), "(pid %d)", (int)v.c.pid);
+	st = vigie_exec(NULL, &err, 10000, "run", "--duration", "1", "-o", v.out_path, NULL);
+	ASSERT_EQ_INT(st, 1, "a second vigie on the same output: exit status");
+	ASSERT_CONTAINS(err, pid, "its message names the running one");
+	ASSERT_CONTAINS(err, v.out_path, "and the output");
+	free(err);
+	err = NULL;
+	st = vigie_exec(NULL, &err, 10000, "run", "--duration", "1", "-o", out2, "--state", state,
+			NULL);
+	ASSERT_EQ_INT(st, 1, "a second vigie on the same state file: exit status");
+	ASSERT_CONTAINS(err, pid, "its message names the running one");
+	ASSERT_TRUE(access(out2, F_OK) != 0, "it wrote nothing");
+	free(err);
+	err = NULL;
+	st = vigie_exec(NULL, &err, 10000, "replay", "--state", state, "/dev/null", NULL);
+	ASSERT_EQ_INT(st, 2, "a replay on the running daemon's state: exit status");
+	ASSERT_CONTAINS(err, pid, "its message names the daemon");
+	free(err);
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "the first vigie: exit status");
+	snprintf(lockf, sizeof(lockf), "%s.lock", v.out_path);
+	ASSERT_TRUE(access(lockf, F_OK) != 0, "its lock file is removed at stop");
+	/* a lock file left by a daemon that died holds no lock */
+	free(live_write_file("lock-out2.json.lock", "999999\n"));
+	st = vigie_exec(NULL, NULL, 10000, "run", "--duration", "1", "-o", out2, NULL);
+	ASSERT_EQ_INT(st, 0, "a stale lock file is taken over: exit status");
+	free(state);
+	free(out2);
+}
+
 int main(void)
 {
 	live_init("cli");
+	check_one_daemon_per_file();
 	check_bad_configs();
 	check_bad_options();
 	check_info();

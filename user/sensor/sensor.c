@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/event.h"
 #include "base/log.h"
+#include "base/pidlock.h"
 #include "base/privs.h"
 #include "output/output.h"
 #include "postgres/postgres.h"
@@ -57,6 +58,7 @@ struct sensor {
 	uint64_t drain_errors;
 	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
 	struct vclock dclock;        /* detection time (base/clock.h) */
+	struct pidlock out_lock, state_lock; /* one daemon per file */
 };
 
 static uint64_t realtime_ns(void)
@@ -471,6 +473,8 @@ static void sensor_cleanup(struct sensor *s)
 	usage_free(s->usage);
 	identities_free(s->ids);
 	output_close(s->out);
+	pidlock_release(&s->out_lock);
+	pidlock_release(&s->state_lock);
 	if (s->sig_fd >= 0)
 		close(s->sig_fd);
 	if (s->timer_fd >= 0)
@@ -479,9 +483,37 @@ static void sensor_cleanup(struct sensor *s)
 		close(s->epoll_fd);
 }
 
+/* One daemon per output file and per state file (base/pidlock.h). */
+static int lock_files(struct sensor *s)
+{
+	const char *paths[2] = { s->cfg->output, s->cfg->state_file };
+	struct pidlock *locks[2] = { &s->out_lock, &s->state_lock };
+	pid_t holder;
+
+	for (int i = 0; i < 2; i++) {
+		int err;
+
+		if (!paths[i] || !strcmp(paths[i], "-"))
+			continue;
+		err = pidlock_take(locks[i], paths[i], &holder);
+		if (err == -EBUSY) {
+			log_error("another vigie (pid %d) is already writing '%s': stop it, or give "
+				  "this one another %s", (int)holder, paths[i],
+				  i ? "state file" : "output");
+			return err;
+		}
+		if (err) {
+			log_error("cannot lock '%s.lock': %s", paths[i], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int sensor_run(const struct vigie_config *cfg, double duration_s)
 {
-	struct sensor s = { .cfg = cfg, .sig_fd = -1, .timer_fd = -1, .epoll_fd = -1 };
+	struct sensor s = { .cfg = cfg, .sig_fd = -1, .timer_fd = -1, .epoll_fd = -1,
+			    .out_lock = { .fd = -1 }, .state_lock = { .fd = -1 } };
 	const char *reason;
 	char host[256];
 	int err;
@@ -490,6 +522,9 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		event_set_host(cfg->host_name);
 	else if (gethostname(host, sizeof(host)) == 0)
 		event_set_host(host);
+	err = lock_files(&s);
+	if (err)
+		goto cleanup;
 	s.out = output_open(cfg->output);
 	if (!s.out) {
 		err = -EIO;
