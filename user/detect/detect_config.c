@@ -3,6 +3,7 @@
  * The "detection" section of the config file (docs/detection.md). Every
  * error names the field by its full path, e.g.
  * "detection.profiles[2].per_day.db_rows: must be a positive number".
+ * Profiles and allow-lists: detect_profiles.c.
  */
 #define _GNU_SOURCE
 #include <grp.h>
@@ -12,12 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "detect/detect.h"
+#include "detect/detect_config_int.h"
 
 static const char *const kind_names[PK_MAX] = { "user", "db_user", "process", "peer",
 						"app_user" };
 static const char *const metric_names[M_MAX] = { "db_rows", "db_bytes", "dbfile_bytes",
 						 "egress_bytes" };
-static const char *const metric_keys[M_MAX + 1] = { "db_rows", "db_bytes", "dbfile_bytes",
+const char *const detect_metric_keys[M_MAX + 1] = { "db_rows", "db_bytes", "dbfile_bytes",
 						     "egress_bytes", NULL };
 static const char *const window_names[W_MAX] = { "1m", "1h", "24h" };
 const uint64_t window_ns[W_MAX] = { 60000000000ull, 3600000000000ull, 86400000000000ull };
@@ -26,13 +28,7 @@ const char *principal_kind_name(enum principal_kind k) { return kind_names[k]; }
 const char *metric_name(enum metric m) { return metric_names[m]; }
 const char *window_name(enum window w) { return window_names[w]; }
 
-struct perr {
-	char *buf;
-	size_t len;
-};
-
-__attribute__((format(printf, 3, 4))) static int bad(struct perr *e, const char *path,
-						     const char *fmt, ...)
+int detect_cfg_bad(struct perr *e, const char *path, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -93,7 +89,7 @@ static void set_defaults(struct detect_config *c)
 	c->idle_expiry_days = 35;
 }
 
-static int check_fields(json_t *obj, const char *path, const char *const *known, struct perr *e)
+int detect_cfg_check_fields(json_t *obj, const char *path, const char *const *known, struct perr *e)
 {
 	const char *key;
 	json_t *v;
@@ -104,12 +100,12 @@ static int check_fields(json_t *obj, const char *path, const char *const *known,
 		for (int i = 0; known[i]; i++)
 			ok |= strcmp(key, known[i]) == 0;
 		if (!ok)
-			return bad(e, path, "unknown field '%s'", key);
+			return detect_cfg_bad(e, path, "unknown field '%s'", key);
 	}
 	return 0;
 }
 
-static int get_number(json_t *obj, const char *key, const char *path, double min, double max,
+int detect_cfg_number(json_t *obj, const char *key, const char *path, double min, double max,
 		      bool min_open, double *out, struct perr *e)
 {
 	json_t *v = json_object_get(obj, key);
@@ -120,18 +116,18 @@ static int get_number(json_t *obj, const char *key, const char *path, double min
 		return 0;
 	snprintf(p, sizeof(p), "%s.%s", path, key);
 	if (!json_is_number(v))
-		return bad(e, p, "must be a number");
+		return detect_cfg_bad(e, p, "must be a number");
 	d = json_number_value(v);
 	if (!isfinite(d) || (min_open ? d <= min : d < min) || d > max) {
 		if (min == 0 && min_open)
-			return bad(e, p, "must be a positive number");
-		return bad(e, p, "must be a number %s %g and <= %g", min_open ? ">" : ">=", min, max);
+			return detect_cfg_bad(e, p, "must be a positive number");
+		return detect_cfg_bad(e, p, "must be a number %s %g and <= %g", min_open ? ">" : ">=", min, max);
 	}
 	*out = d;
 	return 0;
 }
 
-static int get_u32(json_t *obj, const char *key, const char *path, uint32_t min, uint32_t max,
+int detect_cfg_u32(json_t *obj, const char *key, const char *path, uint32_t min, uint32_t max,
 		   uint32_t *out, struct perr *e)
 {
 	json_t *v = json_object_get(obj, key);
@@ -141,12 +137,12 @@ static int get_u32(json_t *obj, const char *key, const char *path, uint32_t min,
 		return 0;
 	snprintf(p, sizeof(p), "%s.%s", path, key);
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return bad(e, p, "must be an integer from %u to %u", min, max);
+		return detect_cfg_bad(e, p, "must be an integer from %u to %u", min, max);
 	*out = (uint32_t)json_integer_value(v);
 	return 0;
 }
 
-static int get_bool(json_t *obj, const char *key, const char *path, bool *out, struct perr *e)
+int detect_cfg_bool(json_t *obj, const char *key, const char *path, bool *out, struct perr *e)
 {
 	json_t *v = json_object_get(obj, key);
 	char p[256];
@@ -155,188 +151,8 @@ static int get_bool(json_t *obj, const char *key, const char *path, bool *out, s
 		return 0;
 	snprintf(p, sizeof(p), "%s.%s", path, key);
 	if (!json_is_boolean(v))
-		return bad(e, p, "must be true or false");
+		return detect_cfg_bad(e, p, "must be true or false");
 	*out = json_is_true(v);
-	return 0;
-}
-
-static int add_pattern(struct detect_pattern_list *l, const char *s, const char *path,
-		       struct perr *e)
-{
-	if (l->n >= DETECT_MAX_PATTERNS)
-		return bad(e, path, "more than %d entries", DETECT_MAX_PATTERNS);
-	if (!*s || strlen(s) > 255)
-		return bad(e, path, "must be a non-empty string of at most 255 bytes");
-	l->pat[l->n] = strdup(s);
-	if (!l->pat[l->n])
-		return bad(e, path, "out of memory");
-	l->n++;
-	return 0;
-}
-
-static int get_patterns(json_t *obj, const char *key, const char *path,
-			struct detect_pattern_list *l, struct perr *e)
-{
-	json_t *arr = json_object_get(obj, key), *v;
-	char p[256];
-	size_t i;
-
-	if (!arr)
-		return 0;
-	snprintf(p, sizeof(p), "%s.%s", path, key);
-	if (!json_is_array(arr))
-		return bad(e, p, "must be an array of strings");
-	json_array_foreach(arr, i, v) {
-		char pi[300];
-
-		snprintf(pi, sizeof(pi), "%s[%zu]", p, i);
-		if (!json_is_string(v))
-			return bad(e, pi, "must be a string");
-		if (add_pattern(l, json_string_value(v), pi, e))
-			return -1;
-	}
-	return 0;
-}
-
-/* "uids": [[1000, 1999], 0, "2000-2999"] */
-static int get_uids(json_t *match, const char *path, struct detect_profile *pr, struct perr *e)
-{
-	json_t *arr = json_object_get(match, "uids"), *v;
-	char p[300];
-	size_t i;
-
-	if (!arr)
-		return 0;
-	if (!json_is_array(arr))
-		return bad(e, path, "uids: must be an array");
-	json_array_foreach(arr, i, v) {
-		long long lo = -1, hi = -1;
-
-		snprintf(p, sizeof(p), "%s.uids[%zu]", path, i);
-		if (pr->n_uids >= DETECT_MAX_PATTERNS)
-			return bad(e, p, "more than %d entries", DETECT_MAX_PATTERNS);
-		if (json_is_integer(v)) {
-			lo = hi = json_integer_value(v);
-		} else if (json_is_array(v) && json_array_size(v) == 2 &&
-			   json_is_integer(json_array_get(v, 0)) &&
-			   json_is_integer(json_array_get(v, 1))) {
-			lo = json_integer_value(json_array_get(v, 0));
-			hi = json_integer_value(json_array_get(v, 1));
-		} else if (json_is_string(v)) {
-			char tail;
-
-			if (sscanf(json_string_value(v), "%lld-%lld%c", &lo, &hi, &tail) != 2)
-				lo = hi = -1;
-		}
-		if (lo < 0 || hi < lo || hi > 4294967295ll)
-			return bad(e, p, "must be a uid, [first, last] or \"first-last\"");
-		pr->uids[pr->n_uids].lo = (uint32_t)lo;
-		pr->uids[pr->n_uids].hi = (uint32_t)hi;
-		pr->n_uids++;
-	}
-	return 0;
-}
-
-/* Unix groups resolved to their listed members, at load time. */
-static int resolve_groups(struct detect_profile *pr, const char *path, struct perr *e)
-{
-	for (int i = 0; i < pr->groups.n; i++) {
-		struct group *g = getgrnam(pr->groups.pat[i]);
-
-		if (!g)
-			continue; /* unknown here: matches nobody (documented) */
-		for (char **m = g->gr_mem; m && *m; m++)
-			if (add_pattern(&pr->group_members, *m, path, e))
-				return -1;
-	}
-	return 0;
-}
-
-static int parse_match(json_t *m, const char *path, struct detect_profile *pr, struct perr *e)
-{
-	static const char *const known[] = { "users", "uids", "groups", "db_users", "exes",
-					     "peers", "app_users", NULL };
-
-	if (!json_is_object(m))
-		return bad(e, path, "must be an object");
-	if (check_fields(m, path, known, e) || get_patterns(m, "users", path, &pr->users, e) ||
-	    get_uids(m, path, pr, e) || get_patterns(m, "groups", path, &pr->groups, e) ||
-	    get_patterns(m, "db_users", path, &pr->db_users, e) ||
-	    get_patterns(m, "exes", path, &pr->exes, e) ||
-	    get_patterns(m, "peers", path, &pr->peers, e) ||
-	    get_patterns(m, "app_users", path, &pr->app_users, e))
-		return -1;
-	return resolve_groups(pr, path, e);
-}
-
-static int parse_per_day(json_t *o, const char *path, double *per_day, struct perr *e)
-{
-	if (!json_is_object(o))
-		return bad(e, path, "must be an object of metric: volume per day");
-	if (check_fields(o, path, metric_keys, e))
-		return -1;
-	for (int m = 0; m < M_MAX; m++)
-		if (get_number(o, metric_names[m], path, 0, 1e18, true, &per_day[m], e))
-			return -1;
-	return 0;
-}
-
-static int parse_profile(json_t *o, const char *path, struct detect_config *c,
-			 struct detect_profile *pr, struct perr *e)
-{
-	static const char *const known[] = { "name", "match", "per_day", "alert", NULL };
-	json_t *v;
-	char p[256];
-
-	if (!json_is_object(o))
-		return bad(e, path, "must be an object");
-	if (check_fields(o, path, known, e))
-		return -1;
-	v = json_object_get(o, "name");
-	snprintf(p, sizeof(p), "%s.name", path);
-	if (!json_is_string(v) || !*json_string_value(v) ||
-	    strlen(json_string_value(v)) >= DETECT_NAME_LEN)
-		return bad(e, p, "must be a non-empty string of at most %d bytes",
-			   DETECT_NAME_LEN - 1);
-	snprintf(pr->name, sizeof(pr->name), "%s", json_string_value(v));
-	for (int i = 0; i < c->n_profiles; i++)
-		if (strcmp(c->profiles[i].name, pr->name) == 0)
-			return bad(e, p, "duplicate profile name '%s'", pr->name);
-	pr->alert = true;
-	snprintf(p, sizeof(p), "%s.match", path);
-	v = json_object_get(o, "match");
-	if (!v)
-		return bad(e, p, "missing (a profile must say whom it matches)");
-	if (parse_match(v, p, pr, e))
-		return -1;
-	v = json_object_get(o, "per_day");
-	snprintf(p, sizeof(p), "%s.per_day", path);
-	if (v && parse_per_day(v, p, pr->per_day, e))
-		return -1;
-	return get_bool(o, "alert", path, &pr->alert, e);
-}
-
-static int parse_profiles(json_t *arr, struct detect_config *c, struct perr *e)
-{
-	json_t *v;
-	size_t i;
-
-	if (!arr)
-		return 0;
-	if (!json_is_array(arr))
-		return bad(e, "detection.profiles", "must be an array");
-	json_array_foreach(arr, i, v) {
-		char p[64];
-
-		snprintf(p, sizeof(p), "detection.profiles[%zu]", i);
-		if (c->n_profiles >= DETECT_MAX_PROFILES)
-			return bad(e, p, "more than %d profiles", DETECT_MAX_PROFILES);
-		if (parse_profile(v, p, c, &c->profiles[c->n_profiles], e)) {
-			c->n_profiles++; /* so that free releases what was parsed */
-			return -1;
-		}
-		c->n_profiles++;
-	}
 	return 0;
 }
 
@@ -348,7 +164,7 @@ static int parse_kind_list(json_t *arr, struct detect_config *c, struct perr *e)
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr))
-		return bad(e, "detection.principals", "must be an array of kinds");
+		return detect_cfg_bad(e, "detection.principals", "must be an array of kinds");
 	for (int k = 0; k < PK_MAX; k++)
 		c->kinds[k] = false;
 	json_array_foreach(arr, i, v) {
@@ -360,40 +176,11 @@ static int parse_kind_list(json_t *arr, struct detect_config *c, struct perr *e)
 			if (strcmp(json_string_value(v), kind_names[k]) == 0)
 				found = c->kinds[k] = true;
 		if (!found)
-			return bad(e, p, "must be one of user, db_user, process, peer");
+			return detect_cfg_bad(e, p, "must be one of user, db_user, process, peer");
 	}
 	return 0;
 }
 
-static int parse_allow(json_t *arr, struct detect_config *c, struct perr *e)
-{
-	json_t *v;
-	size_t i;
-
-	if (!arr)
-		return 0;
-	if (!json_is_array(arr))
-		return bad(e, "detection.allow", "must be an array of \"kind:pattern\"");
-	json_array_foreach(arr, i, v) {
-		char p[64];
-		const char *s = json_is_string(v) ? json_string_value(v) : "";
-		const char *colon = strchr(s, ':');
-		bool ok = false;
-
-		snprintf(p, sizeof(p), "detection.allow[%zu]", i);
-		for (int k = 0; k < PK_MAX && colon; k++)
-			ok |= strlen(kind_names[k]) == (size_t)(colon - s) &&
-			      strncmp(s, kind_names[k], (size_t)(colon - s)) == 0;
-		if (!ok || !colon[1])
-			return bad(e, p, "must be \"kind:pattern\" with kind user, db_user, process or peer");
-		if (add_pattern(&c->allow, s, p, e))
-			return -1;
-	}
-	return 0;
-}
-
-/* "floors" and "ceilings": metric -> window -> volume; set[m][w] says
- * which were given. */
 static int parse_limits(json_t *o, const char *name, double lim[M_MAX][W_MAX],
 			bool set[M_MAX][W_MAX], struct perr *e)
 {
@@ -404,8 +191,8 @@ static int parse_limits(json_t *o, const char *name, double lim[M_MAX][W_MAX],
 		return 0;
 	snprintf(path, sizeof(path), "detection.%s", name);
 	if (!json_is_object(o))
-		return bad(e, path, "must be an object");
-	if (check_fields(o, path, metric_keys, e))
+		return detect_cfg_bad(e, path, "must be an object");
+	if (detect_cfg_check_fields(o, path, detect_metric_keys, e))
 		return -1;
 	for (int m = 0; m < M_MAX; m++) {
 		json_t *mo = json_object_get(o, metric_names[m]);
@@ -415,11 +202,11 @@ static int parse_limits(json_t *o, const char *name, double lim[M_MAX][W_MAX],
 			continue;
 		snprintf(p, sizeof(p), "%s.%s", path, metric_names[m]);
 		if (!json_is_object(mo))
-			return bad(e, p, "must be an object of window: volume");
-		if (check_fields(mo, p, wins, e))
+			return detect_cfg_bad(e, p, "must be an object of window: volume");
+		if (detect_cfg_check_fields(mo, p, wins, e))
 			return -1;
 		for (int w = 0; w < W_MAX; w++) {
-			if (get_number(mo, wins[w], p, 0, 1e18, strcmp(name, "ceilings") == 0,
+			if (detect_cfg_number(mo, wins[w], p, 0, 1e18, strcmp(name, "ceilings") == 0,
 				       &lim[m][w], e))
 				return -1;
 			if (json_object_get(mo, wins[w]))
@@ -449,7 +236,7 @@ static int derive_byte_limits(struct detect_config *c, bool fset[M_MAX][W_MAX],
 			if (!fset[m][w])
 				c->floor[m][w] = max;
 			else if (c->floor[m][w] > max)
-				return bad(e, p,
+				return detect_cfg_bad(e, p,
 					   "%.0f bytes would hide what floors.db_rows.%s (%.0f records) "
 					   "catches at bytes_per_record %.0f: at most %.0f",
 					   c->floor[m][w], window_names[w], c->floor[M_DB_ROWS][w],
@@ -469,10 +256,10 @@ static int parse_novelty(json_t *o, struct detect_config *c, struct perr *e)
 	if (!o)
 		return 0;
 	if (!json_is_object(o))
-		return bad(e, p, "must be an object");
-	return check_fields(o, p, known, e) ||
-	       get_number(o, "factor", p, 1, 1e6, false, &c->novelty_factor, e) ||
-	       get_number(o, "warmup_s", p, 0, 30 * 86400, false, &c->novelty_warmup_s, e) ? -1 : 0;
+		return detect_cfg_bad(e, p, "must be an object");
+	return detect_cfg_check_fields(o, p, known, e) ||
+	       detect_cfg_number(o, "factor", p, 1, 1e6, false, &c->novelty_factor, e) ||
+	       detect_cfg_number(o, "warmup_s", p, 0, 30 * 86400, false, &c->novelty_warmup_s, e) ? -1 : 0;
 }
 
 static int parse_per_window(json_t *o, const char *key, const char *path, double min,
@@ -486,13 +273,13 @@ static int parse_per_window(json_t *o, const char *key, const char *path, double
 		return 0;
 	snprintf(p, sizeof(p), "%s.%s", path, key);
 	if (!json_is_object(v))
-		return bad(e, p, "must be an object of window: value");
-	if (check_fields(v, p, wins, e))
+		return detect_cfg_bad(e, p, "must be an object of window: value");
+	if (detect_cfg_check_fields(v, p, wins, e))
 		return -1;
 	for (int w = 0; w < W_MAX; w++) {
-		if (vals && get_number(v, wins[w], p, min, max, true, &vals[w], e))
+		if (vals && detect_cfg_number(v, wins[w], p, min, max, true, &vals[w], e))
 			return -1;
-		if (ivals && get_u32(v, wins[w], p, 1, 1000000, &ivals[w], e))
+		if (ivals && detect_cfg_u32(v, wins[w], p, 1, 1000000, &ivals[w], e))
 			return -1;
 	}
 	return 0;
@@ -507,12 +294,12 @@ static int parse_learned(json_t *o, struct detect_config *c, struct perr *e)
 	if (!o)
 		return 0;
 	if (!json_is_object(o))
-		return bad(e, p, "must be an object");
-	return check_fields(o, p, known, e) ||
+		return detect_cfg_bad(e, p, "must be an object");
+	return detect_cfg_check_fields(o, p, known, e) ||
 	       parse_per_window(o, "quantile", p, 0, 1, c->learned_quantile, NULL, e) ||
 	       parse_per_window(o, "min_windows", p, 0, 0, NULL, c->learned_min, e) ||
-	       get_number(o, "half_life_days", p, 0, 3650, true, &c->half_life_days, e) ||
-	       get_u32(o, "lag_days", p, 0, LAG_MAX_DAYS, &c->lag_days, e) ? -1 : 0;
+	       detect_cfg_number(o, "half_life_days", p, 0, 3650, true, &c->half_life_days, e) ||
+	       detect_cfg_u32(o, "lag_days", p, 0, LAG_MAX_DAYS, &c->lag_days, e) ? -1 : 0;
 }
 
 static int parse_peer(json_t *o, struct detect_config *c, struct perr *e)
@@ -523,10 +310,10 @@ static int parse_peer(json_t *o, struct detect_config *c, struct perr *e)
 	if (!o)
 		return 0;
 	if (!json_is_object(o))
-		return bad(e, p, "must be an object");
-	return check_fields(o, p, known, e) ||
-	       get_number(o, "quantile", p, 0, 1, true, &c->peer_quantile, e) ||
-	       get_u32(o, "min_principals", p, 1, 1000000, &c->peer_min_principals, e) ? -1 : 0;
+		return detect_cfg_bad(e, p, "must be an object");
+	return detect_cfg_check_fields(o, p, known, e) ||
+	       detect_cfg_number(o, "quantile", p, 0, 1, true, &c->peer_quantile, e) ||
+	       detect_cfg_u32(o, "min_principals", p, 1, 1000000, &c->peer_min_principals, e) ? -1 : 0;
 }
 
 static int parse_rate(json_t *o, struct detect_config *c, struct perr *e)
@@ -537,10 +324,10 @@ static int parse_rate(json_t *o, struct detect_config *c, struct perr *e)
 	if (!o)
 		return 0;
 	if (!json_is_object(o))
-		return bad(e, p, "must be an object");
-	return check_fields(o, p, known, e) ||
-	       get_u32(o, "per_principal_per_hour", p, 1, 1000000, &c->rate_per_principal_hour, e) ||
-	       get_u32(o, "global_per_minute", p, 1, 1000000, &c->rate_global_minute, e) ? -1 : 0;
+		return detect_cfg_bad(e, p, "must be an object");
+	return detect_cfg_check_fields(o, p, known, e) ||
+	       detect_cfg_u32(o, "per_principal_per_hour", p, 1, 1000000, &c->rate_per_principal_hour, e) ||
+	       detect_cfg_u32(o, "global_per_minute", p, 1, 1000000, &c->rate_global_minute, e) ? -1 : 0;
 }
 
 static int parse_top(json_t *d, struct detect_config *c, struct perr *e)
@@ -555,33 +342,33 @@ static int parse_top(json_t *d, struct detect_config *c, struct perr *e)
 	bool fset[M_MAX][W_MAX] = { { false } }, cset[M_MAX][W_MAX] = { { false } };
 
 	if (!json_is_object(d))
-		return bad(e, p, "must be an object");
-	if (check_fields(d, p, known, e) || get_bool(d, "enabled", p, &c->enabled, e) ||
+		return detect_cfg_bad(e, p, "must be an object");
+	if (detect_cfg_check_fields(d, p, known, e) || detect_cfg_bool(d, "enabled", p, &c->enabled, e) ||
 	    parse_kind_list(json_object_get(d, "principals"), c, e) ||
-	    get_number(d, "ratio", p, 1, 1e9, true, &c->ratio, e) ||
-	    get_number(d, "ratio_high", p, 1, 1e12, true, &c->ratio_high, e) ||
-	    get_number(d, "ratio_critical", p, 1, 1e15, true, &c->ratio_critical, e) ||
+	    detect_cfg_number(d, "ratio", p, 1, 1e9, true, &c->ratio, e) ||
+	    detect_cfg_number(d, "ratio_high", p, 1, 1e12, true, &c->ratio_high, e) ||
+	    detect_cfg_number(d, "ratio_critical", p, 1, 1e15, true, &c->ratio_critical, e) ||
 	    parse_limits(json_object_get(d, "floors"), "floors", c->floor, fset, e) ||
 	    parse_limits(json_object_get(d, "ceilings"), "ceilings", c->ceiling, cset, e) ||
 	    parse_novelty(json_object_get(d, "novelty"), c, e) ||
-	    get_number(d, "hour_share", p, 0, 1, true, &c->hour_share, e) ||
-	    get_number(d, "minute_share", p, 0, 1, true, &c->minute_share, e) ||
+	    detect_cfg_number(d, "hour_share", p, 0, 1, true, &c->hour_share, e) ||
+	    detect_cfg_number(d, "minute_share", p, 0, 1, true, &c->minute_share, e) ||
 	    parse_learned(json_object_get(d, "learned"), c, e) ||
 	    parse_peer(json_object_get(d, "peer_group"), c, e) ||
 	    parse_rate(json_object_get(d, "rate_limit"), c, e) ||
-	    get_number(d, "bytes_per_record", p, 0, 1e9, true, &c->bytes_per_record, e) ||
-	    get_number(d, "episode_quiet_s", p, 0, 30 * 86400, false, &c->episode_quiet_s, e) ||
-	    get_u32(d, "max_principals", p, 1, 100000000, &c->max_principals, e) ||
-	    get_u32(d, "idle_expiry_days", p, 1, 36500, &c->idle_expiry_days, e) ||
-	    parse_profiles(json_object_get(d, "profiles"), c, e) ||
-	    parse_allow(json_object_get(d, "allow"), c, e))
+	    detect_cfg_number(d, "bytes_per_record", p, 0, 1e9, true, &c->bytes_per_record, e) ||
+	    detect_cfg_number(d, "episode_quiet_s", p, 0, 30 * 86400, false, &c->episode_quiet_s, e) ||
+	    detect_cfg_u32(d, "max_principals", p, 1, 100000000, &c->max_principals, e) ||
+	    detect_cfg_u32(d, "idle_expiry_days", p, 1, 36500, &c->idle_expiry_days, e) ||
+	    detect_cfg_profiles(json_object_get(d, "profiles"), c, e) ||
+	    detect_cfg_allow(json_object_get(d, "allow"), c, e))
 		return -1;
 	if (derive_byte_limits(c, fset, cset, e))
 		return -1;
 	if (c->ratio_high < c->ratio)
-		return bad(e, "detection.ratio_high", "must be >= detection.ratio (%g)", c->ratio);
+		return detect_cfg_bad(e, "detection.ratio_high", "must be >= detection.ratio (%g)", c->ratio);
 	if (c->ratio_critical < c->ratio_high)
-		return bad(e, "detection.ratio_critical", "must be >= detection.ratio_high (%g)",
+		return detect_cfg_bad(e, "detection.ratio_critical", "must be >= detection.ratio_high (%g)",
 			   c->ratio_high);
 	return 0;
 }
