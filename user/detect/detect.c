@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "detect/detect_int.h"
+#include "detect/episode.h"
 
 /* ---- learning ---- */
 
@@ -102,6 +103,25 @@ static void evaluate_pending(struct detector *d)
 
 /* ---- time ---- */
 
+/* Open episodes: rolled to now and checked against their threshold; one
+ * quiet for episode_quiet_s is closed (episode.c). */
+static void check_episodes(struct detector *d)
+{
+	for (size_t i = 0; i < d->n_open;) {
+		struct episode *ep = d->open[i];
+		struct alert_info a = { 0 };
+
+		detect_roll(d, ep->p, ep->metric, d->now_ns);
+		if (detect_over_threshold(d, ep->p, ep->metric, &a))
+			ep->last_over_ns = d->now_ns;
+		if ((double)(d->now_ns - ep->last_over_ns) < d->cfg.episode_quiet_s * 1e9) {
+			i++;
+			continue;
+		}
+		detect_close_episode(d, i, "back_to_normal");
+	}
+}
+
 static void advance_to(struct detector *d, uint64_t t)
 {
 	uint64_t old = d->now_ns;
@@ -119,7 +139,7 @@ static void advance_to(struct detector *d, uint64_t t)
 	d->now_ns = t;
 	if (t / NS_PER_MIN != old / NS_PER_MIN) {
 		detect_report_suppressed(d);
-		detect_check_episodes(d);
+		check_episodes(d);
 	}
 	if (t / NS_PER_DAY != old / NS_PER_DAY)
 		principals_expire_idle(d);

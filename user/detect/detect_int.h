@@ -171,14 +171,6 @@ bool own_established(const struct detector *d, const struct principal *p, int m,
 void lag_record_day(struct detector *d, struct metric_state *ms, int32_t day);
 bool detect_over_threshold(struct detector *d, struct principal *p, int m, struct alert_info *a);
 
-/* episode.c */
-void detect_queue_alert(struct detector *d, struct principal *p, int m,
-			const struct alert_info *a);
-void detect_send_queued(struct detector *d);
-void detect_report_suppressed(struct detector *d);
-void detect_close_episode(struct detector *d, size_t idx, const char *reason);
-void detect_check_episodes(struct detector *d);
-
 /* detect_event.c: build events (the caller emits them) */
 json_t *detect_alert_event(struct detector *d, struct principal *p, int metric,
 			   const struct alert_info *a);

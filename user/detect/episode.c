@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "detect/detect_int.h"
+#include "detect/episode.h"
 #include "base/event.h"
 
 void detect_report_suppressed(struct detector *d)
@@ -193,21 +194,3 @@ void detect_close_episode(struct detector *d, size_t idx, const char *reason)
 	d->n_open--;
 	free(ep);
 }
-
-void detect_check_episodes(struct detector *d)
-{
-	for (size_t i = 0; i < d->n_open;) {
-		struct episode *ep = d->open[i];
-		struct alert_info a = { 0 };
-
-		detect_roll(d, ep->p, ep->metric, d->now_ns);
-		if (detect_over_threshold(d, ep->p, ep->metric, &a))
-			ep->last_over_ns = d->now_ns;
-		if ((double)(d->now_ns - ep->last_over_ns) < d->cfg.episode_quiet_s * 1e9) {
-			i++;
-			continue;
-		}
-		detect_close_episode(d, i, "back_to_normal");
-	}
-}
-
