@@ -680,19 +680,22 @@ bool vigie_wait_action(const struct vigie *v, const char *action, int timeout_ms
 	}
 }
 
-int vigie_start(struct vigie *v, const char *config_json, ...)
+static int vigie_vstart(struct vigie *v, const char *out_path, const char *config_json,
+			va_list ap)
 {
 	static int seq;
 	char *argv[64];
 	struct spawn_opts o = { 0 };
 	const char *a;
-	va_list ap;
 	int n = 0;
 	bool detail = false;
 
 	memset(v, 0, sizeof(*v));
 	v->seq = ++seq;
-	snprintf(v->out_path, sizeof(v->out_path), "%s/vigie-%d.json", live_tmpdir(), v->seq);
+	if (out_path)
+		snprintf(v->out_path, sizeof(v->out_path), "%s", out_path);
+	else
+		snprintf(v->out_path, sizeof(v->out_path), "%s/vigie-%d.json", live_tmpdir(), v->seq);
 	snprintf(v->err_path, sizeof(v->err_path), "%s/vigie-%d.err", live_tmpdir(), v->seq);
 	argv[n++] = vigie_bin;
 	argv[n++] = "run";
@@ -709,12 +712,10 @@ int vigie_start(struct vigie *v, const char *config_json, ...)
 		argv[n++] = "-c";
 		argv[n++] = v->cfg_path;
 	}
-	va_start(ap, config_json);
 	while ((a = va_arg(ap, const char *)) && n < 61) {
 		detail |= !strcmp(a, "--usage-detail");
 		argv[n++] = (char *)a;
 	}
-	va_end(ap);
 	/* per-flow usage events (per process and endpoint), which the exact
 	 * figures of most tests are about, unless the test chose */
 	if (!detail && !(config_json && strstr(config_json, "\"usage_detail\""))) {
@@ -733,6 +734,28 @@ int vigie_start(struct vigie *v, const char *config_json, ...)
 		return -1;
 	}
 	return 0;
+}
+
+int vigie_start(struct vigie *v, const char *config_json, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, config_json);
+	rc = vigie_vstart(v, NULL, config_json, ap);
+	va_end(ap);
+	return rc;
+}
+
+int vigie_start_at(struct vigie *v, const char *out_path, const char *config_json, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, config_json);
+	rc = vigie_vstart(v, out_path, config_json, ap);
+	va_end(ap);
+	return rc;
 }
 
 int vigie_stop(struct vigie *v)

@@ -164,6 +164,9 @@ struct vigie {
 /* Usage events are per flow (--usage-detail flow) unless the arguments or
  * the configuration choose (the built-in default is "summary"). */
 int vigie_start(struct vigie *v, const char *config_json, ...) __attribute__((sentinel));
+/* The same, with the events written to out_path. */
+int vigie_start_at(struct vigie *v, const char *out_path, const char *config_json, ...)
+	__attribute__((sentinel));
 /* SIGTERM, wait: the exit status (-1 when it had to be killed). */
 int vigie_stop(struct vigie *v);
 /* Wait until the output has a line with event.action == action (ms). */

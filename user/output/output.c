@@ -2,9 +2,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "base/log.h"
 #include "output/output.h"
@@ -14,6 +16,10 @@ struct output {
 	int fd;
 	int last_errno;      /* last write error, 0 after a success */
 	unsigned long lost;  /* events not written since that error began */
+	bool detached;       /* the open file is no longer at path */
+	bool torn;           /* a line was cut and could not be removed (a pipe):
+			      * the next event starts on a new line */
+	struct output_stats st;
 	output_observer_fn observer;
 	void *observer_ctx;
 };
@@ -51,8 +57,10 @@ fail:
 	return NULL;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* *done: bytes written before an error. */
+static int write_all(int fd, const char *buf, size_t len, size_t *done)
 {
+	*done = 0;
 	while (len) {
 		ssize_t n = write(fd, buf, len);
 
@@ -63,8 +71,24 @@ static int write_all(int fd, const char *buf, size_t len)
 		}
 		buf += n;
 		len -= (size_t)n;
+		*done += (size_t)n;
 	}
 	return 0;
+}
+
+/* A line cut by an error (disk full): removed from a file, so that a SIEM
+ * never reads half an event glued to the next; on a pipe or terminal it
+ * cannot be, and the next event starts on a new line instead. */
+static void untear(struct output *out, size_t done)
+{
+	off_t end;
+
+	if (!done)
+		return;
+	end = lseek(out->fd, 0, SEEK_END);
+	if (out->path && end >= (off_t)done && ftruncate(out->fd, end - (off_t)done) == 0)
+		return;
+	out->torn = true;
 }
 
 static int write_event(struct output *out, json_t *event)
@@ -76,8 +100,10 @@ static int write_event(struct output *out, json_t *event)
 	if (!out || !event)
 		return -EINVAL;
 	line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!line)
+	if (!line) {
+		out->st.lost++;
 		return -ENOMEM;
+	}
 	len = strlen(line);
 	line[len] = '\0';
 	/* One write per line (plus newline) keeps lines whole for readers. */
@@ -86,14 +112,41 @@ static int write_event(struct output *out, json_t *event)
 
 		if (!with_nl) {
 			free(line);
+			out->st.lost++;
 			return -ENOMEM;
 		}
 		line = with_nl;
 		line[len] = '\n';
 		line[len + 1] = '\0';
 	}
-	err = write_all(out->fd, line, len + 1);
+	if (out->detached) {
+		/* the file is gone from its path: what we would write there
+		 * reaches nobody (output_check retries) */
+		err = -ENOENT;
+	} else {
+		size_t done = 0;
+
+		if (out->torn) {
+			err = write_all(out->fd, "\n", 1, &done);
+			if (!err)
+				out->torn = false;
+		}
+		if (!out->torn) {
+			err = write_all(out->fd, line, len + 1, &done);
+			if (err)
+				untear(out, done);
+		} else {
+			err = err ? err : -EIO;
+		}
+	}
 	free(line);
+	if (err) {
+		out->st.lost++;
+		out->st.lost_bytes += len + 1;
+	} else {
+		out->st.written++;
+		out->st.written_bytes += len + 1;
+	}
 	/* One message when writing starts failing (disk full...), one when it
 	 * works again, not one per event. */
 	if (err) {
@@ -127,19 +180,63 @@ void output_set_observer(struct output *out, output_observer_fn fn, void *ctx)
 	out->observer_ctx = ctx;
 }
 
+/* Is the open file still the one at its path? */
+static bool at_path(const struct output *out)
+{
+	struct stat a, b;
+
+	return fstat(out->fd, &a) == 0 && stat(out->path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 int output_reopen(struct output *out)
 {
 	int fd;
 
 	if (!out || !out->path)
 		return 0;
-	fd = open_file(out->path);
-	if (fd < 0)
+	fd = open(out->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int err = -errno;
+
+		if (!out->detached && !at_path(out)) {
+			out->detached = true;
+			log_error("output file '%s' is gone and cannot be created again (%s): events "
+				  "are counted as lost until it can", out->path, strerror(-err));
+		} else if (!out->detached) {
+			log_error("cannot reopen output file '%s': %s; still writing to the open one",
+				  out->path, strerror(-err));
+		}
 		return -1;
+	}
 	close(out->fd);
 	out->fd = fd;
-	log_info("reopened output file '%s'", out->path);
+	out->torn = false;
+	if (out->detached) {
+		out->detached = false;
+		log_warn("output file '%s' is back; %llu events in all could not be written",
+			 out->path, (unsigned long long)out->st.lost);
+	} else {
+		log_info("reopened output file '%s'", out->path);
+	}
 	return 0;
+}
+
+int output_check(struct output *out)
+{
+	if (!out || !out->path || (!out->detached && at_path(out)))
+		return 0;
+	if (!out->detached)
+		log_warn("output file '%s' was removed or replaced: opening it again", out->path);
+	return output_reopen(out);
+}
+
+void output_get_stats(const struct output *out, struct output_stats *st)
+{
+	if (out)
+		*st = out->st;
+	else
+		memset(st, 0, sizeof(*st));
 }
 
 void output_close(struct output *out)

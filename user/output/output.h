@@ -3,9 +3,18 @@
 #ifndef VIGIE_OUTPUT_H
 #define VIGIE_OUTPUT_H
 
+#include <stdint.h>
 #include <jansson.h>
 
 struct output;
+
+/* Since open: events (and their bytes, newline included) written whole,
+ * and lost (a write error such as a full disk, or the file gone from its
+ * path). A line cut by an error is removed from the file. */
+struct output_stats {
+	uint64_t written, written_bytes;
+	uint64_t lost, lost_bytes;
+};
 
 /* path NULL or "-" means stdout. NULL on failure (message logged). */
 struct output *output_open(const char *path);
@@ -17,6 +26,10 @@ typedef void (*output_observer_fn)(json_t *event, int err, void *ctx);
 void output_set_observer(struct output *out, output_observer_fn fn, void *ctx);
 /* Reopen the file (logrotate); no-op on stdout. */
 int output_reopen(struct output *out);
+/* The open file is still the one at its path, else reopen it (a deleted
+ * file or directory): call it on a schedule. 0 ok, -1 not (logged once). */
+int output_check(struct output *out);
+void output_get_stats(const struct output *out, struct output_stats *st);
 void output_close(struct output *out);
 
 #endif

@@ -187,6 +187,16 @@ static void add_stats(struct sensor *s, json_t *ev)
 		  json_integer((json_int_t)((realtime_ns() - s->start_ns) / 1000000000ull)));
 	event_set(ev, "vigie.stats.ticks", json_integer((json_int_t)s->ticks));
 	event_set(ev, "vigie.stats.clock_steps", json_integer((json_int_t)s->dclock.steps));
+	{
+		struct output_stats os;
+
+		output_get_stats(s->out, &os);
+		event_set(ev, "vigie.stats.output.events_written", json_integer((json_int_t)os.written));
+		event_set(ev, "vigie.stats.output.bytes_written",
+			  json_integer((json_int_t)os.written_bytes));
+		event_set(ev, "vigie.stats.output.events_lost", json_integer((json_int_t)os.lost));
+		event_set(ev, "vigie.stats.output.bytes_lost", json_integer((json_int_t)os.lost_bytes));
+	}
 	event_set(ev, "vigie.stats.events_written", json_integer((json_int_t)s->events_written));
 	event_set(ev, "vigie.stats.map_entries_peak", json_integer(used));
 	event_set(ev, "vigie.stats.map_capacity", json_integer(cap));
@@ -325,6 +335,7 @@ static void tick(struct sensor *s)
 	drain(s);
 	drained = mono_s();
 	s->ticks++;
+	output_check(s->out); /* a removed file or directory: reopened, or counted */
 	now = realtime_ns();
 	if (now >= s->next_usage_ns) {
 		flush_usage(s, now, false);
