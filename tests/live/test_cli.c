@@ -238,6 +238,32 @@ static void check_duration(void)
 	free(stdout_path);
 	free(out);
 
+	/* periodic events keep their schedule (issue 16: 12 heartbeats in 20 s) */
+	live_section("--heartbeat 1 --duration 6: a heartbeat every second");
+	path = live_path("cadence.json");
+	st = vigie_exec(NULL, NULL, 20000, "run", "--duration", "6", "--heartbeat", "1", "-o", path,
+			NULL);
+	ASSERT_EQ_INT(st, 0, "--heartbeat 1: exit status");
+	if (events_load(&ev, path) == 0) {
+		long long prev = -1, bad_gaps = 0;
+		size_t n = 0;
+
+		for (size_t i = 0; i < ev.n; i++) {
+			const char *a = jstr(ev.ev[i], "event.action");
+			long long up = jint(ev.ev[i], "vigie.stats.uptime_s", -1);
+
+			if (!a || strcmp(a, "heartbeat"))
+				continue;
+			n++;
+			bad_gaps += prev >= 0 && up - prev != 1;
+			prev = up;
+		}
+		CHECK(n >= 5 && n <= 6, "%zu heartbeats in 6 s (5 or 6)", n);
+		ASSERT_EQ_INT(bad_gaps, 0, "heartbeats whose uptime is not the last one's + 1 s");
+		events_free(&ev);
+	}
+	free(path);
+
 	/* the shortest tick the check accepts gives a daemon that works */
 	live_section("--tick 0.01 (the least accepted): drains and heartbeats");
 	path = live_path("tick-min.json");
