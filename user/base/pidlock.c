@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include "base/pidlock.h"
+#include "base/safefile.h"
 
 int pidlock_take(struct pidlock *l, const char *path, pid_t *holder)
 {
@@ -22,7 +23,7 @@ int pidlock_take(struct pidlock *l, const char *path, pid_t *holder)
 		l->path = NULL;
 		return -ENOMEM;
 	}
-	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	l->fd = safe_open_write(l->path, O_RDWR | O_CREAT, "lock file");
 	if (l->fd < 0) {
 		err = -errno;
 		goto fail;

@@ -180,7 +180,8 @@ int detector_state_save(struct detector *d, const char *path)
 		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	unlink(tmp); /* ours from a killed save, or planted: never followed */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		log_error("cannot save detection state: cannot create '%s': %s", tmp, strerror(errno));
 		if (fd >= 0)

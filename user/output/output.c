@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/log.h"
+#include "base/safefile.h"
 #include "output/output.h"
 
 struct output {
@@ -26,11 +27,7 @@ struct output {
 
 static int open_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		log_error("cannot open output file '%s': %s", path, strerror(errno));
-	return fd;
+	return safe_open_write(path, O_WRONLY | O_CREAT | O_APPEND, "output file");
 }
 
 struct output *output_open(const char *path)
@@ -195,7 +192,7 @@ int output_reopen(struct output *out)
 
 	if (!out || !out->path)
 		return 0;
-	fd = open(out->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = safe_open_write(out->path, O_WRONLY | O_CREAT | O_APPEND, "output file");
 	if (fd < 0) {
 		int err = -errno;
 

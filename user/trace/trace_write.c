@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "base/log.h"
+#include "base/safefile.h"
 #include "base/event.h"
 #include "trace/trace.h"
 
@@ -210,11 +211,9 @@ struct trace_writer *trace_writer_open(const char *path, const char *host, doubl
 	if (!w || !(w->path = strdup(path)))
 		goto oom;
 	fd = strcmp(path, "-") == 0 ? dup(STDOUT_FILENO) :
-				     open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_error("cannot create trace '%s': %s", path, strerror(errno));
+				     safe_open_write(path, O_WRONLY | O_CREAT | O_TRUNC, "trace");
+	if (fd < 0)
 		goto fail;
-	}
 	w->gz = gzdopen(fd, gzip ? "wb6" : "wbT");
 	if (!w->gz) {
 		close(fd);

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "base/log.h"
+#include "base/safefile.h"
+
+int safe_open_write(const char *path, int flags, const char *what)
+{
+	/* truncated only once checked: a planted link is never cut */
+	int fd = open(path, (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC, 0600), err;
+	struct stat st;
+	const char *why = NULL;
+
+	if (fd < 0) {
+		err = errno;
+		/* ELOOP, or EACCES where fs.protected_regular refuses first */
+		if (err == ELOOP || (err == EACCES && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
+			log_error("%s '%s' is a symbolic link: refused (give the real path)", what, path);
+		else
+			log_error("cannot open %s '%s': %s", what, path, strerror(err));
+		errno = err;
+		return -1;
+	}
+	if (fstat(fd, &st))
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		why = "not a regular file";
+	else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+		why = "it has other names (hard links)";
+	else if (S_ISREG(st.st_mode) && st.st_uid != geteuid())
+		why = "it belongs to another user";
+	if (!why && (flags & O_TRUNC) && S_ISREG(st.st_mode) && ftruncate(fd, 0))
+		why = strerror(errno);
+	if (why) {
+		log_error("%s '%s': refused: %s", what, path, why);
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Files the daemon writes as root (output, trace, state, lock): opened
+ * without following a symbolic link (O_NOFOLLOW), created 0600, and
+ * refused when what is there is not a plain file of ours with one name (a
+ * hard link planted in a shared directory would make root append to or
+ * truncate another file). The message names the file and the reason.
+ */
+#ifndef VIGIE_SAFEFILE_H
+#define VIGIE_SAFEFILE_H
+
+/* open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600) and the checks; what
+ * names the file in messages ("output file"). fd, or -1 (logged, errno
+ * set). */
+int safe_open_write(const char *path, int flags, const char *what);
+
+#endif
