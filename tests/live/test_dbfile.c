@@ -178,7 +178,7 @@ static void run_server_flag(void)
 	char cfg[1024];
 	struct vigie v;
 	struct events ev;
-	pid_t pid = 0;
+	pid_t pid = 0, upid = 0;
 	long long got = -1;
 	json_t *e;
 
@@ -192,6 +192,20 @@ static void run_server_flag(void)
 	}
 	ASSERT_EQ_INT(tg_run(&pid, &got, NULL, "readfile", f_base, "123457", NULL), 0,
 		      "read as a 'server executable'");
+	/* the same program copied by a user into a directory of their own:
+	 * same name, but a path anyone could have written (base/trust.h) */
+	{
+		char dir[600], copy[700];
+		struct spawn_opts o = { 0 };
+
+		snprintf(dir, sizeof(dir), "%s/userbin", live_tmpdir());
+		snprintf(copy, sizeof(copy), "%s/trafficgen", dir);
+		CHECK(live_sh("mkdir -p '%s' && cp '%s' '%s' && chown -R nobody '%s'", dir,
+			      live_trafficgen_bin(), copy, dir) == 0, "a user's copy of the program");
+		o.exe = copy;
+		ASSERT_EQ_INT(tg_run(&upid, &got, &o, "readfile", f_base, "22222", NULL), 0,
+			      "read by the user's copy");
+	}
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
 	if (events_load(&ev, v.out_path))
 		return;
@@ -199,6 +213,10 @@ static void run_server_flag(void)
 	e = usage_first(&ev, pid, "db_file");
 	ASSERT_TRUE(e && json_is_true(jpath(e, "vigie.reader_is_db_server")),
 		    "vigie.reader_is_db_server true for a configured server executable");
+	ASSERT_EQ_U64(usage_bytes(&ev, upid, "db_file", NULL), 22222, "db_file of the user's copy");
+	e = usage_first(&ev, upid, "db_file");
+	ASSERT_TRUE(e && json_is_false(jpath(e, "vigie.reader_is_db_server")),
+		    "vigie.reader_is_db_server false for a user's copy under the same name");
 	events_free(&ev);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "base/cgroups.h"
 #include "base/identity.h"
+#include "base/trust.h"
 
 #define ID_BUCKETS 4096
 #define CMDLINE_MAX 4096
@@ -148,6 +149,7 @@ struct identity *identity_from_proc(uint32_t pid)
 	if (n > 0) {
 		buf[n] = '\0';
 		id->exe = strdup(buf);
+		id->exe_trusted = exe_trusted((pid_t)pid, buf);
 	}
 	n = read_file(pid, "cmdline", buf, sizeof(buf));
 	if (n > 0)
@@ -271,8 +273,10 @@ static void inherit_from_parent(struct identities *ids, struct identity *id)
 	parent = *pp ? (*pp)->id : identity_lookup_alive(ids, id->ppid);
 	if (!parent || !parent->complete || strcmp(parent->comm, id->comm))
 		return;
-	if (parent->exe)
+	if (parent->exe) {
 		id->exe = strdup(parent->exe);
+		id->exe_trusted = parent->exe_trusted;
+	}
 	if (!id->cmdline && parent->cmdline) {
 		id->cmdline = malloc(parent->cmdline_len + 1);
 		if (id->cmdline) {
@@ -297,6 +301,7 @@ void identities_on_event(struct identities *ids, const struct vigie_proc_event *
 			size_t n = strnlen(e->filename, sizeof(e->filename));
 
 			id->exe = strndup(e->filename, n);
+			id->exe_trusted = id->exe && exe_trusted((pid_t)e->pid, id->exe);
 		}
 		if (!id->cmdline && e->args_len) {
 			size_t len = e->args_len > VIGIE_ARGS_LEN ? VIGIE_ARGS_LEN : e->args_len;

@@ -19,6 +19,7 @@ struct identity {
 	uint64_t cgroup_id;
 	char comm[VIGIE_COMM_LEN + 1];
 	char *exe;               /* NULL when unknown */
+	bool exe_trusted;        /* only root could have put it there (trust.h) */
 	char *cmdline;           /* raw bytes, arguments joined by spaces */
 	size_t cmdline_len;
 	char *cgroup_path;       /* cgroup v2 path, NULL when unknown */

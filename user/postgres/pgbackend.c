@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "base/trust.h"
 #include "postgres/pgbackend.h"
 
 #define TITLE_PREFIX "postgres: "
@@ -431,8 +432,8 @@ int pgb_classify(const char *proc_root, uint32_t pid, uint32_t *postmaster)
 	err = pgb_read_exe(proc_root, pid, exe, sizeof(exe));
 	if (err)
 		return err;
-	if (!pgb_is_server_exe(exe))
-		return PGB_OTHER;
+	if (!pgb_is_server_exe(exe) || (!proc_root && !exe_trusted((pid_t)pid, exe)))
+		return PGB_OTHER; /* (a test's own proc tree has no trust to check) */
 	err = pgb_read_ppid(proc_root, pid, &ppid);
 	if (err)
 		return err;
@@ -507,7 +508,7 @@ int pgb_scan(const char *proc_root, struct pgb_scan *out)
 		if (*endp || errno || pid > UINT32_MAX)
 			continue;
 		if (pgb_read_exe(proc_root, (uint32_t)pid, exe, sizeof(exe)) ||
-		    !pgb_is_server_exe(exe))
+		    !pgb_is_server_exe(exe) || (!proc_root && !exe_trusted((pid_t)pid, exe)))
 			continue;
 		if (pgb_read_ppid(proc_root, (uint32_t)pid, &ppid))
 			continue; /* gone meanwhile */

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "postgres/pgbackend.h"
 #include "postgres/pgtls.h"
+#include "base/trust.h"
 #include "postgres/postgres.h"
 
 enum pga_state { PGA_OFF, PGA_WAITING, PGA_ON, PGA_FAILED };
@@ -178,8 +179,10 @@ void pg_awareness_on_exec(struct pg_awareness *pga, const struct vigie_proc_even
 
 	if (!pga || pga->state == PGA_OFF || pga->state == PGA_FAILED)
 		return;
-	server = pgb_read_exe(NULL, e->pid, exe, sizeof(exe)) == 0 ? pgb_is_server_exe(exe) :
-		 pgb_is_server_exe(e->filename);
+	/* recognised by a path only root could have written (trust.h) */
+	server = pgb_read_exe(NULL, e->pid, exe, sizeof(exe)) == 0 ?
+			 pgb_is_server_exe(exe) && exe_trusted((pid_t)e->pid, exe) :
+			 pgb_is_server_exe(e->filename) && exe_trusted((pid_t)e->pid, e->filename);
 	if (!server)
 		return;
 	if (pga->state == PGA_WAITING) {

@@ -41,6 +41,9 @@ bool is_db_server_exe(const struct vigie_config *cfg, const struct identity *id)
 {
 	const char *base = NULL;
 
+	/* a name is anyone's to choose: the executable must be root's */
+	if (!id || !id->exe || !id->exe_trusted)
+		return false;
 	if (id && id->exe) {
 		base = strrchr(id->exe, '/');
 		base = base ? base + 1 : id->exe;
