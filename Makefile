@@ -146,7 +146,7 @@ install: $(VIGIE)
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/vigie/README.md
 	sed -i 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $(DESTDIR)$(UNITDIR)/vigie.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json || \
-		install -D -m 0600 examples/vigie.json $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json
+		install -D -m 0600 packaging/vigie.json $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/vigie $(DESTDIR)$(MANDIR)/man8/vigie.8 $(DESTDIR)$(UNITDIR)/vigie.service \

@@ -2,8 +2,10 @@
 /* Configuration: defaults, overrides, and a clear error for every bad input. */
 #include <arpa/inet.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include "check.h"
 #include "base/config.h"
+#include "detect/detect.h"
 
 static int load(struct vigie_config *cfg, const char *text, char *err, size_t len)
 {
@@ -170,8 +172,55 @@ static void test_parsers(void)
 	CHECK_EQ_INT(config_parse_probe_mode(NULL, &m), -1);
 }
 
+/* The installed configuration (packaging/vigie.json) shows every setting
+ * with its built-in default: loading it changes nothing. */
+static void test_installed_is_default(void)
+{
+	struct vigie_config def, inst;
+	struct detect_config dd, di;
+	char err[512] = "";
+	FILE *f = fopen("packaging/vigie.json", "r");
+	char text[65536];
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	CHECK(n > 1000);
+	config_init(&def);
+	config_init(&inst);
+	CHECK_EQ_INT(config_load_string(&inst, text, err, sizeof(err)), 0);
+	CHECK(inst.tick_s == def.tick_s && inst.usage_interval_s == def.usage_interval_s &&
+	      inst.heartbeat_s == def.heartbeat_s && inst.probes == def.probes);
+	CHECK(inst.usage_detail == def.usage_detail && inst.usage_coarse_records == def.usage_coarse_records &&
+	      inst.usage_coarse_bytes == def.usage_coarse_bytes &&
+	      inst.usage_coarse_interval_s == def.usage_coarse_interval_s &&
+	      inst.usage_top_flows == def.usage_top_flows);
+	CHECK(inst.metrics_listen == NULL && inst.output == NULL && inst.state_file == NULL);
+	CHECK(inst.exclude_loopback == def.exclude_loopback && inst.n_internal_nets == 0);
+	CHECK_EQ_INT(inst.n_db_ports, def.n_db_ports);
+	CHECK(memcmp(inst.db_ports, def.db_ports, sizeof(def.db_ports)) == 0);
+	CHECK_EQ_INT(inst.n_db_endpoints, 0);
+	CHECK_EQ_INT(inst.n_data_dirs, 0);
+	CHECK_EQ_INT(inst.n_server_exes, def.n_server_exes);
+	for (int i = 0; i < def.n_server_exes && i < inst.n_server_exes; i++)
+		CHECK_EQ_STR(inst.server_exes[i], def.server_exes[i]);
+	CHECK(inst.postgres == def.postgres && inst.flow_entries == def.flow_entries &&
+	      inst.total_entries == def.total_entries);
+	CHECK_EQ_INT(detect_config_parse(NULL, &dd, err, sizeof(err)), 0);
+	CHECK_EQ_INT(detect_config_parse(inst.detection, &di, err, sizeof(err)), 0);
+	CHECK_MSG(memcmp(&dd, &di, offsetof(struct detect_config, profiles)) == 0,
+		  "detection settings of packaging/vigie.json differ from the built-in ones");
+	CHECK_EQ_INT(di.n_profiles, dd.n_profiles);
+	detect_config_free(&dd);
+	detect_config_free(&di);
+	config_free(&def);
+	config_free(&inst);
+}
+
 int main(void)
 {
+	test_installed_is_default();
 	test_defaults();
 	test_overrides();
 	test_errors();

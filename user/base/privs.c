@@ -80,16 +80,17 @@ int privs_drop(void)
 		return err;
 	}
 	keep &= prm; /* never more than we have */
-	/* the bounding set first: it needs CAP_SETPCAP, dropped below */
-	for (int c = 0; c <= last; c++) {
+	/* the bounding set first: it needs CAP_SETPCAP, dropped below (without
+	 * it, as under a unit whose bounding set already excludes it, the rest
+	 * is still dropped) */
+	for (int c = 0; c <= last && (prm & (1ull << CAP_SETPCAP)); c++) {
 		if (keep & (1ull << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL) {
-			err = -errno;
 			log_warn("cannot drop %s from the bounding set: %s",
 				 c < (int)(sizeof(cap_names) / sizeof(cap_names[0])) ? cap_names[c] : "?",
-				 strerror(-err));
-			return err;
+				 strerror(errno));
+			break;
 		}
 	}
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
