@@ -444,3 +444,30 @@ int ecs_check_line(const struct ecs_schema *s, const char *line, char *err, size
 	json_decref(ev);
 	return rc;
 }
+
+long ecs_check_file(const struct ecs_schema *s, const char *path, unsigned long *events,
+		    char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, msg[512];
+	size_t cap = 0;
+	unsigned long ln = 0;
+	long bad = 0;
+
+	*events = 0;
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		ln++;
+		if (line[0] == '\n')
+			continue;
+		(*events)++;
+		if (ecs_check_line(s, line, msg, sizeof(msg)) && bad++ == 0)
+			snprintf(err, errlen, "line %lu: %s", ln, msg);
+	}
+	free(line);
+	fclose(f);
+	return bad;
+}

@@ -29,4 +29,10 @@ int ecs_check_event(const struct ecs_schema *s, json_t *ev, char *err, size_t er
 /* Same for one NDJSON line (not JSON, not an object: a violation). */
 int ecs_check_line(const struct ecs_schema *s, const char *line, char *err, size_t errlen);
 
+/* Every line of an NDJSON file: the number of events not conforming (the
+ * first violation in err as "line N: ..."), or -1 if unreadable; *events
+ * counts the events read. */
+long ecs_check_file(const struct ecs_schema *s, const char *path, unsigned long *events,
+		    char *err, size_t errlen);
+
 #endif
