@@ -212,7 +212,8 @@ int main(void)
 	live_section("every event conforms to ECS (tests/data/ecs)");
 	{
 		char err[600] = "";
-		struct ecs_schema *schema = ecs_schema_load("tests/data/ecs", err, sizeof(err));
+		struct ecs_schema *schema = ecs_schema_load(live_source_path("tests/data/ecs"), err,
+							    sizeof(err));
 		unsigned long ne = 0;
 		long bad = schema ? ecs_check_file(schema, v.out_path, &ne, err, sizeof(err)) : -1;
 
