@@ -5,7 +5,8 @@
  * (1,000 rows), and 120 MB sent to a new peer in a network namespace (over
  * the 100 MB ceiling of a new principal: an alert). Checks the new ECS
  * fields with exact figures (source.bytes, destination.bytes, related.*,
- * network.direction, host.id, event.id unique, rule.*, reals), then runs
+ * network.direction, host.id, event.id unique, rule.*, reals, event.outcome
+ * of sensor-stop), then runs
  * the checker in process and build/tools/ecs-check (exit 0; 1 on a copy
  * with one event broken).
  */
@@ -135,6 +136,8 @@ int main(void)
 			      "host.id of sensor-start is /etc/machine-id");
 		free(mid);
 	}
+	ASSERT_EQ_STR(jstr(events_find(&ev, "sensor-stop"), "event.outcome"), "success",
+		      "event.outcome of sensor-stop (SIGTERM)");
 	a = NULL;
 	for (size_t i = 0; i < ev.n && !a; i++)
 		if (!strcmp(jstr(ev.ev[i], "event.action") ?: "", "exfiltration-volume") &&

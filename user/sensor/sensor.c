@@ -490,6 +490,9 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		json_t *ev = lifecycle_event(&s, "sensor-stop");
 
 		event_set(ev, "vigie.stop_reason", json_string(reason));
+		/* ECS: the sensor's stop succeeded unless it stopped on an error */
+		event_set(ev, "event.outcome",
+			  json_string(strcmp(reason, "error") ? "success" : "failure"));
 		add_stats(&s, ev);
 		emit(&s, ev);
 	}
