@@ -14,7 +14,8 @@ import sys
 # ECS fields Vigie writes (docs: README "Events")
 ECS_USED = """@timestamp message event.id event.kind event.category event.type
 event.action event.module event.dataset event.start event.end event.duration
-event.severity event.risk_score event.reason host.name host.id host.os.kernel
+event.severity event.risk_score event.reason event.outcome host.name host.id
+host.os.kernel
 agent.type agent.version ecs.version process.pid process.name process.executable
 process.command_line process.parent.pid user.id user.name destination.ip
 destination.port destination.address destination.bytes source.ip source.port

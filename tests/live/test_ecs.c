@@ -6,9 +6,9 @@
  * the 100 MB ceiling of a new principal: an alert). Checks the new ECS
  * fields with exact figures (source.bytes, destination.bytes, related.*,
  * network.direction, host.id, event.id unique, rule.*, reals, event.outcome
- * of sensor-stop), then runs
- * the checker in process and build/tools/ecs-check (exit 0; 1 on a copy
- * with one event broken).
+ * of sensor-stop), then runs the checker in process and
+ * build/tools/ecs-check (exit 0; 1 on a copy with one event broken), and
+ * checks every field is mapped by packaging/siem/vigie-index-template.json.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -162,6 +162,20 @@ int main(void)
 		CHECK(bad == 0 && n == ev.lines, "%lu of %zu events checked, %ld not conforming%s%s",
 		      n, ev.lines, bad, err[0] ? ": " : "", err);
 		ecs_schema_free(schema);
+	}
+	{
+		json_t *tpl = json_load_file(live_source_path("packaging/siem/vigie-index-template.json"),
+					     0, NULL);
+		size_t mapped = 0;
+
+		err[0] = '\0';
+		for (size_t i = 0; i < ev.n; i++)
+			if (tpl && ecs_template_check(tpl, ev.ev[i], err, sizeof(err)) == 0)
+				mapped++;
+		CHECK(tpl && mapped == ev.n,
+		      "%zu of %zu events with every field mapped by the index template%s%s", mapped,
+		      ev.n, err[0] ? ": " : "", err);
+		json_decref(tpl);
 	}
 	ASSERT_EQ_INT(live_sh("'%s/tools/ecs-check' -q -d '%s' '%s' 2>/dev/null", live_build_dir(),
 			      live_source_path("tests/data/ecs"), v.out_path),

@@ -12,55 +12,7 @@
 #include "output/ecs_check.h"
 
 static struct ecs_schema *schema;
-static json_t *template_props; /* packaging/siem/vigie-index-template.json */
-
-/* Type mapped for a dotted field in the index template, NULL if none. */
-static const char *mapped_type(const char *name)
-{
-	json_t *node = template_props;
-	char key[128];
-	const char *p = name, *dot;
-
-	while (node && (dot = strchr(p, '.'))) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
-		node = json_object_get(json_object_get(node, key), "properties");
-		p = dot + 1;
-	}
-	node = node ? json_object_get(node, p) : NULL;
-	if (node && json_object_get(node, "properties"))
-		return "object";
-	return node ? json_string_value(json_object_get(node, "type")) : NULL;
-}
-
-/* Every leaf of an event mapped by the template with the type its JSON
- * value needs: returns the first field that is not, or NULL. */
-static const char *unmapped(json_t *o, const char *prefix, char *buf, size_t n)
-{
-	const char *key, *bad;
-	json_t *v;
-
-	json_object_foreach(o, key, v) {
-		char name[256];
-		const char *t;
-		json_t *x = json_is_array(v) ? json_array_get(v, 0) : v;
-
-		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", key);
-		if (json_is_object(x)) {
-			if ((bad = unmapped(x, name, buf, n)))
-				return bad;
-			continue;
-		}
-		t = mapped_type(name);
-		if (!t || (json_is_real(x) && strcmp(t, "double") && strcmp(t, "float")) ||
-		    (json_is_integer(x) && strcmp(t, "long")) ||
-		    (json_is_boolean(x) && strcmp(t, "boolean")) ||
-		    (json_is_string(x) && !strcmp(t, "long"))) {
-			snprintf(buf, n, "%s (%s)", name, t ? t : "not mapped");
-			return buf;
-		}
-	}
-	return NULL;
-}
+static json_t *tpl; /* packaging/siem/vigie-index-template.json */
 
 static void test_goldens(void)
 {
@@ -84,11 +36,11 @@ static void test_goldens(void)
 			lines++;
 			n++;
 			json_t *ev = json_loads(line, 0, NULL);
-			const char *bad = ev ? unmapped(ev, "", err, sizeof(err)) : "not JSON";
 
-			if (bad)
-				fprintf(stderr, "%s:%d: index template: %s\n", g.gl_pathv[i], n, bad);
-			mapped += !bad;
+			if (ev && ecs_template_check(tpl, ev, err, sizeof(err)) == 0)
+				mapped++;
+			else
+				fprintf(stderr, "%s:%d: %s\n", g.gl_pathv[i], n, err);
 			json_decref(ev);
 			if (ecs_check_line(schema, line, err, sizeof(err)) == 0)
 				good++;
@@ -229,27 +181,32 @@ int main(void)
 		CHECK(schema != NULL);
 		return check_summary();
 	}
+	tpl = json_load_file("packaging/siem/vigie-index-template.json", 0, NULL);
+	CHECK(tpl != NULL);
+	CHECK_EQ_STR(ecs_template_type(tpl, "vigie.ratio"), "double");
+	CHECK_EQ_STR(ecs_template_type(tpl, "vigie.episode.max_ratio"), "double");
+	CHECK_EQ_STR(ecs_template_type(tpl, "user.audit.name"), "keyword");
+	CHECK_EQ_STR(ecs_template_type(tpl, "related.ip"), "ip");
+	CHECK_EQ_STR(ecs_template_type(tpl, "event.risk_score"), "float");
+	CHECK_EQ_STR(ecs_template_type(tpl, "event.outcome"), "keyword");
+	CHECK_EQ_STR(ecs_template_type(tpl, "vigie.app_users"), "object");
+	CHECK_EQ_STR(ecs_template_type(tpl, "vigie.app_users.records"), "long");
+	CHECK(ecs_template_type(tpl, "vigie.nope") == NULL);
 	{
-		json_t *t = json_load_file("packaging/siem/vigie-index-template.json", 0, NULL);
+		json_t *ev = json_pack("{s:{s:i}}", "vigie", "ratio", 3);
 
-		template_props = json_object_get(json_object_get(json_object_get(t, "template"),
-								 "mappings"), "properties");
-		CHECK(template_props != NULL);
-		json_incref(template_props);
-		json_decref(t);
-		CHECK_EQ_STR(mapped_type("vigie.ratio"), "double");
-		CHECK_EQ_STR(mapped_type("vigie.episode.max_ratio"), "double");
-		CHECK_EQ_STR(mapped_type("user.audit.name"), "keyword");
-		CHECK_EQ_STR(mapped_type("related.ip"), "ip");
-		CHECK_EQ_STR(mapped_type("event.risk_score"), "float");
-		CHECK_EQ_STR(mapped_type("vigie.app_users"), "object");
-		CHECK_EQ_STR(mapped_type("vigie.app_users.records"), "long");
-		CHECK(mapped_type("vigie.nope") == NULL);
+		CHECK_EQ_INT(ecs_template_check(tpl, ev, err, sizeof(err)), -1);
+		CHECK_EQ_STR(err, "vigie.ratio: mapped as double by the index template");
+		json_decref(ev);
+		ev = json_pack("{s:{s:s}}", "vigie", "nope", "x");
+		CHECK_EQ_INT(ecs_template_check(tpl, ev, err, sizeof(err)), -1);
+		CHECK_EQ_STR(err, "vigie.nope: not mapped by the index template");
+		json_decref(ev);
 	}
 	test_schema();
 	test_goldens();
 	test_bad_events();
 	ecs_schema_free(schema);
-	json_decref(template_props);
+	json_decref(tpl);
 	return check_summary();
 }

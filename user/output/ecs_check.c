@@ -471,3 +471,64 @@ long ecs_check_file(const struct ecs_schema *s, const char *path, unsigned long 
 	fclose(f);
 	return bad;
 }
+
+static json_t *template_props(json_t *tpl)
+{
+	return json_object_get(json_object_get(json_object_get(tpl, "template"), "mappings"),
+			       "properties");
+}
+
+const char *ecs_template_type(json_t *tpl, const char *name)
+{
+	json_t *node = template_props(tpl);
+	char key[128];
+	const char *p = name, *dot;
+
+	while (node && (dot = strchr(p, '.'))) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
+		node = json_object_get(json_object_get(node, key), "properties");
+		p = dot + 1;
+	}
+	node = node ? json_object_get(node, p) : NULL;
+	if (node && json_object_get(node, "properties"))
+		return "object";
+	return node ? json_string_value(json_object_get(node, "type")) : NULL;
+}
+
+static int template_walk(json_t *tpl, json_t *o, const char *prefix, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		char name[512];
+		const char *t;
+		json_t *x = json_is_array(v) ? json_array_get(v, 0) : v;
+
+		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", key);
+		if (json_is_object(x)) {
+			if (template_walk(tpl, x, name, err, errlen))
+				return -1;
+			continue;
+		}
+		if (!x || json_is_null(x))
+			continue;
+		t = ecs_template_type(tpl, name);
+		if (!t)
+			return fail(err, errlen, "%s: not mapped by the index template", name);
+		if ((json_is_real(x) && strcmp(t, "double") && strcmp(t, "float")) ||
+		    (json_is_integer(x) && strcmp(t, "long")) ||
+		    (json_is_boolean(x) && strcmp(t, "boolean")) ||
+		    (json_is_string(x) && (!strcmp(t, "long") || !strcmp(t, "double") ||
+					   !strcmp(t, "float") || !strcmp(t, "boolean"))))
+			return fail(err, errlen, "%s: mapped as %s by the index template", name, t);
+	}
+	return 0;
+}
+
+int ecs_template_check(json_t *tpl, json_t *ev, char *err, size_t errlen)
+{
+	if (!template_props(tpl))
+		return fail(err, errlen, "index template without template.mappings.properties");
+	return template_walk(tpl, ev, "", err, errlen);
+}

@@ -35,4 +35,11 @@ int ecs_check_line(const struct ecs_schema *s, const char *line, char *err, size
 long ecs_check_file(const struct ecs_schema *s, const char *path, unsigned long *events,
 		    char *err, size_t errlen);
 
+/* The index template (packaging/siem/vigie-index-template.json) maps every
+ * field of ev with a type its JSON value fits: 0, or -1 naming the first
+ * field that is not mapped or mapped otherwise in err. */
+int ecs_template_check(json_t *index_template, json_t *ev, char *err, size_t errlen);
+/* Type mapped for a dotted field ("object" for objects), NULL if none. */
+const char *ecs_template_type(json_t *index_template, const char *name);
+
 #endif
