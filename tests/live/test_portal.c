@@ -343,6 +343,20 @@ int main(void)
 		CHECK(bad == 0 && n == ev.lines, "%lu of %zu events checked, %ld not conforming%s%s",
 		      n, ev.lines, bad, err[0] ? ": " : "", err);
 		ecs_schema_free(schema);
+		{
+			json_t *tpl = json_load_file(
+				live_source_path("packaging/siem/vigie-index-template.json"), 0, NULL);
+			size_t mapped = 0;
+
+			err[0] = '\0';
+			for (size_t i = 0; i < ev.n; i++)
+				if (tpl && ecs_template_check(tpl, ev.ev[i], err, sizeof(err)) == 0)
+					mapped++;
+			CHECK(tpl && mapped == ev.n,
+			      "%zu of %zu events with every field mapped by the index template%s%s",
+			      mapped, ev.n, err[0] ? ": " : "", err);
+			json_decref(tpl);
+		}
 	}
 	live_section("the portal that does not tag");
 	{
