@@ -108,6 +108,8 @@ static int replay_file(struct replay *r, struct detector *d, const char *path)
 		trace_reader_set_min_ts(tr, r->last_ts);
 	if (!r->host_set) {
 		event_set_host(trace_reader_header(tr)->host);
+		/* reproducible event.id: seeded from the trace's host */
+		event_seed_ids(event_seed_of(trace_reader_header(tr)->host));
 		r->host_set = true;
 	}
 	while ((rc = trace_reader_next(tr, &s)) == 1) {

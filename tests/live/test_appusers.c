@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "lib/live.h"
+#include "output/ecs_check.h"
 
 #define TABLE_ROWS 1000
 #define POOL_ROLE "portail"
@@ -183,6 +184,56 @@ int main(void)
 		CHECK(none && none->records == 17,
 		      "an empty application_name is no user: name null, %lld records (want 17)",
 		      none ? none->records : -1);
+	}
+	live_section("user.name is the OS user; the account is in vigie.db_user and related.user");
+	{
+		int usage = 0, good = 0;
+
+		for (size_t i = 0; i < ev.n; i++) {
+			json_t *e = ev.ev[i], *rel = jpath(e, "related.user");
+			const char *u = jstr(e, "vigie.db_user"), *act = jstr(e, "event.action");
+			const char *os = jstr(e, "user.name");
+			bool has_role = false;
+			size_t k;
+			json_t *r;
+
+			if (!u || strcmp(u, POOL_ROLE) || !act || strcmp(act, "usage"))
+				continue;
+			usage++;
+			json_array_foreach(rel, k, r)
+				has_role |= !strcmp(json_string_value(r), POOL_ROLE);
+			good += os && !strcmp(os, "postgres") && has_role &&
+				!strcmp(json_string_value(json_array_get(rel, 0)), "postgres");
+		}
+		CHECK(usage > 0 && good == usage,
+		      "%d of %d usage events of " POOL_ROLE " with user.name postgres (the backend's "
+		      "OS user) and related.user [postgres, ..., " POOL_ROLE "]", good, usage);
+	}
+	live_section("every event conforms to ECS (tests/data/ecs)");
+	{
+		char err[600] = "";
+		struct ecs_schema *schema = ecs_schema_load(live_source_path("tests/data/ecs"), err,
+							    sizeof(err));
+		unsigned long ne = 0;
+		long bad = schema ? ecs_check_file(schema, v.out_path, &ne, err, sizeof(err)) : -1;
+
+		CHECK(bad == 0 && ne == ev.lines, "%lu of %zu events checked, %ld not conforming%s%s",
+		      ne, ev.lines, bad, err[0] ? ": " : "", err);
+		ecs_schema_free(schema);
+		{
+			json_t *tpl = json_load_file(
+				live_source_path("packaging/siem/vigie-index-template.json"), 0, NULL);
+			size_t mapped = 0;
+
+			err[0] = '\0';
+			for (size_t i = 0; i < ev.n; i++)
+				if (tpl && ecs_template_check(tpl, ev.ev[i], err, sizeof(err)) == 0)
+					mapped++;
+			CHECK(tpl && mapped == ev.n,
+			      "%zu of %zu events with every field mapped by the index template%s%s",
+			      mapped, ev.n, err[0] ? ": " : "", err);
+			json_decref(tpl);
+		}
 	}
 	events_free(&ev);
 	return live_finish();

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lib/live.h"
+#include "output/ecs_check.h"
 
 #define N_ADV 20
 #define N_PLAIN 15 /* agents of the portal that does not tag */
@@ -296,7 +297,15 @@ int main(void)
 			live_log("%s", jstr(a, "message"));
 			CHECK(t_start > 0 && lat >= 0 && lat <= 60,
 			      "application user alert %.1f s after the extraction's start (want <= 60)", lat);
-			ASSERT_EQ_STR(jstr(a, "user.name"), "adv0013", "user.name");
+			/* user.name is an OS user: the advisor is vigie.app_user */
+			CHECK(!jpath(a, "user.name"), "no user.name on an application user's alert");
+			ASSERT_EQ_STR(jstr(a, "vigie.app_user"), "adv0013", "vigie.app_user");
+			{
+				char *rel = json_dumps(jpath(a, "related.user"), JSON_COMPACT);
+
+				ASSERT_EQ_STR(rel, "[\"adv0013\",\"portail\"]", "related.user");
+				free(rel);
+			}
 			ASSERT_EQ_STR(jstr(a, "vigie.app_name"), "portail", "vigie.app_name");
 			ASSERT_EQ_STR(jstr(a, "vigie.db_user"), "portail", "vigie.db_user");
 		}
@@ -310,6 +319,7 @@ int main(void)
 			CHECK(t_start > 0 && lat >= 0 && lat <= 60,
 			      "address alert %.1f s after the extraction's start (want <= 60)", lat);
 			CHECK(names_process(a, portal_bin), "the address alert names the portal process");
+			ASSERT_EQ_STR(jstr(a, "destination.ip"), thief_ip, "destination.ip of the peer alert");
 		}
 		for (int i = 1; i <= N_ADV; i++) {
 			char ip[32];
@@ -320,6 +330,32 @@ int main(void)
 			snprintf(ip, sizeof(ip), "10.215.%d.%d", NET_IDX, 9 + i);
 			CHECK(!first_alert(&ev, "app_user", id) && !first_alert(&ev, "peer", ip),
 			      "no alert for honest advisor %s (%s)", id, ip);
+		}
+	}
+	live_section("every event conforms to ECS (tests/data/ecs)");
+	{
+		char err[600] = "";
+		struct ecs_schema *schema = ecs_schema_load(live_source_path("tests/data/ecs"), err,
+							    sizeof(err));
+		unsigned long n = 0;
+		long bad = schema ? ecs_check_file(schema, v.out_path, &n, err, sizeof(err)) : -1;
+
+		CHECK(bad == 0 && n == ev.lines, "%lu of %zu events checked, %ld not conforming%s%s",
+		      n, ev.lines, bad, err[0] ? ": " : "", err);
+		ecs_schema_free(schema);
+		{
+			json_t *tpl = json_load_file(
+				live_source_path("packaging/siem/vigie-index-template.json"), 0, NULL);
+			size_t mapped = 0;
+
+			err[0] = '\0';
+			for (size_t i = 0; i < ev.n; i++)
+				if (tpl && ecs_template_check(tpl, ev.ev[i], err, sizeof(err)) == 0)
+					mapped++;
+			CHECK(tpl && mapped == ev.n,
+			      "%zu of %zu events with every field mapped by the index template%s%s",
+			      mapped, ev.n, err[0] ? ": " : "", err);
+			json_decref(tpl);
 		}
 	}
 	live_section("the portal that does not tag");
@@ -337,6 +373,7 @@ int main(void)
 			CHECK(t_plain > 0 && lat >= 0 && lat <= 60,
 			      "address alert %.1f s after the extraction's start (want <= 60)", lat);
 			CHECK(names_process(a, portal_bin), "the address alert names the portal process");
+			ASSERT_EQ_STR(jstr(a, "destination.ip"), thief_ip, "destination.ip of the peer alert");
 		}
 		for (int i = 1; i <= N_PLAIN; i++) {
 			char ip[32];

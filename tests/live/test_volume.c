@@ -6,7 +6,8 @@
  * one event per coarse period instead of one per backend and client port;
  * an account that pulls 5,000 rows gets an event of its own interval,
  * naming its backend and client; every event is counted in its
- * vigie.summary.flows. The usage interval (2 s) and the coarse period (8 s)
+ * vigie.summary.flows; every event conforms to ECS and the shipped index
+ * template. The usage interval (2 s) and the coarse period (8 s)
  * are shortened so that the test sees several; the floors are the defaults.
  */
 #define _GNU_SOURCE
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "lib/live.h"
+#include "output/ecs_check.h"
 
 #define ROLES 21
 #define LOOKUPS 4
@@ -146,9 +148,36 @@ int main(void)
 		ASSERT_EQ_STR(jstr(hit, "vigie.summary.by"), "db_user", "vol_heavy: summary by account");
 		ASSERT_EQ_STR(jstr(hit, "source.ip"), "127.0.0.1", "vol_heavy: its client");
 		CHECK(jint(hit, "process.pid", 0) > 0, "vol_heavy: its backend's pid");
-		ASSERT_EQ_INT(json_array_size(jpath(hit, "vigie.top_flows")), 1,
-			      "vol_heavy: one flow named");
+		ASSERT_EQ_INT(jint(hit, "vigie.summary.flows", 0), 1, "vol_heavy: one flow");
+		CHECK(jpath(hit, "vigie.top_flows") == NULL,
+		      "vol_heavy: its one flow is the event itself (no vigie.top_flows)");
 		ASSERT_EQ_STR(jstr(hit, "user.name"), "postgres", "vol_heavy: user.name is the OS user");
+	}
+	live_section("every event of the summarised stream conforms to ECS and the template");
+	{
+		char err[512] = "";
+		struct ecs_schema *schema = ecs_schema_load(live_source_path("tests/data/ecs"), err,
+							    sizeof(err));
+		json_t *tpl = json_load_file(live_source_path("packaging/siem/vigie-index-template.json"),
+					     0, NULL);
+		size_t good = 0, mapped = 0;
+		char first[512] = "";
+
+		for (size_t i = 0; schema && i < ev.n; i++) {
+			if (ecs_check_event(schema, ev.ev[i], err, sizeof(err)) == 0)
+				good++;
+			else if (!first[0])
+				snprintf(first, sizeof(first), "%s", err);
+			if (tpl && ecs_template_check(tpl, ev.ev[i], err, sizeof(err)) == 0)
+				mapped++;
+			else if (!first[0])
+				snprintf(first, sizeof(first), "template: %s", err);
+		}
+		CHECK(schema && good == ev.n, "events conforming to ECS: %zu of %zu %s", good, ev.n, first);
+		CHECK(tpl && mapped == ev.n, "events mapped by the index template: %zu of %zu", mapped,
+		      ev.n);
+		ecs_schema_free(schema);
+		json_decref(tpl);
 	}
 	events_free(&ev);
 	return live_finish();

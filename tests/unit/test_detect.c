@@ -194,7 +194,8 @@ static void test_rule(void)
 		CHECK_EQ_STR(json_string_value(field(cap.lines[1], "vigie.reference")), "new_principal");
 		CHECK_EQ_INT(json_integer_value(field(cap.lines[1], "vigie.ceiling")), 3000);
 		CHECK_EQ_INT(json_integer_value(field(cap.lines[1], "vigie.normal")), 300);
-		CHECK_EQ_INT(json_integer_value(field(cap.lines[1], "vigie.ratio")), 166667);
+		CHECK(json_is_real(field(cap.lines[1], "vigie.ratio")));
+		CHECK(json_real_value(field(cap.lines[1], "vigie.ratio")) == 166667.0);
 		CHECK_EQ_STR(json_string_value(field(cap.lines[1], "vigie.severity")), "critical");
 		CHECK_EQ_STR(json_string_value(field(cap.lines[1], "message")),
 			     "db_user stranger: 50000000 records read in 1m, no profile and no "
@@ -442,8 +443,9 @@ static void test_state(void)
 	detector_finish(d2, T0 + 5 * 86400000000000ull);
 	CHECK(a.n > 0);
 	CHECK_EQ_INT(a.n, b.n);
+	/* the same events but for event.id (one counter for both detectors) */
 	for (int i = 0; i < a.n && i < b.n; i++)
-		CHECK_EQ_STR(a.lines[i], b.lines[i]);
+		CHECK_EQ_STR(strip_event_id(a.lines[i]), strip_event_id(b.lines[i]));
 	/* an older trace on this newer state: windows start afresh, the
 	 * samples are not piled onto the state's future windows */
 	{

@@ -500,7 +500,9 @@ static void test_app_users(void)
 	a = first_alert(&cap, "app_user", "adv0007@portail");
 	CHECK(a != NULL);
 	if (a) {
-		CHECK_EQ_STR(json_string_value(field(a, "user.name")), "adv0007");
+		/* user.name is an OS user: none for an application user */
+		CHECK(field(a, "user.name") == NULL);
+		CHECK(json_dumps_eq(field(a, "related.user"), "[\"adv0007\", \"portail\"]"));
 		CHECK_EQ_STR(json_string_value(field(a, "vigie.app_user")), "adv0007");
 		CHECK_EQ_STR(json_string_value(field(a, "vigie.app_name")), "portail");
 		CHECK_EQ_STR(json_string_value(field(a, "vigie.db_user")), "portail");

@@ -98,6 +98,64 @@ static void test_set_path(void)
 	json_decref(e);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* host.id from a machine-id file, trimmed, omitted if unreadable or empty;
+ * event.id: seed then counter, 32 hex digits; related.* deduplicated. */
+static void test_ids(void)
+{
+	char path[] = "/tmp/vigie-machine-id-XXXXXX";
+	int fd = mkstemp(path);
+	json_t *e;
+	char *s;
+
+	close(fd);
+	write_file(path, " 0123456789abcdef0123456789abcdef\n");
+	CHECK_EQ_INT(event_host_id_from_file(path), 0);
+	CHECK_EQ_STR(event_host_id(), "0123456789abcdef0123456789abcdef");
+	write_file(path, "\n");
+	CHECK_EQ_INT(event_host_id_from_file(path), -1);
+	CHECK(event_host_id() == NULL);
+	unlink(path);
+	CHECK_EQ_INT(event_host_id_from_file(path), -1);
+	CHECK(event_host_id() == NULL);
+
+	event_set_host_id("m1");
+	event_seed_ids(0xabcdef);
+	e = event_new(0, "metric", "network", "info", "usage");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(e, "event"), "id")),
+		     "0000000000abcdef0000000000000000");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(e, "host"), "id")), "m1");
+	json_decref(e);
+	e = event_new(0, "metric", "network", "info", "usage");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(e, "event"), "id")),
+		     "0000000000abcdef0000000000000001");
+	json_decref(e);
+	event_set_host_id(NULL);
+	CHECK(event_seed_of("a") != event_seed_of("b"));
+
+	e = json_object();
+	event_set(e, "user.name", json_string("root"));
+	event_set(e, "user.audit.name", json_string("alice"));
+	event_set(e, "vigie.db_user", json_string("root"));
+	event_set(e, "vigie.app_users", json_pack("[{s:s},{s:s},{}]", "user", "bob", "user", "alice"));
+	event_set(e, "source.ip", json_string("10.0.0.1"));
+	event_set(e, "destination.ip", json_string("10.0.0.1"));
+	event_relate(e);
+	s = dump(json_object_get(e, "related"));
+	CHECK_EQ_STR(s, "{\"user\":[\"root\",\"alice\",\"bob\"],\"ip\":[\"10.0.0.1\"]}");
+	free(s);
+	json_decref(e);
+}
+
 static struct identity *fake_identity(uint32_t pid, const char *comm, const char *cmd, size_t cmdlen)
 {
 	struct identity *id = calloc(1, sizeof(*id));
@@ -134,6 +192,8 @@ static void test_usage_golden(void)
 	config_init(&cfg);
 	cfg.usage_detail = USAGE_FLOW; /* this golden file is one event per flow */
 	event_set_host("golden-host");
+	event_set_host_id("5c1ab0c0ffee4e1f9a3e0d1f2b3c4d5e");
+	event_seed_ids(0x5eed);
 	a = fake_identity(4242, "cu\"rl\n", cmd, sizeof(cmd) - 1);
 	b = fake_identity(77, "tar", "tar cf - /var/lib/postgresql", 28);
 	free(b->exe);
@@ -193,6 +253,7 @@ int main(void)
 	test_strings();
 	test_time();
 	test_set_path();
+	test_ids();
 	test_usage_golden();
 	return check_summary();
 }

@@ -11,6 +11,7 @@
 #include "base/config.h"
 #include "base/event.h"
 #include "base/identity.h"
+#include "output/ecs_check.h"
 #include "output/output.h"
 #include "postgres/pgsession.h"
 #include "sensor/usage.h"
@@ -56,6 +57,25 @@ static void run_open(struct run *r)
 	close(fd);
 	r->out = output_open(r->path);
 	r->n = 0;
+}
+
+/* Every summary event conforms to ECS and is mapped by the shipped index
+ * template. */
+static void check_ecs(struct run *r)
+{
+	char err[512] = "";
+	struct ecs_schema *schema = ecs_schema_load("tests/data/ecs", err, sizeof(err));
+	json_t *tpl = json_load_file("packaging/siem/vigie-index-template.json", 0, NULL);
+
+	CHECK_MSG(schema && tpl, "ECS subset and index template loaded: %s", err);
+	for (size_t i = 0; schema && tpl && i < r->n; i++) {
+		CHECK_MSG(ecs_check_event(schema, r->ev[i], err, sizeof(err)) == 0,
+			  "event %zu: %s", i, err);
+		CHECK_MSG(ecs_template_check(tpl, r->ev[i], err, sizeof(err)) == 0,
+			  "event %zu: template: %s", i, err);
+	}
+	ecs_schema_free(schema);
+	json_decref(tpl);
 }
 
 /* Close the output and load its events. */
@@ -200,6 +220,7 @@ static void test_interval_and_coarse(void)
 	CHECK_EQ_INT(usage_pending_summaries(u), 0);
 	run_load(&r);
 	CHECK_EQ_INT(r.n, 7);
+	check_ecs(&r);
 
 	e = find(&r, "vigie.db_user", "bob", "interval");
 	CHECK(e != NULL);

@@ -7,6 +7,8 @@
 #include "base/event.h"
 
 static char host_name[256] = "localhost";
+static char host_id[128];
+static uint64_t id_seed, id_counter;
 
 void event_set_host(const char *name)
 {
@@ -15,6 +17,109 @@ void event_set_host(const char *name)
 }
 
 const char *event_host(void) { return host_name; }
+
+void event_set_host_id(const char *id)
+{
+	snprintf(host_id, sizeof(host_id), "%s", id ? id : "");
+}
+
+const char *event_host_id(void) { return host_id[0] ? host_id : NULL; }
+
+int event_host_id_from_file(const char *path)
+{
+	char buf[128];
+	size_t n, b = 0;
+	FILE *f = fopen(path, "re");
+
+	host_id[0] = '\0';
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (b < n && (buf[b] == ' ' || buf[b] == '\t' || buf[b] == '\n' || buf[b] == '\r'))
+		b++;
+	while (n > b && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\n' ||
+			 buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	for (size_t i = b; i < n; i++)
+		if ((unsigned char)buf[i] < 0x21 || (unsigned char)buf[i] > 0x7e)
+			return -1;
+	if (n == b)
+		return -1;
+	snprintf(host_id, sizeof(host_id), "%s", buf + b);
+	return 0;
+}
+
+void event_seed_ids(uint64_t seed)
+{
+	id_seed = seed;
+	id_counter = 0;
+}
+
+uint64_t event_seed_of(const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+void event_add_unique(json_t *ev, const char *path, const char *value)
+{
+	json_t *arr = ev, *v;
+	char key[64];
+	const char *p = path, *dot;
+	size_t i;
+
+	if (!value || !*value)
+		return;
+	while ((dot = strchr(p, '.')) != NULL && arr) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
+		arr = json_object_get(arr, key);
+		p = dot + 1;
+	}
+	arr = arr ? json_object_get(arr, p) : NULL;
+	if (!arr) {
+		arr = json_array();
+		if (!arr || event_set(ev, path, arr))
+			return;
+	}
+	if (!json_is_array(arr))
+		return;
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), value) == 0)
+			return;
+	json_array_append_new(arr, json_string_safe(value));
+}
+
+static const char *get_str(json_t *ev, const char *a, const char *b)
+{
+	json_t *o = json_object_get(ev, a);
+
+	return json_string_value(o ? json_object_get(o, b) : NULL);
+}
+
+void event_relate(json_t *ev)
+{
+	json_t *user = json_object_get(ev, "user");
+	json_t *vigie = json_object_get(ev, "vigie");
+	json_t *apps = vigie ? json_object_get(vigie, "app_users") : NULL, *a;
+	size_t i;
+
+	event_add_unique(ev, "related.user", get_str(ev, "user", "name"));
+	if (user)
+		event_add_unique(ev, "related.user", get_str(user, "audit", "name"));
+	event_add_unique(ev, "related.user", get_str(ev, "vigie", "app_user"));
+	json_array_foreach(apps, i, a)
+		event_add_unique(ev, "related.user", json_string_value(json_object_get(a, "user")));
+	event_add_unique(ev, "related.user", get_str(ev, "vigie", "db_user"));
+	event_add_unique(ev, "related.ip", get_str(ev, "source", "ip"));
+	event_add_unique(ev, "related.ip", get_str(ev, "destination", "ip"));
+}
 
 char *format_rfc3339(uint64_t ns, char *buf, size_t size)
 {
@@ -213,12 +318,15 @@ fail:
 json_t *event_new(uint64_t ns, const char *kind, const char *category, const char *type,
 		  const char *action)
 {
-	char ts[40];
+	char ts[40], id[40];
 	json_t *e = json_object();
 
 	if (!e)
 		return NULL;
+	snprintf(id, sizeof(id), "%016llx%016llx", (unsigned long long)id_seed,
+		 (unsigned long long)id_counter++);
 	event_set(e, "@timestamp", json_string(format_rfc3339(ns, ts, sizeof(ts))));
+	event_set(e, "event.id", json_string(id));
 	event_set(e, "event.kind", json_string(kind));
 	if (category)
 		event_set(e, "event.category", json_pack("[s]", category));
@@ -230,6 +338,8 @@ json_t *event_new(uint64_t ns, const char *kind, const char *category, const cha
 						  strcmp(kind, "alert") == 0 ? "vigie.alert" :
 									      "vigie.sensor"));
 	event_set(e, "host.name", json_string_safe(host_name));
+	if (host_id[0])
+		event_set(e, "host.id", json_string(host_id));
 	event_set(e, "agent.type", json_string("vigie"));
 	event_set(e, "agent.version", json_string(VIGIE_VERSION));
 	event_set(e, "ecs.version", json_string("8.11.0"));

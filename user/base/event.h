@@ -15,11 +15,35 @@
 /* Host name written in host.name (set once: the live host, or a trace's). */
 void event_set_host(const char *host_name);
 const char *event_host(void);
+/* host.id (NULL or "": omitted, the default). */
+void event_set_host_id(const char *id);
+/* host.id from a machine-id file (/etc/machine-id), trimmed; 0, or -1 when
+ * unreadable or empty (host.id is then omitted, never an empty string). */
+int event_host_id_from_file(const char *path);
+const char *event_host_id(void);
 
 /*
- * New event with @timestamp (RFC 3339 UTC, microseconds), event.kind,
- * event.category (array of one), event.type (array of one, may be NULL),
- * event.action, event.module/dataset, host.name, and ecs.version.
+ * event.id: 32 hex digits, the 64-bit seed then a 64-bit counter that starts
+ * at 0 when seeded. The live sensor seeds from getrandom() at start; replays
+ * seed with event_seed_of() their trace's host so their output is
+ * reproducible. Never seeded: seed 0.
+ */
+void event_seed_ids(uint64_t seed);
+uint64_t event_seed_of(const char *text);
+
+/* related.user and related.ip from the names and addresses the event
+ * carries (user.name, user.audit.name, vigie.app_user,
+ * vigie.app_users[].user, vigie.db_user; source.ip, destination.ip),
+ * deduplicated, in that order. Call once the event is complete. */
+void event_relate(json_t *ev);
+/* Append value to the array at dotted path unless already there. */
+void event_add_unique(json_t *ev, const char *path, const char *value);
+
+/*
+ * New event with @timestamp (RFC 3339 UTC, microseconds), event.id,
+ * event.kind, event.category (array of one), event.type (array of one, may
+ * be NULL), event.action, event.module/dataset, host.name, host.id (when
+ * known), agent.type/version and ecs.version.
  */
 json_t *event_new(uint64_t realtime_ns, const char *kind, const char *category,
 		  const char *type, const char *action);

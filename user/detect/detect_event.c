@@ -4,6 +4,7 @@
  * exfiltration-volume-end event that closes an episode (docs/detection.md).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +20,47 @@ const char *severity_name(int level)
 	return severity_names[level < 0 || level > 3 ? 0 : level];
 }
 
-/* Ratios print exactly: integers from 100, eighths below (dyadic values). */
+/* Ratios are always JSON reals (a SIEM maps a field from the first
+ * document it sees) and print exactly: whole from 100, eighths below. */
 static json_t *json_ratio(double r)
 {
 	if (!isfinite(r))
 		r = 1e15;
 	if (r >= 100)
-		return json_integer((json_int_t)llround(r));
+		return json_real((double)llround(r));
 	return json_real(round(r * 8) / 8);
+}
+
+static bool is_ip(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* rule.*: one rule per metric, the same on the alert and on the end of its
+ * episode. */
+static void set_rule(json_t *ev, int m)
+{
+	static const char *const descr[M_MAX] = {
+		"Database records read by one principal far above its normal, its profile or its "
+		"peer group",
+		"Database traffic served to one principal far above its normal, its profile or its "
+		"peer group",
+		"Database files read by one principal far above its normal, its profile or its "
+		"peer group",
+		"Network egress of one principal far above its normal, its profile or its peer group",
+	};
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "vigie-exfiltration-volume-%s", metric_name(m));
+	event_set(ev, "rule.id", json_string(buf));
+	snprintf(buf, sizeof(buf), "Exfiltration volume (%s)", metric_name(m));
+	event_set(ev, "rule.name", json_string(buf));
+	event_set(ev, "rule.ruleset", json_string("vigie"));
+	event_set(ev, "rule.category", json_string("exfiltration"));
+	if (m >= 0 && m < M_MAX)
+		event_set(ev, "rule.description", json_string(descr[m]));
 }
 
 static json_t *json_volume(double v)
@@ -66,7 +100,7 @@ static int cmp_ranked(const void *a, const void *b)
 	return strcmp(x->c->name, y->c->name);
 }
 
-static json_t *top_list(const struct contrib *t, int m, bool with_pid)
+static json_t *top_list(json_t *ev, const struct contrib *t, int m, bool with_pid)
 {
 	struct ranked r[N_CONTRIB];
 	int n = 0;
@@ -80,6 +114,8 @@ static json_t *top_list(const struct contrib *t, int m, bool with_pid)
 		json_t *o = json_object();
 
 		json_object_set_new(o, "id", json_string_safe(r[i].c->name));
+		if (!with_pid && is_ip(r[i].c->name))
+			event_add_unique(ev, "related.ip", r[i].c->name);
 		if (with_pid && r[i].c->pid >= 0)
 			json_object_set_new(o, "pid", json_integer(r[i].c->pid));
 		json_object_set_new(o, "volume", json_integer((json_int_t)r[i].v));
@@ -134,7 +170,7 @@ static void set_principal(struct detector *d, json_t *ev, struct principal *p)
 		}
 		break;
 	case PK_DB_USER:
-		event_set(ev, "user.name", json_string_safe(p->id));
+		/* user.name is always an OS user: the account is vigie.db_user */
 		event_set(ev, "vigie.db_user", json_string_safe(p->id));
 		break;
 	case PK_PROCESS: {
@@ -150,12 +186,13 @@ static void set_principal(struct detector *d, json_t *ev, struct principal *p)
 	}
 	case PK_PEER:
 		event_set(ev, "destination.address", json_string_safe(p->id));
+		if (is_ip(p->id))
+			event_set(ev, "destination.ip", json_string(p->id));
 		break;
 	case PK_APP_USER: {
 		const char *at = strrchr(p->id, '@');
 		size_t ulen = at ? (size_t)(at - p->id) : strlen(p->id);
 
-		event_set(ev, "user.name", json_string_bytes(p->id, ulen));
 		event_set(ev, "vigie.app_user", json_string_bytes(p->id, ulen));
 		if (at)
 			event_set(ev, "vigie.app_name", json_string_safe(at + 1));
@@ -236,7 +273,7 @@ json_t *detect_alert_event(struct detector *d, struct principal *p, int m,
 	alert_message(d, p, m, a, msg, sizeof(msg));
 	event_set(ev, "message", json_string_safe(msg));
 	event_set(ev, "event.severity", json_integer(ecs_severity[a->level]));
-	event_set(ev, "event.risk_score", json_integer(risk_score(a->ratio)));
+	event_set(ev, "event.risk_score", json_real(risk_score(a->ratio)));
 	event_set(ev, "event.reason", json_string(a->reason));
 	set_principal(d, ev, p);
 	event_set(ev, "vigie.severity", json_string(severity_name(a->level)));
@@ -272,12 +309,14 @@ json_t *detect_alert_event(struct detector *d, struct principal *p, int m,
 	event_set(ev, "vigie.burst.first_sample", json_time(ep->first_sample_ns));
 	event_set(ev, "vigie.burst.last_sample", json_time(ep->last_sample_ns));
 	if (p->kind != PK_PROCESS)
-		event_set(ev, "vigie.top_processes", top_list(p->procs, m, true));
+		event_set(ev, "vigie.top_processes", top_list(ev, p->procs, m, true));
 	if (p->kind != PK_PEER)
-		event_set(ev, "vigie.top_peers", top_list(p->peers, m, false));
+		event_set(ev, "vigie.top_peers", top_list(ev, p->peers, m, false));
 	set_records(d, ev, p, m, a->observed, a->window);
 	if (p->suppressed_pending)
 		event_set(ev, "vigie.suppressed_alerts", json_integer(p->suppressed_pending));
+	set_rule(ev, m);
+	event_relate(ev);
 	return ev;
 }
 
@@ -321,5 +360,7 @@ json_t *detect_end_event(struct detector *d, struct episode *ep, uint64_t now_ns
 		event_set(ev, "vigie.records.count", json_integer((json_int_t)ep->total));
 		event_set(ev, "vigie.records.estimate", json_false());
 	}
+	set_rule(ev, ep->metric);
+	event_relate(ev);
 	return ev;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
@@ -533,6 +534,14 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		event_set_host(cfg->host_name);
 	else if (gethostname(host, sizeof(host)) == 0)
 		event_set_host(host);
+	event_host_id_from_file("/etc/machine-id");
+	{
+		uint64_t seed;
+
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+			seed = realtime_ns() ^ ((uint64_t)getpid() << 32);
+		event_seed_ids(seed);
+	}
 	err = lock_files(&s);
 	if (err)
 		goto cleanup;
@@ -602,6 +611,9 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		json_t *ev = lifecycle_event(&s, "sensor-stop");
 
 		event_set(ev, "vigie.stop_reason", json_string(reason));
+		/* ECS: the sensor's stop succeeded unless it stopped on an error */
+		event_set(ev, "event.outcome",
+			  json_string(strcmp(reason, "error") ? "success" : "failure"));
 		add_stats(&s, ev);
 		emit(&s, ev);
 	}

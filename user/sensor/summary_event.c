@@ -50,7 +50,9 @@ static json_t *top_flows_json(const struct sum_group *g, uint32_t n)
 		json_t *o = json_object();
 
 		json_object_set_new(o, "pid", json_integer(f->pid));
-		if (f->name[0])
+		/* the name when it is not the event's process.name already (a
+		 * database account's flows are all its server's backends) */
+		if (f->name[0] && !g->comm && g->by == BY_PROCESS)
 			json_object_set_new(o, "name", json_string_safe(f->name));
 		set_endpoint(o, "", &f->ep);
 		json_object_set_new(o, "bytes", json_integer((json_int_t)f->bytes));
@@ -130,16 +132,28 @@ json_t *summary_event(const struct sum_group *cg, const char *period, uint64_t e
 		event_set(ev, "user.name", json_string_safe(user_name_of(g->uid)));
 	if (!g->pid_mixed)
 		event_set(ev, "process.pid", json_integer(g->pid));
-	if (g->comm)
+	/* a database account's process is its server (in sensor-start's
+	 * PostgreSQL figures): named for the other principals only */
+	if (g->comm && g->by == BY_PROCESS)
 		event_set(ev, "process.name", json_string_safe(g->comm));
-	if (g->exe)
+	if (g->exe && g->by == BY_PROCESS)
 		event_set(ev, "process.executable", json_string_safe(g->exe));
 	if (g->ep_state == 1)
 		set_endpoint(ev, g->cls == VIGIE_CLASS_DB_SERVER ? "source" : "destination", &g->ep);
 	if (g->ep_state == 1 && g->ep.family && !g->proto_mixed && usage_transport_name(g->proto))
 		event_set(ev, "network.transport", json_string(usage_transport_name(g->proto)));
-	if (g->cls == VIGIE_CLASS_EGRESS)
+	/* the connection's direction seen from this host (as per flow) */
+	if (g->ep_state == 1 && g->ep.family)
+		event_set(ev, "network.direction",
+			  json_string(g->cls == VIGIE_CLASS_DB_SERVER ? "ingress" : "egress"));
+	else if (g->cls == VIGIE_CLASS_EGRESS)
 		event_set(ev, "network.direction", json_string("egress"));
+	/* ECS bytes: sent by the source (egress: this host) or by the
+	 * destination (db_client: the database; db_server: this server) */
+	if (g->cls == VIGIE_CLASS_EGRESS)
+		event_set(ev, "source.bytes", json_integer((json_int_t)g->bytes));
+	else if (g->cls == VIGIE_CLASS_DB_CLIENT || g->cls == VIGIE_CLASS_DB_SERVER)
+		event_set(ev, "destination.bytes", json_integer((json_int_t)g->bytes));
 	event_set(ev, "vigie.class", json_string(class_name(g->cls)));
 	event_set(ev, "vigie.bytes", json_integer((json_int_t)g->bytes));
 	event_set(ev, "vigie.ops", json_integer((json_int_t)g->ops));
@@ -176,7 +190,10 @@ json_t *summary_event(const struct sum_group *cg, const char *period, uint64_t e
 	json_object_set_new(sum, "by", json_string(by_names[g->by]));
 	json_object_set_new(sum, "flows", json_integer((json_int_t)g->flows));
 	event_set(ev, "vigie.summary", sum);
-	if (g->n_top)
+	/* an application user's flows are its pool's connections, named by
+	 * the account's event; a single flow is the event itself */
+	if (g->n_top && g->by != BY_APP_USER && g->flows > 1)
 		event_set(ev, "vigie.top_flows", top_flows_json(g, coarse ? 1 : g->n_top));
+	event_relate(ev);
 	return ev;
 }

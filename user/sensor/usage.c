@@ -362,9 +362,16 @@ static json_t *usage_event(const struct usage *u, const struct usage_entry *e, u
 		if (transport)
 			event_set(ev, "network.transport", json_string(transport));
 		event_set(ev, "network.type", json_string(k->family == AF_INET ? "ipv4" : "ipv6"));
-		if (k->cls == VIGIE_CLASS_EGRESS)
-			event_set(ev, "network.direction", json_string("egress"));
+		/* the connection's direction seen from this host */
+		event_set(ev, "network.direction",
+			  json_string(k->cls == VIGIE_CLASS_DB_SERVER ? "ingress" : "egress"));
 	}
+	/* ECS bytes: sent by the source (egress: this host) or by the
+	 * destination (db_client: the database; db_server: this server) */
+	if (k->cls == VIGIE_CLASS_EGRESS)
+		event_set(ev, "source.bytes", json_integer((json_int_t)e->bytes));
+	else if (k->cls == VIGIE_CLASS_DB_CLIENT || k->cls == VIGIE_CLASS_DB_SERVER)
+		event_set(ev, "destination.bytes", json_integer((json_int_t)e->bytes));
 	if (e->id && e->id->db_user && k->cls == VIGIE_CLASS_DB_SERVER) {
 		if (e->id->client_local) {
 			event_set(ev, "source.address", json_string("[local]"));
@@ -414,6 +421,7 @@ static json_t *usage_event(const struct usage *u, const struct usage_entry *e, u
 		event_set(ev, "vigie.cgroup.id", json_integer((json_int_t)k->cgroup_id));
 	if (e->id && e->id->cgroup_path)
 		event_set(ev, "vigie.cgroup.path", json_string_safe(e->id->cgroup_path));
+	event_relate(ev);
 	return ev;
 }
 
