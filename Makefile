@@ -126,7 +126,7 @@ san-daemon:
 # Sets up what is missing (apt-get), builds, runs every test.
 test:
 	$(Q)scripts/setup.sh
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(LIVE_BINS) san-daemon
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(LIVE_BINS) san-daemon $(FUZZ_BINS)
 	$(Q)tests/run-all.sh $(OUTPUT)
 
 run: $(VIGIE)
@@ -158,3 +158,37 @@ clean:
 	$(Q)rm -rf $(OUTPUT)
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/san/*.d $(OUTPUT)/san/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tools/*.d)
+
+# ---- fuzzing (docs/fuzzing.md): libFuzzer harnesses of the parsers of
+# outside input, built with clang into $(OUTPUT)/fuzz. `make fuzz` runs each
+# for FUZZ_SECONDS; `make fuzz-regress` (and `make test`) replays the seed
+# corpora and every past crash once.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 120
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_FLAGS := -g -O1 -Wno-error -Wno-format-nonliteral -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+
+$(FUZZ_OBJS): | $(SKELS)
+
+$(FUZZ_DIR)/obj/%.o: user/%.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(FUZZ_OBJS) \
+		$(PKG_LIBS) -o $@
+
+.PHONY: fuzz fuzz-regress
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh fuzz $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+fuzz-regress: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh regress $(FUZZ_DIR)
+
+-include $(wildcard $(FUZZ_DIR)/obj/*/*.d $(FUZZ_DIR)/obj/*.d)

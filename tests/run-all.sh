@@ -22,6 +22,10 @@ for script in tests/golden-replay.sh tests/detect-scenarios.sh tests/install.sh 
 		run "$script" "$B" || rc=1
 	fi
 done
+if ls "$B"/fuzz/fuzz_* >/dev/null 2>&1; then
+	echo "== fuzz corpora and past crashes replayed (tests/fuzz)"
+	run tests/fuzz/run.sh regress "$B/fuzz" || rc=1
+fi
 echo "== live tests (real probes, real traffic)"
 run tests/run-live.sh "$B" || rc=1
 if [ -x "$B/asan/vigie" ]; then

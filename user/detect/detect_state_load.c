@@ -21,7 +21,9 @@
 
 /* field paths in messages are built in fixed buffers; a path too long for
  * them is cut, which only shortens a message */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 /* ---- loading ---- */
 

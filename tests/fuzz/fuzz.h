@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* libFuzzer harnesses of Vigie's parsers of outside input (docs/fuzzing.md).
+ * Each defines LLVMFuzzerTestOneInput; FUZZ_CHECK aborts (a finding) when an
+ * invariant of the parser does not hold. */
+#ifndef VIGIE_FUZZ_H
+#define VIGIE_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FUZZ_CHECK(cond)                                                                   \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__,     \
+				#cond);                                                    \
+			abort();                                                           \
+		}                                                                          \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The input as a NUL-terminated string (malloc'ed). */
+static inline char *fuzz_text(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (s) {
+		memcpy(s, data, size);
+		s[size] = '\0';
+	}
+	return s;
+}
+
+#endif
