@@ -55,7 +55,7 @@ TRACEGEN_SRCS := $(wildcard tools/tracegen/*.c)
 
 VIGIE := $(OUTPUT)/vigie
 
-.PHONY: all clean test unit-test live-test run install uninstall bench demo setup san-daemon
+.PHONY: all clean test unit-test live-test run install uninstall bench demo setup san-daemon deb
 all: $(VIGIE) $(TOOL_BINS)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests $(OUTPUT)/tools:
@@ -147,6 +147,10 @@ install: $(VIGIE)
 	sed -i 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $(DESTDIR)$(UNITDIR)/vigie.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json || \
 		install -D -m 0600 packaging/vigie.json $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json
+
+# A Debian package, BUILD/vigie_VERSION_ARCH.deb (tools/mkdeb.sh).
+deb: $(VIGIE)
+	$(Q)tools/mkdeb.sh $(OUTPUT)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/vigie $(DESTDIR)$(MANDIR)/man8/vigie.8 $(DESTDIR)$(UNITDIR)/vigie.service \

@@ -1,0 +1,64 @@
+#!/bin/bash
+# The Debian package (make deb): lintian clean (overrides explained in
+# packaging/deb/lintian-overrides), installed with dpkg, every file in place
+# with its mode, the configuration a conffile, the installed sensor runs
+# with the installed configuration, the unit passes systemd-analyze verify,
+# reinstalling keeps an edited configuration, purging leaves nothing.
+# The machine is left as found (purged on exit, even on failure).
+# Ends with "deb: N passed, M failed".
+set -u
+B=${1:-build}
+cd "$(dirname "$0")/.."
+T=$(mktemp -d)
+passed=0; failed=0
+check() { if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi; }
+cleanup() { dpkg --purge vigie >/dev/null 2>&1; rm -rf "$T"; }
+trap cleanup EXIT
+
+if dpkg-query -W -f='${Status}' vigie 2>/dev/null | grep -q installed; then
+	echo "deb: a vigie package is installed already; not touching it"
+	echo "deb: 0 passed, 1 failed"
+	exit 1
+fi
+deb=$(make --no-print-directory -s deb OUTPUT="$B" 2>"$T/mk.err" | tail -1)
+test -f "$deb"; check "make deb builds $(basename "${deb:-none}")" $?
+if command -v lintian >/dev/null 2>&1; then
+	lintian --tag-display-limit 0 "$deb" >"$T/lintian" 2>&1
+	! grep -E '^[EW]: ' "$T/lintian"; check "lintian: no error, no warning" $?
+fi
+dpkg-deb -f "$deb" Depends | grep -q "libbpf1"; check "Depends names libbpf1" $?
+dpkg -i "$deb" >"$T/dpkg" 2>&1; check "dpkg -i" $?
+for f in /usr/sbin/vigie /lib/systemd/system/vigie.service /usr/share/man/man8/vigie.8.gz \
+	/etc/vigie/vigie.json /etc/logrotate.d/vigie /usr/share/doc/vigie/copyright; do
+	test -f "$f"; check "installed $f" $?
+done
+test "$(stat -c %a /etc/vigie/vigie.json)" = 600; check "configuration is mode 0600" $?
+test "$(stat -c %a /var/lib/vigie)" = 700; check "state directory /var/lib/vigie is 0700" $?
+test "$(stat -c %a /var/log/vigie)" = 750; check "log directory /var/log/vigie is 0750" $?
+dpkg-query --control-show vigie conffiles 2>/dev/null | grep -q '^/etc/vigie/vigie.json'
+check "the configuration is a conffile" $?
+grep -q '^ExecStart=/usr/sbin/vigie run -c /etc/vigie/vigie.json .*--state /var/lib/vigie/state.json' \
+	/lib/systemd/system/vigie.service
+check "the unit runs the installed binary, configuration and state" $?
+if command -v systemd-analyze >/dev/null 2>&1; then
+	systemd-analyze verify /lib/systemd/system/vigie.service >"$T/verify" 2>&1
+	! grep -qi "unknown\|invalid\|error" "$T/verify"; check "systemd-analyze verify finds nothing wrong" $?
+fi
+/usr/sbin/vigie run -c /etc/vigie/vigie.json --duration 2 -o "$T/events.json" --state "$T/state.json" \
+	2>"$T/run.err"
+check "the installed sensor runs with the installed configuration" $?
+grep -q '"sensor-start"' "$T/events.json" && grep -q '"sensor-stop"' "$T/events.json"
+check "it wrote sensor-start and sensor-stop" $?
+# an operator's edit survives a reinstall (an upgrade over itself)
+sed -i 's/"heartbeat": 60/"heartbeat": 30/' /etc/vigie/vigie.json
+dpkg -i "$deb" >"$T/dpkg2" 2>&1; check "dpkg -i again (upgrade over itself)" $?
+grep -q '"heartbeat": 30' /etc/vigie/vigie.json; check "the edited configuration is kept" $?
+dpkg --purge vigie >"$T/purge" 2>&1; check "dpkg --purge" $?
+left=0
+for f in /usr/sbin/vigie /etc/vigie /var/lib/vigie /var/log/vigie /lib/systemd/system/vigie.service \
+	/etc/logrotate.d/vigie; do
+	[ -e "$f" ] && { echo "     left: $f"; left=1; }
+done
+check "nothing left after purge" $left
+echo "deb: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
