@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/pidlock.h"
 #include "base/privs.h"
+#include "base/sdnotify.h"
 #include "output/output.h"
 #include "postgres/postgres.h"
 #include "probes/probes.h"
@@ -60,6 +61,7 @@ struct sensor {
 	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
 	struct vclock dclock;        /* detection time (base/clock.h) */
 	struct pidlock out_lock, state_lock; /* one daemon per file */
+	uint64_t watchdog_ns, next_watchdog_ns; /* systemd's watchdog (sdnotify.h) */
 };
 
 static uint64_t realtime_ns(void)
@@ -338,6 +340,10 @@ static void tick(struct sensor *s)
 	s->ticks++;
 	output_check(s->out); /* a removed file or directory: reopened, or counted */
 	now = realtime_ns();
+	if (s->watchdog_ns && monotonic_ns() >= s->next_watchdog_ns) {
+		sd_notify_send("WATCHDOG=1");
+		s->next_watchdog_ns = monotonic_ns() + s->watchdog_ns;
+	}
 	if (now >= s->next_usage_ns) {
 		flush_usage(s, now, false);
 		s->next_usage_ns = next_deadline(s->next_usage_ns, now, s->cfg->usage_interval_s);
@@ -603,7 +609,13 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	s.next_usage_ns = s.start_ns + (uint64_t)(cfg->usage_interval_s * 1e9);
 	s.next_heartbeat_ns = s.start_ns + (uint64_t)(cfg->heartbeat_s * 1e9);
 	emit_start(&s);
+	/* systemd (Type=notify): ready once attached and drained once */
+	drain(&s);
+	sd_notify_send("READY=1\nSTATUS=watching");
+	s.watchdog_ns = sd_watchdog_interval_ns();
+	s.next_watchdog_ns = monotonic_ns() + s.watchdog_ns;
 	reason = loop(&s, duration_s);
+	sd_notify_send("STOPPING=1");
 	/* Final drain: everything counted until now is reported. */
 	drain(&s);
 	flush_usage(&s, realtime_ns(), true);
