@@ -92,7 +92,7 @@ static int write_event(struct output *out, json_t *event)
 {
 	char *line;
 	size_t len;
-	int err;
+	int err = 0;
 
 	if (!out || !event)
 		return -EINVAL;
