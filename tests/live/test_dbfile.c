@@ -172,6 +172,15 @@ static void run_mode(const char *mode)
 	events_free(&ev);
 }
 
+static char trusted_dir[] = "/var/lib/vigie-live-XXXXXX", trusted_exe[64];
+static bool trusted_made;
+
+static void remove_trusted_dir(void)
+{
+	if (trusted_made)
+		live_sh("rm -rf '%s'", trusted_dir);
+}
+
 /* The reader flag: server_executables names the database server. */
 static void run_server_flag(void)
 {
@@ -183,6 +192,17 @@ static void run_server_flag(void)
 	json_t *e;
 
 	live_section("db_file, reader is the database server");
+	/* a server executable is recognised only where root alone could have
+	 * put it (base/trust.h): the program installed in a root-owned
+	 * directory outside the world-writable /tmp the tree may be in */
+	trusted_made = mkdtemp(trusted_dir) != NULL;
+	live_on_cleanup(remove_trusted_dir);
+	if (!trusted_made ||
+	    live_sh("cp '%s' '%s/trafficgen'", live_trafficgen_bin(), trusted_dir)) {
+		CHECK(0, "the program installed under /var/lib");
+		return;
+	}
+	snprintf(trusted_exe, sizeof(trusted_exe), "%s/trafficgen", trusted_dir);
 	snprintf(cfg, sizeof(cfg),
 		 "{\"databases\": {\"data_directories\": [\"%s\"],\n"
 		 "  \"server_executables\": [\"trafficgen\"]}}\n", d1);
@@ -190,8 +210,12 @@ static void run_server_flag(void)
 		CHECK(0, "vigie started");
 		return;
 	}
-	ASSERT_EQ_INT(tg_run(&pid, &got, NULL, "readfile", f_base, "123457", NULL), 0,
-		      "read as a 'server executable'");
+	{
+		struct spawn_opts o = { .exe = trusted_exe };
+
+		ASSERT_EQ_INT(tg_run(&pid, &got, &o, "readfile", f_base, "123457", NULL), 0,
+			      "read as a 'server executable'");
+	}
 	/* the same program copied by a user into a directory of their own:
 	 * same name, but a path anyone could have written (base/trust.h) */
 	{

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include "base/config.h"
 #include "base/log.h"
+#include "base/syslog_url.h"
 
 static const uint16_t default_db_ports[] = { 5432, 3306, 1521, 50000, 1433, 27017 };
 static const char *const default_server_exes[] = {
@@ -29,6 +30,8 @@ int config_init(struct vigie_config *cfg)
 	cfg->usage_coarse_bytes = 1000000;
 	cfg->usage_coarse_interval_s = 3600;
 	cfg->usage_top_flows = 3;
+	cfg->syslog_facility = 3; /* daemon */
+	cfg->syslog_queue_bytes = 64ull << 20;
 	cfg->probes = PROBES_AUTO;
 	cfg->exclude_loopback = true;
 	cfg->postgres = PG_AUTO;
@@ -63,6 +66,7 @@ void config_free(struct vigie_config *cfg)
 	free(cfg->host_name);
 	free(cfg->record);
 	free(cfg->state_file);
+	free(cfg->syslog);
 	free(cfg->metrics_listen);
 	free_strv(cfg->data_dirs, &cfg->n_data_dirs);
 	free_strv(cfg->server_exes, &cfg->n_server_exes);
@@ -416,6 +420,32 @@ static int check_keys(const struct parse_ctx *pc, json_t *obj, const char *secti
 	return 0;
 }
 
+/* sensor.syslog, syslog_facility, syslog_queue_bytes */
+static int parse_syslog(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
+{
+	char err[200];
+	json_t *v;
+
+	if ((v = json_object_get(o, "syslog")) && !json_is_null(v)) {
+		if (get_string(pc, v, "sensor.syslog", "syslog", &cfg->syslog))
+			return -1;
+		if (syslog_url_check(cfg->syslog, err, sizeof(err)))
+			return fail(pc, "sensor.syslog", "syslog", "%s", err);
+	}
+	if ((v = json_object_get(o, "syslog_facility")) &&
+	    (!json_is_string(v) || (cfg->syslog_facility = syslog_facility_code(
+					    json_string_value(v))) < 0))
+		return fail(pc, "sensor.syslog_facility", "syslog_facility",
+			    "must be a facility name: kern, user, daemon, auth, local0 ... local7");
+	if ((v = json_object_get(o, "syslog_queue_bytes"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 65536)
+			return fail(pc, "sensor.syslog_queue_bytes", "syslog_queue_bytes",
+				    "must be an integer >= 65536");
+		cfg->syslog_queue_bytes = (uint64_t)json_integer_value(v);
+	}
+	return 0;
+}
+
 /* sensor.usage_detail, usage_coarse_below, usage_coarse_interval,
  * usage_top_flows */
 static int parse_usage_volume(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
@@ -458,7 +488,7 @@ static int parse_usage_volume(const struct parse_ctx *pc, json_t *o, struct vigi
 	if ((v = json_object_get(o, "usage_top_flows")) &&
 	    get_u32(pc, v, "sensor.usage_top_flows", "usage_top_flows", 0, 10, &cfg->usage_top_flows))
 		return -1;
-	return 0;
+	return parse_syslog(pc, o, cfg);
 }
 
 static int parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
@@ -466,7 +496,8 @@ static int parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 	static const char *const keys[] = { "tick", "usage_interval", "heartbeat", "probes",
 					    "output", "host_name", "record", "state_file",
 					    "usage_detail", "usage_coarse_below", "usage_coarse_interval",
-					    "usage_top_flows", "metrics_listen", NULL };
+					    "usage_top_flows", "metrics_listen", "syslog",
+					    "syslog_facility", "syslog_queue_bytes", NULL };
 	json_t *v;
 
 	if (check_keys(pc, o, "sensor", keys))

@@ -47,6 +47,9 @@ struct vigie_config {
 	uint64_t usage_coarse_bytes;
 	double usage_coarse_interval_s;
 	uint32_t usage_top_flows;  /* flows named in a summary, default 3 */
+	char *syslog;              /* sensor.syslog URL, NULL: none (output/syslog.h) */
+	int syslog_facility;       /* default 3, daemon */
+	uint64_t syslog_queue_bytes; /* default 64 MB */
 	enum probe_mode probes;
 	char *output;              /* NULL: stdout */
 	char *host_name;           /* NULL: gethostname() */

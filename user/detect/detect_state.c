@@ -132,7 +132,8 @@ static json_t *state_json(struct detector *d)
 
 	if (!sorted)
 		return NULL;
-	memcpy(sorted, d->all, d->n_all * sizeof(*sorted));
+	if (d->n_all)
+		memcpy(sorted, d->all, d->n_all * sizeof(*sorted));
 	qsort(sorted, d->n_all, sizeof(*sorted), cmp_principal);
 	for (size_t i = 0; i < d->n_all; i++) {
 		json_t *p = principal_json(sorted[i]);

@@ -23,6 +23,8 @@ struct output {
 	struct output_stats st;
 	output_observer_fn observer;
 	void *observer_ctx;
+	output_tee_fn tee;
+	void *tee_ctx;
 };
 
 static int open_file(const char *path)
@@ -103,6 +105,8 @@ static int write_event(struct output *out, json_t *event)
 	}
 	len = strlen(line);
 	line[len] = '\0';
+	if (out->tee)
+		out->tee(line, len, event, out->tee_ctx);
 	/* One write per line (plus newline) keeps lines whole for readers. */
 	{
 		char *with_nl = realloc(line, len + 2);
@@ -167,6 +171,14 @@ int output_write(struct output *out, json_t *event)
 	if (out && event && out->observer)
 		out->observer(event, err, out->observer_ctx);
 	return err;
+}
+
+void output_set_tee(struct output *out, output_tee_fn fn, void *ctx)
+{
+	if (!out)
+		return;
+	out->tee = fn;
+	out->tee_ctx = ctx;
 }
 
 void output_set_observer(struct output *out, output_observer_fn fn, void *ctx)

@@ -24,6 +24,10 @@ int output_write(struct output *out, json_t *event);
  * written, negative errno: lost), e.g. to count events (metrics). */
 typedef void (*output_observer_fn)(json_t *event, int err, void *ctx);
 void output_set_observer(struct output *out, output_observer_fn fn, void *ctx);
+/* Called with each event's line (no newline) before it is written, to send
+ * it elsewhere too (syslog), whatever becomes of the file's copy. */
+typedef void (*output_tee_fn)(const char *line, size_t len, json_t *event, void *ctx);
+void output_set_tee(struct output *out, output_tee_fn fn, void *ctx);
 /* Reopen the file (logrotate); no-op on stdout. */
 int output_reopen(struct output *out);
 /* The open file is still the one at its path, else reopen it (a deleted

@@ -22,6 +22,7 @@
 #include "base/privs.h"
 #include "base/sdnotify.h"
 #include "output/output.h"
+#include "output/syslog.h"
 #include "postgres/postgres.h"
 #include "probes/probes.h"
 #include "sensor/samples.h"
@@ -62,6 +63,7 @@ struct sensor {
 	struct vclock dclock;        /* detection time (base/clock.h) */
 	struct pidlock out_lock, state_lock; /* one daemon per file */
 	uint64_t watchdog_ns, next_watchdog_ns; /* systemd's watchdog (sdnotify.h) */
+	struct syslog_sink *syslog;  /* NULL: no sensor.syslog */
 };
 
 static uint64_t realtime_ns(void)
@@ -190,6 +192,15 @@ static void add_stats(struct sensor *s, json_t *ev)
 		  json_integer((json_int_t)((realtime_ns() - s->start_ns) / 1000000000ull)));
 	event_set(ev, "vigie.stats.ticks", json_integer((json_int_t)s->ticks));
 	event_set(ev, "vigie.stats.clock_steps", json_integer((json_int_t)s->dclock.steps));
+	if (s->syslog) {
+		struct syslog_stats ss;
+
+		syslog_get_stats(s->syslog, &ss);
+		event_set(ev, "vigie.stats.syslog.sent", json_integer((json_int_t)ss.sent));
+		event_set(ev, "vigie.stats.syslog.queued", json_integer((json_int_t)ss.queued));
+		event_set(ev, "vigie.stats.syslog.dropped", json_integer((json_int_t)ss.dropped));
+		event_set(ev, "vigie.stats.syslog.reconnects", json_integer((json_int_t)ss.reconnects));
+	}
 	{
 		struct output_stats os;
 
@@ -340,6 +351,7 @@ static void tick(struct sensor *s)
 	s->ticks++;
 	output_check(s->out); /* a removed file or directory: reopened, or counted */
 	now = realtime_ns();
+	syslog_service(s->syslog, monotonic_ns());
 	if (s->watchdog_ns && monotonic_ns() >= s->next_watchdog_ns) {
 		sd_notify_send("WATCHDOG=1");
 		s->next_watchdog_ns = monotonic_ns() + s->watchdog_ns;
@@ -405,7 +417,8 @@ static int setup_fds(struct sensor *s)
 /* Main loop. Returns the reason for stopping. */
 static const char *loop(struct sensor *s, double duration_s)
 {
-	uint64_t deadline = duration_s > 0 ? realtime_ns() + (uint64_t)(duration_s * 1e9) : 0;
+	/* from the start, as the heartbeats are (not after the first drain) */
+	uint64_t deadline = duration_s > 0 ? s->start_ns + (uint64_t)(duration_s * 1e9) : 0;
 
 	for (;;) {
 		struct epoll_event evs[4];
@@ -490,6 +503,8 @@ static void sensor_cleanup(struct sensor *s)
 	probes_stop(&s->probes);
 	usage_free(s->usage);
 	identities_free(s->ids);
+	output_set_tee(s->out, NULL, NULL);
+	syslog_close(s->syslog, 2000);
 	output_close(s->out);
 	pidlock_release(&s->out_lock);
 	pidlock_release(&s->state_lock);
@@ -499,6 +514,22 @@ static void sensor_cleanup(struct sensor *s)
 		close(s->timer_fd);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
+}
+
+/* Every event to syslog too: its action as MSGID, alerts at their
+ * severity (critical 2, high 3, medium 4, low 5), the rest informational. */
+static void tee_syslog(const char *line, size_t len, json_t *ev, void *ctx)
+{
+	json_t *e = json_object_get(ev, "event");
+	const char *action = json_string_value(json_object_get(e, "action"));
+	const char *sev = json_string_value(json_object_get(json_object_get(ev, "vigie"),
+							   "severity"));
+	int level = 6;
+
+	if (sev)
+		level = !strcmp(sev, "critical") ? 2 : !strcmp(sev, "high") ? 3 :
+			!strcmp(sev, "medium") ? 4 : 5;
+	syslog_send(ctx, line, len, action, level, realtime_ns());
 }
 
 /* One daemon per output file and per state file (base/pidlock.h). */
@@ -555,6 +586,15 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	if (!s.out) {
 		err = -EIO;
 		goto cleanup;
+	}
+	if (cfg->syslog) {
+		s.syslog = syslog_open(cfg->syslog, cfg->syslog_facility,
+				       (size_t)cfg->syslog_queue_bytes, event_host());
+		if (!s.syslog) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		output_set_tee(s.out, tee_syslog, s.syslog);
 	}
 	err = setup_detection(&s);
 	if (err)

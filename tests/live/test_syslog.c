@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live: events to a real rsyslog (Debian's rsyslogd, started by the test
+ * on 127.0.0.1:10514 with imtcp, writing each message's text to a file).
+ * Every event of the -o file reaches the collector, the same JSON in the
+ * same order; the collector stopped for 20 s mid-stream and started again
+ * loses nothing (the events wait in memory); a collector that never
+ * answers fills the queue to its bound, and sensor-stop's counts add up
+ * exactly (sent + queued + dropped = events emitted).
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lib/live.h"
+
+#define PORT "10514"
+
+static char dir[512], conf[600], pidf[600], received[600];
+
+static int rsyslog_start(void)
+{
+	return live_sh("rsyslogd -f '%s' -i '%s'", conf, pidf);
+}
+
+static void rsyslog_stop(void)
+{
+	if (pidf[0])
+		live_sh("test -f '%s' && kill $(cat '%s'); for i in $(seq 50); do "
+			"test -f '%s' || break; sleep 0.1; done", pidf, pidf, pidf);
+}
+
+/* Lines of a file, NULL-terminated array (malloc'ed), *n their count. */
+static char **lines_of(const char *path, size_t *n)
+{
+	char *all = live_read_file(path, NULL), *save = NULL, *l;
+	char **v = calloc(100000, sizeof(*v));
+
+	*n = 0;
+	for (l = all ? strtok_r(all, "\n", &save) : NULL; l && *n < 99999;
+	     l = strtok_r(NULL, "\n", &save))
+		v[(*n)++] = strdup(l);
+	free(all);
+	return v;
+}
+
+static void free_lines(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void collector_outage(void)
+{
+	struct vigie v;
+	size_t nf = 0, nr = 0, same = 0;
+	char **fl, **rl;
+
+	live_section("rsyslog on 127.0.0.1:" PORT ", stopped for 20 s mid-stream");
+	if (rsyslog_start()) {
+		CHECK(false, "rsyslogd started");
+		return;
+	}
+	sleep(1);
+	if (vigie_start(&v, "{\"sensor\": {\"syslog\": \"tcp://127.0.0.1:" PORT "\"}}",
+			"--heartbeat", "0.2", "--tick", "0.1", NULL)) {
+		CHECK(false, "vigie started");
+		return;
+	}
+	sleep(3);
+	rsyslog_stop();
+	sleep(20);
+	CHECK(rsyslog_start() == 0, "rsyslogd started again after 20 s");
+	sleep(8); /* the reconnect backoff is at most 5 s */
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	sleep(1);
+	rsyslog_stop();
+	fl = lines_of(v.out_path, &nf);
+	rl = lines_of(received, &nr);
+	for (size_t i = 0; i < nf && i < nr; i++)
+		same += !strcmp(fl[i], rl[i]);
+	CHECK(nf > 100, "events in the -o file: %zu (heartbeats every 0.2 s for 30 s)", nf);
+	ASSERT_EQ_INT(nr, nf, "events the collector received = events in the file");
+	ASSERT_EQ_INT(same, nf, "the same JSON, in the same order");
+	free_lines(fl, nf);
+	free_lines(rl, nr);
+}
+
+static void collector_never_back(void)
+{
+	struct vigie v;
+	struct events ev;
+	json_t *stop;
+	long long sent, queued, dropped;
+
+	live_section("a collector that never answers, a 64 KB queue");
+	if (vigie_start(&v, "{\"sensor\": {\"syslog\": \"tcp://127.0.0.1:10515\", "
+			    "\"syslog_queue_bytes\": 65536}}",
+			"--heartbeat", "0.1", "--tick", "0.1", NULL)) {
+		CHECK(false, "vigie started");
+		return;
+	}
+	sleep(8); /* ~80 heartbeats of ~1.4 KB: more than 64 KB */
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	if (events_load(&ev, v.out_path)) {
+		CHECK(false, "events loaded");
+		return;
+	}
+	stop = events_find_last(&ev, "sensor-stop");
+	sent = jint(stop, "vigie.stats.syslog.sent", -1);
+	queued = jint(stop, "vigie.stats.syslog.queued", -1);
+	dropped = jint(stop, "vigie.stats.syslog.dropped", -1);
+	ASSERT_EQ_INT(sent, 0, "sent");
+	CHECK(dropped > 0, "dropped beyond the bound, counted: %lld", dropped);
+	CHECK(queued > 0 && queued * 1000 <= 65536, "queued within 64 KB: %lld", queued);
+	ASSERT_EQ_INT(sent + queued + dropped, (long long)ev.n - 1,
+		      "sent + queued + dropped = events before sensor-stop");
+	events_free(&ev);
+}
+
+int main(void)
+{
+	FILE *f;
+
+	live_init("syslog");
+	if (system("command -v rsyslogd >/dev/null 2>&1")) {
+		CHECK(false, "rsyslogd installed (scripts/setup.sh)");
+		return live_finish();
+	}
+	snprintf(dir, sizeof(dir), "%s/rsyslog", live_tmpdir());
+	snprintf(conf, sizeof(conf), "%s/rsyslog.conf", dir);
+	snprintf(pidf, sizeof(pidf), "%s/rsyslog.pid", dir);
+	snprintf(received, sizeof(received), "%s/received.log", dir);
+	live_sh("mkdir -p '%s/work'", dir);
+	f = fopen(conf, "w");
+	if (!f) {
+		CHECK(false, "rsyslog configuration");
+		return live_finish();
+	}
+	fprintf(f, "global(workDirectory=\"%s/work\" maxMessageSize=\"256k\")\n"
+		   "module(load=\"imtcp\")\n"
+		   "template(name=\"msgonly\" type=\"string\" string=\"%%msg%%\\n\")\n"
+		   "ruleset(name=\"vigie\") {\n"
+		   "  action(type=\"omfile\" file=\"%s\" template=\"msgonly\")\n"
+		   "}\n"
+		   "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"" PORT "\" ruleset=\"vigie\")\n",
+		dir, received);
+	fclose(f);
+	live_on_cleanup(rsyslog_stop);
+	collector_outage();
+	collector_never_back();
+	return live_finish();
+}
