@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #define FUZZ_CHECK(cond)                                                                   \
 	do {                                                                               \
@@ -32,6 +33,35 @@ static inline char *fuzz_text(const uint8_t *data, size_t size)
 		s[size] = '\0';
 	}
 	return s;
+}
+
+/* Detection events are not what these harnesses look at. */
+static inline void fuzz_drop_event(json_t *ev, void *ctx)
+{
+	(void)ctx;
+	json_decref(ev);
+}
+
+/* A whole file (malloc'ed, NUL-terminated), NULL if unreadable. */
+static inline char *fuzz_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1))) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
 }
 
 #endif

@@ -6,33 +6,6 @@
 #include "base/log.h"
 #include "detect/detect.h"
 
-static void drop(json_t *ev, void *ctx)
-{
-	(void)ctx;
-	json_decref(ev);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1))) {
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char in[] = "/tmp/vigie-fuzz-state-XXXXXX", a[64], b[64];
@@ -54,15 +27,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(b, sizeof(b), "%s.b", in);
 	if (detect_config_parse(NULL, &c, err, sizeof(err)))
 		goto out;
-	d1 = detector_new(&c, drop, NULL);
-	d2 = detector_new(&c, drop, NULL);
+	d1 = detector_new(&c, fuzz_drop_event, NULL);
+	d2 = detector_new(&c, fuzz_drop_event, NULL);
 	if (!d1 || !d2)
 		goto out_cfg;
 	if (detector_state_load(d1, in) == 0 && detector_state_save(d1, a) == 0) {
 		FUZZ_CHECK(detector_state_load(d2, a) == 0);
 		FUZZ_CHECK(detector_state_save(d2, b) == 0);
-		s1 = slurp(a);
-		s2 = slurp(b);
+		s1 = fuzz_slurp(a);
+		s2 = fuzz_slurp(b);
 		FUZZ_CHECK(s1 && s2 && strstr(s1, "\"principals\"") && strstr(s2, "\"principals\""));
 		FUZZ_CHECK(strcmp(strstr(s1, "\"principals\""), strstr(s2, "\"principals\"")) == 0);
 	}

@@ -6,33 +6,6 @@
 #include "base/log.h"
 #include "detect/detect.h"
 
-static void drop(json_t *ev, void *ctx)
-{
-	(void)ctx;
-	json_decref(ev);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1))) {
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char a[] = "/tmp/vigie-fuzz-ids-XXXXXX", b[64], prev[80], err[256];
@@ -52,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unlink(a);
 		return 0;
 	}
-	d1 = detector_new(&c, drop, NULL);
-	d2 = detector_new(&c, drop, NULL);
+	d1 = detector_new(&c, fuzz_drop_event, NULL);
+	d2 = detector_new(&c, fuzz_drop_event, NULL);
 	trace_sample_init(&s);
 	s.ts_ns = 1709632800000000000ull;
 	s.pid = 42;
@@ -73,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(detector_state_save(d1, a) == 0);
 		FUZZ_CHECK(detector_state_load(d2, a) == 0);
 		FUZZ_CHECK(detector_state_save(d2, b) == 0);
-		s1 = slurp(a);
-		s2 = slurp(b);
+		s1 = fuzz_slurp(a);
+		s2 = fuzz_slurp(b);
 		FUZZ_CHECK(s1 && s2 && strstr(s1, "\"principals\"") && strstr(s2, "\"principals\""));
 		FUZZ_CHECK(strcmp(strstr(s1, "\"principals\""), strstr(s2, "\"principals\"")) == 0);
 		free(s1);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "lib/live.h"
+#include "output/ecs_check.h"
 
 int live_passed, live_failed, live_skipped;
 
@@ -1207,4 +1208,27 @@ int pgcluster_start(void)
 		return -1;
 	}
 	return 0;
+}
+
+void live_check_ecs(const struct events *ev, const char *path)
+{
+	char err[600] = "";
+	struct ecs_schema *schema = ecs_schema_load(live_source_path("tests/data/ecs"), err,
+						    sizeof(err));
+	json_t *tpl;
+	unsigned long n = 0;
+	long bad = schema ? ecs_check_file(schema, path, &n, err, sizeof(err)) : -1;
+	size_t mapped = 0;
+
+	CHECK(bad == 0 && n == ev->lines, "%lu of %zu events checked, %ld not conforming%s%s", n,
+	      ev->lines, bad, err[0] ? ": " : "", err);
+	ecs_schema_free(schema);
+	tpl = json_load_file(live_source_path("packaging/siem/vigie-index-template.json"), 0, NULL);
+	err[0] = '\0';
+	for (size_t i = 0; i < ev->n; i++)
+		if (tpl && ecs_template_check(tpl, ev->ev[i], err, sizeof(err)) == 0)
+			mapped++;
+	CHECK(tpl && mapped == ev->n, "%zu of %zu events with every field mapped by the index "
+				       "template%s%s", mapped, ev->n, err[0] ? ": " : "", err);
+	json_decref(tpl);
 }

@@ -196,6 +196,9 @@ const char *jstr(json_t *root, const char *path);          /* NULL if not a stri
 long long jint(json_t *root, const char *path, long long dflt);
 /* First / last event with event.action == action; NULL if none. */
 json_t *events_find(const struct events *e, const char *action);
+/* Every event of e (read from path) conforms to the ECS subset
+ * (tests/data/ecs) and is mapped by the shipped index template: two checks. */
+void live_check_ecs(const struct events *e, const char *path);
 json_t *events_find_last(const struct events *e, const char *action);
 size_t events_count(const struct events *e, const char *action);
 

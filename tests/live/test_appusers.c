@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "lib/live.h"
-#include "output/ecs_check.h"
 
 #define TABLE_ROWS 1000
 #define POOL_ROLE "portail"
@@ -210,31 +209,7 @@ int main(void)
 		      "OS user) and related.user [postgres, ..., " POOL_ROLE "]", good, usage);
 	}
 	live_section("every event conforms to ECS (tests/data/ecs)");
-	{
-		char err[600] = "";
-		struct ecs_schema *schema = ecs_schema_load(live_source_path("tests/data/ecs"), err,
-							    sizeof(err));
-		unsigned long ne = 0;
-		long bad = schema ? ecs_check_file(schema, v.out_path, &ne, err, sizeof(err)) : -1;
-
-		CHECK(bad == 0 && ne == ev.lines, "%lu of %zu events checked, %ld not conforming%s%s",
-		      ne, ev.lines, bad, err[0] ? ": " : "", err);
-		ecs_schema_free(schema);
-		{
-			json_t *tpl = json_load_file(
-				live_source_path("packaging/siem/vigie-index-template.json"), 0, NULL);
-			size_t mapped = 0;
-
-			err[0] = '\0';
-			for (size_t i = 0; i < ev.n; i++)
-				if (tpl && ecs_template_check(tpl, ev.ev[i], err, sizeof(err)) == 0)
-					mapped++;
-			CHECK(tpl && mapped == ev.n,
-			      "%zu of %zu events with every field mapped by the index template%s%s",
-			      mapped, ev.n, err[0] ? ": " : "", err);
-			json_decref(tpl);
-		}
-	}
+	live_check_ecs(&ev, v.out_path);
 	events_free(&ev);
 	return live_finish();
 }

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "lib/live.h"
-#include "output/ecs_check.h"
 
 #define ROLE "ecsreader"
 #define ROWS 1000
@@ -42,7 +41,7 @@ int main(void)
 	struct vigie v;
 	struct events ev;
 	const char *psql, *port;
-	char portbuf[16], bytes[32], err[600] = "", broken[600];
+	char portbuf[16], bytes[32], broken[600];
 	long long sent = -1, src_bytes = 0, rows = 0, dst_bytes = 0, db_bytes = 0;
 	int sink_port, egress_events = 0, db_events = 0, rel_ok = 0, ids_unique = 1;
 	pid_t pid = 0;
@@ -153,30 +152,7 @@ int main(void)
 	}
 
 	live_section("every event conforms to ECS (tests/data/ecs)");
-	{
-		struct ecs_schema *schema = ecs_schema_load(live_source_path("tests/data/ecs"), err,
-							    sizeof(err));
-		unsigned long n = 0;
-		long bad = schema ? ecs_check_file(schema, v.out_path, &n, err, sizeof(err)) : -1;
-
-		CHECK(bad == 0 && n == ev.lines, "%lu of %zu events checked, %ld not conforming%s%s",
-		      n, ev.lines, bad, err[0] ? ": " : "", err);
-		ecs_schema_free(schema);
-	}
-	{
-		json_t *tpl = json_load_file(live_source_path("packaging/siem/vigie-index-template.json"),
-					     0, NULL);
-		size_t mapped = 0;
-
-		err[0] = '\0';
-		for (size_t i = 0; i < ev.n; i++)
-			if (tpl && ecs_template_check(tpl, ev.ev[i], err, sizeof(err)) == 0)
-				mapped++;
-		CHECK(tpl && mapped == ev.n,
-		      "%zu of %zu events with every field mapped by the index template%s%s", mapped,
-		      ev.n, err[0] ? ": " : "", err);
-		json_decref(tpl);
-	}
+	live_check_ecs(&ev, v.out_path);
 	ASSERT_EQ_INT(live_sh("'%s/tools/ecs-check' -q -d '%s' '%s' 2>/dev/null", live_build_dir(),
 			      live_source_path("tests/data/ecs"), v.out_path),
 		      0, "build/tools/ecs-check exit status");

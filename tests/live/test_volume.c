@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "lib/live.h"
-#include "output/ecs_check.h"
 
 #define ROLES 21
 #define LOOKUPS 4
@@ -154,31 +153,7 @@ int main(void)
 		ASSERT_EQ_STR(jstr(hit, "user.name"), "postgres", "vol_heavy: user.name is the OS user");
 	}
 	live_section("every event of the summarised stream conforms to ECS and the template");
-	{
-		char err[512] = "";
-		struct ecs_schema *schema = ecs_schema_load(live_source_path("tests/data/ecs"), err,
-							    sizeof(err));
-		json_t *tpl = json_load_file(live_source_path("packaging/siem/vigie-index-template.json"),
-					     0, NULL);
-		size_t good = 0, mapped = 0;
-		char first[512] = "";
-
-		for (size_t i = 0; schema && i < ev.n; i++) {
-			if (ecs_check_event(schema, ev.ev[i], err, sizeof(err)) == 0)
-				good++;
-			else if (!first[0])
-				snprintf(first, sizeof(first), "%s", err);
-			if (tpl && ecs_template_check(tpl, ev.ev[i], err, sizeof(err)) == 0)
-				mapped++;
-			else if (!first[0])
-				snprintf(first, sizeof(first), "template: %s", err);
-		}
-		CHECK(schema && good == ev.n, "events conforming to ECS: %zu of %zu %s", good, ev.n, first);
-		CHECK(tpl && mapped == ev.n, "events mapped by the index template: %zu of %zu", mapped,
-		      ev.n);
-		ecs_schema_free(schema);
-		json_decref(tpl);
-	}
+	live_check_ecs(&ev, v.out_path);
 	events_free(&ev);
 	return live_finish();
 }
