@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "base/config.h"
+#include "base/config_parse.h"
 #include "base/log.h"
-#include "base/syslog_url.h"
 
 static const uint16_t default_db_ports[] = { 5432, 3306, 1521, 50000, 1433, 27017 };
 static const char *const default_server_exes[] = {
@@ -48,7 +48,7 @@ int config_init(struct vigie_config *cfg)
 	return 0;
 }
 
-static void free_strv(char **v, int *n)
+void cfgp_free_strv(char **v, int *n)
 {
 	for (int i = 0; i < *n; i++) {
 		free(v[i]);
@@ -68,8 +68,8 @@ void config_free(struct vigie_config *cfg)
 	free(cfg->state_file);
 	free(cfg->syslog);
 	free(cfg->metrics_listen);
-	free_strv(cfg->data_dirs, &cfg->n_data_dirs);
-	free_strv(cfg->server_exes, &cfg->n_server_exes);
+	cfgp_free_strv(cfg->data_dirs, &cfg->n_data_dirs);
+	cfgp_free_strv(cfg->server_exes, &cfg->n_server_exes);
 	json_decref(cfg->detection);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -241,12 +241,6 @@ int config_parse_listen(const char *s, struct config_endpoint *out)
 
 /* ---- JSON file ------------------------------------------------------- */
 
-struct parse_ctx {
-	const char *text; /* for line numbers, may be NULL */
-	const char *file;
-	char *err;
-	size_t errlen;
-};
 
 /* Where "key": first appears in the text (a key, not a word in a comment
  * string), or NULL. */
@@ -313,7 +307,7 @@ static int report(const struct parse_ctx *pc, int line, const char *path, const 
 }
 
 __attribute__((format(printf, 4, 5)))
-static int fail(const struct parse_ctx *pc, const char *path, const char *key, const char *fmt, ...)
+int cfgp_fail(const struct parse_ctx *pc, const char *path, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -326,7 +320,7 @@ static int fail(const struct parse_ctx *pc, const char *path, const char *key, c
 
 /* Same for an array item: the line is the item's. */
 __attribute__((format(printf, 5, 6)))
-static int fail_item(const struct parse_ctx *pc, const char *path, const char *key, json_t *item,
+int cfgp_fail_item(const struct parse_ctx *pc, const char *path, const char *key, json_t *item,
 		     const char *fmt, ...)
 {
 	va_list ap;
@@ -338,32 +332,32 @@ static int fail_item(const struct parse_ctx *pc, const char *path, const char *k
 	return ret;
 }
 
-static int get_seconds(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+int cfgp_get_seconds(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
 		       double *out)
 {
 	if (json_is_number(v)) {
 		double d = json_number_value(v);
 
 		if (!isfinite(d) || d <= 0 || d > 7 * 86400)
-			return fail(pc, path, key, "must be a number of seconds in (0, 604800]");
+			return cfgp_fail(pc, path, key, "must be a number of seconds in (0, 604800]");
 		*out = d;
 		return 0;
 	}
 	if (json_is_string(v) && !config_parse_seconds(json_string_value(v), out))
 		return 0;
-	return fail(pc, path, key, "must be a number of seconds (e.g. 60 or \"1m\")");
+	return cfgp_fail(pc, path, key, "must be a number of seconds (e.g. 60 or \"1m\")");
 }
 
-static int get_bool(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+int cfgp_get_bool(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
 		    bool *out)
 {
 	if (!json_is_boolean(v))
-		return fail(pc, path, key, "must be true or false");
+		return cfgp_fail(pc, path, key, "must be true or false");
 	*out = json_is_true(v);
 	return 0;
 }
 
-static int get_string(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+int cfgp_get_string(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
 		      char **out)
 {
 	char *dup;
@@ -375,30 +369,30 @@ static int get_string(const struct parse_ctx *pc, json_t *v, const char *path, c
 	}
 	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 4096 ||
 	    strlen(json_string_value(v)) != json_string_length(v))
-		return fail(pc, path, key, "must be a non-empty string");
+		return cfgp_fail(pc, path, key, "must be a non-empty string");
 	dup = strdup(json_string_value(v));
 	if (!dup)
-		return fail(pc, path, key, "out of memory");
+		return cfgp_fail(pc, path, key, "out of memory");
 	free(*out);
 	*out = dup;
 	return 0;
 }
 
-static int get_u32(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+int cfgp_get_u32(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
 		   uint32_t min, uint32_t max, uint32_t *out)
 {
 	json_int_t i;
 
 	if (!json_is_integer(v))
-		return fail(pc, path, key, "must be an integer in [%u, %u]", min, max);
+		return cfgp_fail(pc, path, key, "must be an integer in [%u, %u]", min, max);
 	i = json_integer_value(v);
 	if (i < (json_int_t)min || i > (json_int_t)max)
-		return fail(pc, path, key, "must be an integer in [%u, %u]", min, max);
+		return cfgp_fail(pc, path, key, "must be an integer in [%u, %u]", min, max);
 	*out = (uint32_t)i;
 	return 0;
 }
 
-static int check_keys(const struct parse_ctx *pc, json_t *obj, const char *section,
+int cfgp_check_keys(const struct parse_ctx *pc, json_t *obj, const char *section,
 		      const char *const *allowed)
 {
 	const char *key;
@@ -406,7 +400,7 @@ static int check_keys(const struct parse_ctx *pc, json_t *obj, const char *secti
 	char path[128];
 
 	if (!json_is_object(obj))
-		return fail(pc, section, section, "must be an object");
+		return cfgp_fail(pc, section, section, "must be an object");
 	json_object_foreach(obj, key, v) {
 		bool ok = false;
 
@@ -414,125 +408,10 @@ static int check_keys(const struct parse_ctx *pc, json_t *obj, const char *secti
 			ok |= !strcmp(*a, key);
 		if (!ok) {
 			snprintf(path, sizeof(path), "%s.%s", section, key);
-			return fail(pc, path, key, "unknown setting");
+			return cfgp_fail(pc, path, key, "unknown setting");
 		}
 	}
 	return 0;
-}
-
-/* sensor.syslog, syslog_facility, syslog_queue_bytes */
-static int parse_syslog(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
-{
-	char err[200];
-	json_t *v;
-
-	if ((v = json_object_get(o, "syslog")) && !json_is_null(v)) {
-		if (get_string(pc, v, "sensor.syslog", "syslog", &cfg->syslog))
-			return -1;
-		if (syslog_url_check(cfg->syslog, err, sizeof(err)))
-			return fail(pc, "sensor.syslog", "syslog", "%s", err);
-	}
-	if ((v = json_object_get(o, "syslog_facility")) &&
-	    (!json_is_string(v) || (cfg->syslog_facility = syslog_facility_code(
-					    json_string_value(v))) < 0))
-		return fail(pc, "sensor.syslog_facility", "syslog_facility",
-			    "must be a facility name: kern, user, daemon, auth, local0 ... local7");
-	if ((v = json_object_get(o, "syslog_queue_bytes"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 65536)
-			return fail(pc, "sensor.syslog_queue_bytes", "syslog_queue_bytes",
-				    "must be an integer >= 65536");
-		cfg->syslog_queue_bytes = (uint64_t)json_integer_value(v);
-	}
-	return 0;
-}
-
-/* sensor.usage_detail, usage_coarse_below, usage_coarse_interval,
- * usage_top_flows */
-static int parse_usage_volume(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
-{
-	static const char *const below_keys[] = { "records", "bytes", NULL };
-	json_t *v, *w;
-
-	if ((v = json_object_get(o, "usage_detail"))) {
-		const char *d = json_string_value(v);
-
-		if (d && !strcmp(d, "summary"))
-			cfg->usage_detail = USAGE_SUMMARY;
-		else if (d && !strcmp(d, "flow"))
-			cfg->usage_detail = USAGE_FLOW;
-		else
-			return fail(pc, "sensor.usage_detail", "usage_detail",
-				    "must be \"summary\" (one event per principal) or \"flow\" "
-				    "(one per process and endpoint)");
-	}
-	if ((v = json_object_get(o, "usage_coarse_below"))) {
-		if (check_keys(pc, v, "sensor.usage_coarse_below", below_keys))
-			return -1;
-		if ((w = json_object_get(v, "records")) &&
-		    (!json_is_integer(w) || json_integer_value(w) < 0))
-			return fail(pc, "sensor.usage_coarse_below.records", "records",
-				    "must be an integer >= 0");
-		if (w)
-			cfg->usage_coarse_records = (uint64_t)json_integer_value(w);
-		if ((w = json_object_get(v, "bytes")) &&
-		    (!json_is_integer(w) || json_integer_value(w) < 0))
-			return fail(pc, "sensor.usage_coarse_below.bytes", "bytes",
-				    "must be an integer >= 0");
-		if (w)
-			cfg->usage_coarse_bytes = (uint64_t)json_integer_value(w);
-	}
-	if ((v = json_object_get(o, "usage_coarse_interval")) &&
-	    get_seconds(pc, v, "sensor.usage_coarse_interval", "usage_coarse_interval",
-			&cfg->usage_coarse_interval_s))
-		return -1;
-	if ((v = json_object_get(o, "usage_top_flows")) &&
-	    get_u32(pc, v, "sensor.usage_top_flows", "usage_top_flows", 0, 10, &cfg->usage_top_flows))
-		return -1;
-	return parse_syslog(pc, o, cfg);
-}
-
-static int parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
-{
-	static const char *const keys[] = { "tick", "usage_interval", "heartbeat", "probes",
-					    "output", "host_name", "record", "state_file",
-					    "usage_detail", "usage_coarse_below", "usage_coarse_interval",
-					    "usage_top_flows", "metrics_listen", "syslog",
-					    "syslog_facility", "syslog_queue_bytes", NULL };
-	json_t *v;
-
-	if (check_keys(pc, o, "sensor", keys))
-		return -1;
-	if ((v = json_object_get(o, "tick")) && get_seconds(pc, v, "sensor.tick", "tick", &cfg->tick_s))
-		return -1;
-	if ((v = json_object_get(o, "usage_interval")) &&
-	    get_seconds(pc, v, "sensor.usage_interval", "usage_interval", &cfg->usage_interval_s))
-		return -1;
-	if ((v = json_object_get(o, "heartbeat")) &&
-	    get_seconds(pc, v, "sensor.heartbeat", "heartbeat", &cfg->heartbeat_s))
-		return -1;
-	if ((v = json_object_get(o, "probes")) &&
-	    (!json_is_string(v) || config_parse_probe_mode(json_string_value(v), &cfg->probes)))
-		return fail(pc, "sensor.probes", "probes", "must be \"auto\", \"sock\" or \"syscalls\"");
-	if ((v = json_object_get(o, "output")) && get_string(pc, v, "sensor.output", "output", &cfg->output))
-		return -1;
-	if ((v = json_object_get(o, "host_name")) &&
-	    get_string(pc, v, "sensor.host_name", "host_name", &cfg->host_name))
-		return -1;
-	if ((v = json_object_get(o, "record")) && get_string(pc, v, "sensor.record", "record", &cfg->record))
-		return -1;
-	if ((v = json_object_get(o, "state_file")) &&
-	    get_string(pc, v, "sensor.state_file", "state_file", &cfg->state_file))
-		return -1;
-	if ((v = json_object_get(o, "metrics_listen"))) {
-		if (get_string(pc, v, "sensor.metrics_listen", "metrics_listen", &cfg->metrics_listen))
-			return -1;
-		if (cfg->metrics_listen &&
-		    config_parse_listen(cfg->metrics_listen, &cfg->metrics_addr))
-			return fail(pc, "sensor.metrics_listen", "metrics_listen",
-				    "must be \"ADDRESS:PORT\" with an IPv4 address (\"127.0.0.1:9464\") "
-				    "or a bracketed IPv6 one (\"[::1]:9464\"), port 1-65535");
-	}
-	return parse_usage_volume(pc, o, cfg);
 }
 
 static int parse_network(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
@@ -542,120 +421,23 @@ static int parse_network(const struct parse_ctx *pc, json_t *o, struct vigie_con
 	size_t i;
 	char path[96];
 
-	if (check_keys(pc, o, "network", keys))
+	if (cfgp_check_keys(pc, o, "network", keys))
 		return -1;
 	if ((v = json_object_get(o, "exclude_loopback")) &&
-	    get_bool(pc, v, "network.exclude_loopback", "exclude_loopback", &cfg->exclude_loopback))
+	    cfgp_get_bool(pc, v, "network.exclude_loopback", "exclude_loopback", &cfg->exclude_loopback))
 		return -1;
 	if ((v = json_object_get(o, "internal_networks"))) {
 		if (!json_is_array(v) || json_array_size(v) > CONFIG_MAX_NETS)
-			return fail(pc, "network.internal_networks", "internal_networks",
+			return cfgp_fail(pc, "network.internal_networks", "internal_networks",
 				    "must be an array of at most %d CIDR strings", CONFIG_MAX_NETS);
 		cfg->n_internal_nets = 0;
 		json_array_foreach(v, i, item) {
 			snprintf(path, sizeof(path), "network.internal_networks[%zu]", i);
 			if (!json_is_string(item) ||
 			    config_parse_cidr(json_string_value(item), &cfg->internal_nets[i]))
-				return fail_item(pc, path, "internal_networks", item,
+				return cfgp_fail_item(pc, path, "internal_networks", item,
 						 "must be a CIDR such as \"10.0.0.0/8\" or \"fd00::/8\"");
 			cfg->n_internal_nets++;
-		}
-	}
-	return 0;
-}
-
-static int parse_strv(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
-		      char **dst, int *n, int max, bool absolute_path)
-{
-	json_t *item;
-	size_t i;
-	char ipath[128];
-
-	if (!json_is_array(v) || json_array_size(v) > (size_t)max)
-		return fail(pc, path, key, "must be an array of at most %d strings", max);
-	free_strv(dst, n);
-	json_array_foreach(v, i, item) {
-		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
-		if (get_string(pc, item, ipath, key, &dst[i]) || !dst[i])
-			return dst[i] ? -1 : fail(pc, ipath, key, "must be a non-empty string");
-		(*n)++;
-		if (absolute_path && dst[i][0] != '/')
-			return fail(pc, ipath, key, "must be an absolute path");
-	}
-	return 0;
-}
-
-static int parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
-{
-	static const char *const keys[] = { "ports", "endpoints", "data_directories",
-					    "server_executables", "postgres", "app_user", NULL };
-	json_t *v, *item;
-	size_t i;
-	char path[96];
-
-	if (check_keys(pc, o, "databases", keys))
-		return -1;
-	if ((v = json_object_get(o, "ports"))) {
-		if (!json_is_array(v) || json_array_size(v) > CONFIG_MAX_PORTS)
-			return fail(pc, "databases.ports", "ports",
-				    "must be an array of at most %d ports", CONFIG_MAX_PORTS);
-		cfg->n_db_ports = 0;
-		json_array_foreach(v, i, item) {
-			uint32_t port;
-
-			snprintf(path, sizeof(path), "databases.ports[%zu]", i);
-			if (!json_is_integer(item) || json_integer_value(item) < 1 ||
-			    json_integer_value(item) > 65535)
-				return fail_item(pc, path, "ports", item,
-						 "must be an integer in [1, 65535]");
-			port = (uint32_t)json_integer_value(item);
-			cfg->db_ports[cfg->n_db_ports++] = (uint16_t)port;
-		}
-	}
-	if ((v = json_object_get(o, "endpoints"))) {
-		if (!json_is_array(v) || json_array_size(v) > CONFIG_MAX_ENDPOINTS)
-			return fail(pc, "databases.endpoints", "endpoints",
-				    "must be an array of at most %d \"address[:port]\" strings",
-				    CONFIG_MAX_ENDPOINTS);
-		cfg->n_db_endpoints = 0;
-		json_array_foreach(v, i, item) {
-			snprintf(path, sizeof(path), "databases.endpoints[%zu]", i);
-			if (!json_is_string(item) ||
-			    config_parse_endpoint(json_string_value(item), &cfg->db_endpoints[i]))
-				return fail_item(pc, path, "endpoints", item,
-						 "must be \"address\" or \"address:port\" (IPv6 as \"[addr]:port\")");
-			cfg->n_db_endpoints++;
-		}
-	}
-	if ((v = json_object_get(o, "data_directories")) &&
-	    parse_strv(pc, v, "databases.data_directories", "data_directories", cfg->data_dirs,
-		       &cfg->n_data_dirs, CONFIG_MAX_DATA_DIRS, true))
-		return -1;
-	if ((v = json_object_get(o, "server_executables")) &&
-	    parse_strv(pc, v, "databases.server_executables", "server_executables", cfg->server_exes,
-		       &cfg->n_server_exes, CONFIG_MAX_SERVER_EXES, false))
-		return -1;
-	if ((v = json_object_get(o, "postgres"))) {
-		const char *s = json_string_value(v);
-
-		if (s && !strcmp(s, "auto"))
-			cfg->postgres = PG_AUTO;
-		else if (s && !strcmp(s, "on"))
-			cfg->postgres = PG_ON;
-		else if (s && !strcmp(s, "off"))
-			cfg->postgres = PG_OFF;
-		else
-			return fail(pc, "databases.postgres", "postgres", "must be \"auto\", \"on\" or \"off\"");
-	}
-	if ((v = json_object_get(o, "app_user"))) {
-		char err[256], *msg;
-
-		/* err is "FIELD: message" */
-		if (app_user_parse(v, &cfg->app_user, err, sizeof(err))) {
-			msg = strstr(err, ": ");
-			if (msg)
-				*msg = '\0';
-			return fail(pc, err, "app_user", "%s", msg ? msg + 2 : "invalid");
 		}
 	}
 	return 0;
@@ -666,13 +448,13 @@ static int parse_limits(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 	static const char *const keys[] = { "flow_entries", "total_entries", NULL };
 	json_t *v;
 
-	if (check_keys(pc, o, "limits", keys))
+	if (cfgp_check_keys(pc, o, "limits", keys))
 		return -1;
 	if ((v = json_object_get(o, "flow_entries")) &&
-	    get_u32(pc, v, "limits.flow_entries", "flow_entries", 1, 1 << 22, &cfg->flow_entries))
+	    cfgp_get_u32(pc, v, "limits.flow_entries", "flow_entries", 1, 1 << 22, &cfg->flow_entries))
 		return -1;
 	if ((v = json_object_get(o, "total_entries")) &&
-	    get_u32(pc, v, "limits.total_entries", "total_entries", 1, 1 << 22, &cfg->total_entries))
+	    cfgp_get_u32(pc, v, "limits.total_entries", "total_entries", 1, 1 << 22, &cfg->total_entries))
 		return -1;
 	return 0;
 }
@@ -687,19 +469,19 @@ static int parse_root(const struct parse_ctx *pc, json_t *root, struct vigie_con
 		snprintf(pc->err, pc->errlen, "%s: the configuration must be a JSON object", pc->file);
 		return -1;
 	}
-	if (check_keys(pc, root, "(top level)", keys))
+	if (cfgp_check_keys(pc, root, "(top level)", keys))
 		return -1;
-	if ((v = json_object_get(root, "sensor")) && parse_sensor(pc, v, cfg))
+	if ((v = json_object_get(root, "sensor")) && config_parse_sensor(pc, v, cfg))
 		return -1;
 	if ((v = json_object_get(root, "network")) && parse_network(pc, v, cfg))
 		return -1;
-	if ((v = json_object_get(root, "databases")) && parse_databases(pc, v, cfg))
+	if ((v = json_object_get(root, "databases")) && config_parse_databases(pc, v, cfg))
 		return -1;
 	if ((v = json_object_get(root, "limits")) && parse_limits(pc, v, cfg))
 		return -1;
 	if ((v = json_object_get(root, "detection"))) {
 		if (!json_is_object(v))
-			return fail(pc, "detection", "detection", "must be an object");
+			return cfgp_fail(pc, "detection", "detection", "must be an object");
 		json_decref(cfg->detection);
 		cfg->detection = json_incref(v);
 	}

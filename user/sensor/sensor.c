@@ -28,45 +28,13 @@
 #include "sensor/samples.h"
 #include "sensor/sensor_metrics.h"
 #include "sensor/sensor.h"
+#include "sensor/sensor_int.h"
 #include "trace/trace.h"
 #include "sensor/usage.h"
 #include "vigie.skel.h"
 
-struct sensor {
-	const struct vigie_config *cfg;
-	struct probes probes;
-	struct counters *counters;
-	struct ring_buffer *rb;
-	struct identities *ids;
-	struct usage *usage;
-	struct output *out;
-	struct detect_config dcfg;
-	bool dcfg_ok;
-	struct detector *det;        /* NULL: detection off */
-	struct trace_writer *rec;    /* NULL: not recording */
-	struct tick_samples *samples_tick;
-	struct pg_awareness *pga;
-	struct sensor_metrics *metrics; /* NULL: sensor.metrics_listen unset */
-	uint64_t next_state_save_ns;
-	int sig_fd;
-	int timer_fd;
-	int epoll_fd;
-	uint64_t gen;            /* drain generation */
-	uint64_t start_ns;
-	uint64_t interval_start_ns;
-	uint64_t next_usage_ns;
-	uint64_t next_heartbeat_ns;
-	uint64_t ticks;
-	uint64_t events_written;
-	uint64_t drain_errors;
-	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
-	struct vclock dclock;        /* detection time (base/clock.h) */
-	struct pidlock out_lock, state_lock; /* one daemon per file */
-	uint64_t watchdog_ns, next_watchdog_ns; /* systemd's watchdog (sdnotify.h) */
-	struct syslog_sink *syslog;  /* NULL: no sensor.syslog */
-};
 
-static uint64_t realtime_ns(void)
+uint64_t sensor_realtime_ns(void)
 {
 	struct timespec ts;
 
@@ -86,7 +54,7 @@ static uint64_t monotonic_ns(void)
 static uint64_t detection_ns(struct sensor *s)
 {
 	bool stepped;
-	uint64_t t = vclock_now(&s->dclock, realtime_ns(), monotonic_ns(), &stepped);
+	uint64_t t = vclock_now(&s->dclock, sensor_realtime_ns(), monotonic_ns(), &stepped);
 
 	if (stepped)
 		log_warn("the wall clock stepped: it is now %+.3f s from detection time, which goes "
@@ -103,7 +71,7 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void emit(struct sensor *s, json_t *ev)
+void sensor_emit(struct sensor *s, json_t *ev)
 {
 	if (ev && output_write(s->out, ev) == 0)
 		s->events_written++;
@@ -169,139 +137,6 @@ static void on_pg_port(uint16_t port, uint32_t pid, void *ctx)
 			 pid, port);
 }
 
-static json_t *pg_ports_json(const struct sensor *s)
-{
-	const struct pg_port *p;
-	int n = pg_awareness_ports(s->pga, &p);
-	json_t *a = json_array();
-
-	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_integer(p[i].port));
-	return a;
-}
-
-static void add_stats(struct sensor *s, json_t *ev)
-{
-	uint64_t st[VIGIE_STAT_MAX] = { 0 };
-	uint32_t cap = counters_capacity(s->counters);
-	uint32_t used = s->peak_flows;
-	json_t *lost;
-
-	counters_stats(s->counters, st);
-	event_set(ev, "vigie.stats.uptime_s",
-		  json_integer((json_int_t)((realtime_ns() - s->start_ns) / 1000000000ull)));
-	event_set(ev, "vigie.stats.ticks", json_integer((json_int_t)s->ticks));
-	event_set(ev, "vigie.stats.clock_steps", json_integer((json_int_t)s->dclock.steps));
-	if (s->syslog) {
-		struct syslog_stats ss;
-
-		syslog_get_stats(s->syslog, &ss);
-		event_set(ev, "vigie.stats.syslog.sent", json_integer((json_int_t)ss.sent));
-		event_set(ev, "vigie.stats.syslog.queued", json_integer((json_int_t)ss.queued));
-		event_set(ev, "vigie.stats.syslog.dropped", json_integer((json_int_t)ss.dropped));
-		event_set(ev, "vigie.stats.syslog.reconnects", json_integer((json_int_t)ss.reconnects));
-	}
-	{
-		struct output_stats os;
-
-		output_get_stats(s->out, &os);
-		event_set(ev, "vigie.stats.output.events_written", json_integer((json_int_t)os.written));
-		event_set(ev, "vigie.stats.output.bytes_written",
-			  json_integer((json_int_t)os.written_bytes));
-		event_set(ev, "vigie.stats.output.events_lost", json_integer((json_int_t)os.lost));
-		event_set(ev, "vigie.stats.output.bytes_lost", json_integer((json_int_t)os.lost_bytes));
-	}
-	event_set(ev, "vigie.stats.events_written", json_integer((json_int_t)s->events_written));
-	event_set(ev, "vigie.stats.map_entries_peak", json_integer(used));
-	event_set(ev, "vigie.stats.map_capacity", json_integer(cap));
-	event_set(ev, "vigie.stats.map_fill", json_real(cap ? (double)used / cap : 0));
-	event_set(ev, "vigie.stats.flow_fallbacks",
-		  json_integer((json_int_t)st[VIGIE_STAT_FLOW_FALLBACK]));
-	event_set(ev, "vigie.stats.failed_inserts",
-		  json_integer((json_int_t)st[VIGIE_STAT_TOTAL_FAIL]));
-	lost = json_object();
-	for (int c = 0; c < VIGIE_CLASS_MAX; c++)
-		json_object_set_new(lost, class_name((uint8_t)c),
-				    json_integer((json_int_t)st[VIGIE_STAT_LOST_BYTES_EGRESS + c]));
-	event_set(ev, "vigie.stats.unattributed_bytes", lost);
-	event_set(ev, "vigie.stats.ringbuf_drops", json_integer((json_int_t)st[VIGIE_STAT_RINGBUF_DROP]));
-	event_set(ev, "vigie.stats.execs", json_integer((json_int_t)st[VIGIE_STAT_EXEC]));
-	event_set(ev, "vigie.stats.exits", json_integer((json_int_t)st[VIGIE_STAT_EXIT]));
-	event_set(ev, "vigie.stats.excluded_sends", json_integer((json_int_t)st[VIGIE_STAT_EXCLUDED]));
-	event_set(ev, "vigie.stats.db_file_path_walks",
-		  json_integer((json_int_t)st[VIGIE_STAT_DIRCACHE_MISS]));
-	event_set(ev, "vigie.stats.syscall_stash_failures",
-		  json_integer((json_int_t)st[VIGIE_STAT_SYSARGS_FAIL]));
-	event_set(ev, "vigie.stats.drain_errors", json_integer((json_int_t)s->drain_errors));
-	event_set(ev, "vigie.stats.processes_tracked",
-		  json_integer((json_int_t)identities_count(s->ids)));
-	event_set(ev, "vigie.stats.probe_mode", json_string(probe_variant_name(s->probes.variant)));
-	pg_awareness_stats(s->pga, ev);
-	event_set(ev, "vigie.stats.postgres.ports", pg_ports_json(s));
-	if (s->det) {
-		struct detect_summary ds;
-
-		detector_summary(s->det, &ds);
-		event_set(ev, "vigie.stats.detection.principals", json_integer((json_int_t)ds.principals));
-		event_set(ev, "vigie.stats.detection.alerts", json_integer((json_int_t)ds.alerts));
-		event_set(ev, "vigie.stats.detection.suppressed", json_integer((json_int_t)ds.suppressed));
-		event_set(ev, "vigie.stats.detection.episodes_open",
-			  json_integer((json_int_t)ds.episodes_open));
-	}
-}
-
-static json_t *lifecycle_event(struct sensor *s, const char *action)
-{
-	return event_new(realtime_ns(), "state", "host", "info", action);
-}
-
-static void emit_start(struct sensor *s)
-{
-	const struct vigie_config *cfg = s->cfg;
-	json_t *ev = lifecycle_event(s, "sensor-start");
-	json_t *classes = json_array(), *ports = json_array(), *dirs = json_array();
-	struct utsname un;
-
-	if (uname(&un) == 0) {
-		event_set(ev, "host.os.kernel", json_string_safe(un.release));
-		event_set(ev, "vigie.kernel", json_string_safe(un.release));
-	}
-	event_set(ev, "vigie.version", json_string(VIGIE_VERSION));
-	event_set(ev, "vigie.probe_mode", json_string(probe_variant_name(s->probes.variant)));
-	event_set(ev, "vigie.probes_requested", json_string(config_probe_mode_name(cfg->probes)));
-	event_set(ev, "vigie.privileges", privs_json());
-	json_array_append_new(classes, json_string("egress"));
-	json_array_append_new(classes, json_string("db_client"));
-	json_array_append_new(classes, json_string("db_server"));
-	if (s->probes.dbfile)
-		json_array_append_new(classes, json_string("db_file"));
-	event_set(ev, "vigie.classes", classes);
-	for (int i = 0; i < cfg->n_db_ports; i++)
-		json_array_append_new(ports, json_integer(cfg->db_ports[i]));
-	event_set(ev, "vigie.db_ports", ports);
-	for (int i = 0; i < cfg->n_data_dirs; i++)
-		json_array_append_new(dirs, json_string_safe(cfg->data_dirs[i]));
-	event_set(ev, "vigie.data_directories", dirs);
-	event_set(ev, "vigie.data_directories_watched", json_integer(s->probes.n_data_dirs));
-	event_set(ev, "vigie.exclude_loopback", json_boolean(cfg->exclude_loopback));
-	event_set(ev, "vigie.internal_networks", json_integer(cfg->n_internal_nets));
-	event_set(ev, "vigie.tick_s", json_real(cfg->tick_s));
-	event_set(ev, "vigie.usage_interval_s", json_real(cfg->usage_interval_s));
-	event_set(ev, "vigie.heartbeat_s", json_real(cfg->heartbeat_s));
-	event_set(ev, "vigie.programs_attached", json_integer(s->probes.n_attached));
-	event_set(ev, "vigie.map_capacity", json_integer(cfg->flow_entries));
-	event_set(ev, "vigie.postgres", json_string(pg_awareness_state(s->pga)));
-	event_set(ev, "vigie.postgres_ports", pg_ports_json(s));
-	event_set(ev, "vigie.udp_destinations", json_boolean(s->probes.udp_dest ||
-							     s->probes.variant == VARIANT_SYSCALLS));
-	event_set(ev, "vigie.io_uring", json_boolean(s->probes.variant != VARIANT_SYSCALLS ||
-						     s->probes.uring));
-	event_set(ev, "vigie.detection", json_boolean(s->det != NULL));
-	event_set(ev, "vigie.recording", json_boolean(s->rec != NULL));
-	emit(s, ev);
-}
-
-/* Drain the kernel's counters into the usage interval. */
 static void drain(struct sensor *s)
 {
 	int n;
@@ -350,7 +185,7 @@ static void tick(struct sensor *s)
 	drained = mono_s();
 	s->ticks++;
 	output_check(s->out); /* a removed file or directory: reopened, or counted */
-	now = realtime_ns();
+	now = sensor_realtime_ns();
 	syslog_service(s->syslog, monotonic_ns());
 	if (s->watchdog_ns && monotonic_ns() >= s->next_watchdog_ns) {
 		sd_notify_send("WATCHDOG=1");
@@ -365,10 +200,10 @@ static void tick(struct sensor *s)
 		s->next_state_save_ns = now + 300ull * 1000000000ull;
 	}
 	if (now >= s->next_heartbeat_ns) {
-		json_t *ev = lifecycle_event(s, "heartbeat");
+		json_t *ev = sensor_lifecycle_event(s, "heartbeat");
 
-		add_stats(s, ev);
-		emit(s, ev);
+		sensor_add_stats(s, ev);
+		sensor_emit(s, ev);
 		s->peak_flows = 0;
 		s->next_heartbeat_ns = next_deadline(s->next_heartbeat_ns, now, s->cfg->heartbeat_s);
 	}
@@ -451,14 +286,14 @@ static const char *loop(struct sensor *s, double duration_s)
 				ring_buffer__consume(s->rb);
 			}
 		}
-		if (deadline && realtime_ns() >= deadline)
+		if (deadline && sensor_realtime_ns() >= deadline)
 			return "duration";
 	}
 }
 
 static void emit_detection(json_t *ev, void *ctx)
 {
-	emit(ctx, ev);
+	sensor_emit(ctx, ev);
 }
 
 /* Detection and recording, both optional; set up before any probe loads so
@@ -529,7 +364,7 @@ static void tee_syslog(const char *line, size_t len, json_t *ev, void *ctx)
 	if (sev)
 		level = !strcmp(sev, "critical") ? 2 : !strcmp(sev, "high") ? 3 :
 			!strcmp(sev, "medium") ? 4 : 5;
-	syslog_send(ctx, line, len, action, level, realtime_ns());
+	syslog_send(ctx, line, len, action, level, sensor_realtime_ns());
 }
 
 /* One daemon per output file and per state file (base/pidlock.h). */
@@ -576,7 +411,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		uint64_t seed;
 
 		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-			seed = realtime_ns() ^ ((uint64_t)getpid() << 32);
+			seed = sensor_realtime_ns() ^ ((uint64_t)getpid() << 32);
 		event_seed_ids(seed);
 	}
 	err = lock_files(&s);
@@ -644,11 +479,11 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	}
 	/* loaded and attached: keep only what the running sensor uses */
 	privs_drop();
-	s.start_ns = realtime_ns();
+	s.start_ns = sensor_realtime_ns();
 	s.interval_start_ns = s.start_ns;
 	s.next_usage_ns = s.start_ns + (uint64_t)(cfg->usage_interval_s * 1e9);
 	s.next_heartbeat_ns = s.start_ns + (uint64_t)(cfg->heartbeat_s * 1e9);
-	emit_start(&s);
+	sensor_emit_start(&s);
 	/* systemd (Type=notify): ready once attached and drained once */
 	drain(&s);
 	sd_notify_send("READY=1\nSTATUS=watching");
@@ -658,16 +493,16 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	sd_notify_send("STOPPING=1");
 	/* Final drain: everything counted until now is reported. */
 	drain(&s);
-	flush_usage(&s, realtime_ns(), true);
+	flush_usage(&s, sensor_realtime_ns(), true);
 	{
-		json_t *ev = lifecycle_event(&s, "sensor-stop");
+		json_t *ev = sensor_lifecycle_event(&s, "sensor-stop");
 
 		event_set(ev, "vigie.stop_reason", json_string(reason));
 		/* ECS: the sensor's stop succeeded unless it stopped on an error */
 		event_set(ev, "event.outcome",
 			  json_string(strcmp(reason, "error") ? "success" : "failure"));
-		add_stats(&s, ev);
-		emit(&s, ev);
+		sensor_add_stats(&s, ev);
+		sensor_emit(&s, ev);
 	}
 	if (s.det && cfg->state_file)
 		detector_state_save(s.det, cfg->state_file);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The running sensor's state, shared by sensor.c (the loop) and
+ * sensor_events.c (its lifecycle events). Not for other subsystems. */
+#ifndef VIGIE_SENSOR_INT_H
+#define VIGIE_SENSOR_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "base/clock.h"
+#include "base/identity.h"
+#include "base/pidlock.h"
+#include "detect/detect.h"
+#include "output/output.h"
+#include "output/syslog.h"
+#include "postgres/postgres.h"
+#include "probes/counters.h"
+#include "probes/probes.h"
+#include "sensor/samples.h"
+#include "sensor/sensor_metrics.h"
+#include "sensor/usage.h"
+#include "trace/trace.h"
+
+struct sensor {
+	const struct vigie_config *cfg;
+	struct probes probes;
+	struct counters *counters;
+	struct ring_buffer *rb;
+	struct identities *ids;
+	struct usage *usage;
+	struct output *out;
+	struct detect_config dcfg;
+	bool dcfg_ok;
+	struct detector *det;        /* NULL: detection off */
+	struct trace_writer *rec;    /* NULL: not recording */
+	struct tick_samples *samples_tick;
+	struct pg_awareness *pga;
+	struct sensor_metrics *metrics; /* NULL: sensor.metrics_listen unset */
+	uint64_t next_state_save_ns;
+	int sig_fd;
+	int timer_fd;
+	int epoll_fd;
+	uint64_t gen;            /* drain generation */
+	uint64_t start_ns;
+	uint64_t interval_start_ns;
+	uint64_t next_usage_ns;
+	uint64_t next_heartbeat_ns;
+	uint64_t ticks;
+	uint64_t events_written;
+	uint64_t drain_errors;
+	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
+	struct vclock dclock;        /* detection time (base/clock.h) */
+	struct pidlock out_lock, state_lock; /* one daemon per file */
+	uint64_t watchdog_ns, next_watchdog_ns; /* systemd's watchdog (sdnotify.h) */
+	struct syslog_sink *syslog;  /* NULL: no sensor.syslog */
+};
+
+uint64_t sensor_realtime_ns(void);
+/* Write ev (and release it), counting it. */
+void sensor_emit(struct sensor *s, json_t *ev);
+/* sensor_events.c */
+json_t *sensor_lifecycle_event(struct sensor *s, const char *action);
+void sensor_add_stats(struct sensor *s, json_t *ev);
+void sensor_emit_start(struct sensor *s);
+
+#endif
