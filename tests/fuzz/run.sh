@@ -27,7 +27,7 @@ for bin in "$dir"/fuzz_*; do
 		echo "== $name: ${secs}s"
 		"$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix="$crashes/" "$work" "$seeds" 2>&1 |
-			grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Test unit written)' |
+			grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Test unit written)' |
 			sed 's/^/   /'
 		continue
 	fi
