@@ -215,7 +215,7 @@ struct sum_part {
 	uint64_t start_ns;
 };
 
-static void group_add(struct sum_group *g, const struct sum_part *p, bool fresh, uint32_t top_max)
+static void group_add(struct sum_group *g, const struct sum_part *p, bool fresh)
 {
 	if (fresh) {
 		g->cls = p->cls;
@@ -274,7 +274,7 @@ static int group_merge(struct sum_table *t, const struct sum_group *src, uint32_
 
 	if (!g)
 		return -1;
-	group_add(g, &p, fresh, top_max);
+	group_add(g, &p, fresh);
 	/* what differed within the interval differs within the period */
 	g->exe_mixed |= src->exe_mixed;
 	g->comm_mixed |= src->comm_mixed;
@@ -284,15 +284,7 @@ static int group_merge(struct sum_table *t, const struct sum_group *src, uint32_
 	g->proto_mixed |= src->proto_mixed;
 	if (src->ep_state == 2)
 		g->ep_state = 2;
-	for (int i = 0; i < 4; i++) {
-		char **f[] = { &g->exe, &g->comm, &g->db_user, &g->db_name };
-		bool m[] = { g->exe_mixed, g->comm_mixed, g->db_user_mixed, g->db_name_mixed };
-
-		if (m[i]) {
-			free(*f[i]);
-			*f[i] = NULL;
-		}
-	}
+	/* (a field mixed in src is NULL there: merge_str dropped g's copy) */
 	for (uint32_t i = 0; i < src->n_top; i++)
 		top_add(g, &src->top[i], top_max);
 	for (size_t i = 0; i < src->n_apps; i++)
@@ -411,7 +403,7 @@ static int add_part(struct sum_table *t, const struct sum_part *p, const struct 
 	g = group_for(t, key, &fresh);
 	if (!g)
 		return -1;
-	group_add(g, p, fresh, top_max);
+	group_add(g, p, fresh);
 	top_add(g, f, top_max);
 	return 0;
 }
@@ -531,7 +523,7 @@ int usage_summary_flush(struct usage_summary *sm, struct usage_entry *const *all
 	}
 	v = sorted(t);
 	for (size_t i = 0; v && i < t->n; i++) {
-		const struct sum_group *g = v[i];
+		struct sum_group *g = v[i];
 		bool notable = g->records >= cfg->usage_coarse_records ||
 			       g->bytes >= cfg->usage_coarse_bytes;
 

@@ -109,12 +109,11 @@ static void set_app_users(json_t *ev, struct sum_group *g, size_t max)
 	}
 }
 
-json_t *summary_event(const struct sum_group *cg, const char *period, uint64_t end_ns)
+json_t *summary_event(struct sum_group *g, const char *period, uint64_t end_ns)
 {
 	/* a coarse summary is of principals with nothing notable: its largest
 	 * flow and its first application users are evidence enough */
 	bool coarse = !strcmp(period, "coarse");
-	struct sum_group *g = (struct sum_group *)cg; /* set_app_users sorts */
 	const char *category = g->cls == VIGIE_CLASS_DB_FILE ? "file" :
 			       g->cls == VIGIE_CLASS_EGRESS ? "network" : "database";
 	char ts[40], buf[32];

@@ -63,7 +63,8 @@ struct sum_group {
 	size_t n_apps, cap_apps;
 };
 
-/* The usage event of a principal's totals; period "interval" or "coarse". */
-json_t *summary_event(const struct sum_group *g, const char *period, uint64_t end_ns);
+/* The usage event of a principal's totals; period "interval" or "coarse".
+ * Sorts g's application users (most records first). */
+json_t *summary_event(struct sum_group *g, const char *period, uint64_t end_ns);
 
 #endif
