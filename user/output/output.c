@@ -16,7 +16,7 @@ struct output {
 	char *path; /* NULL: stdout */
 	int fd;
 	int last_errno;      /* last write error, 0 after a success */
-	unsigned long lost;  /* events not written since that error began */
+	uint64_t lost_before; /* st.lost when that error began */
 	bool detached;       /* the open file is no longer at path */
 	bool torn;           /* a line was cut and could not be removed (a pipe):
 			      * the next event starts on a new line */
@@ -104,7 +104,6 @@ static int write_event(struct output *out, json_t *event)
 		return -ENOMEM;
 	}
 	len = strlen(line);
-	line[len] = '\0';
 	if (out->tee)
 		out->tee(line, len, event, out->tee_ctx);
 	/* One write per line (plus newline) keeps lines whole for readers. */
@@ -127,39 +126,34 @@ static int write_event(struct output *out, json_t *event)
 	} else {
 		size_t done = 0;
 
-		if (out->torn) {
-			err = write_all(out->fd, "\n", 1, &done);
-			if (!err)
-				out->torn = false;
-		}
-		if (!out->torn) {
+		/* after a line cut on a pipe, its end first (else this event
+		 * is lost too: the cut line still waits for it) */
+		if (!out->torn || !(err = write_all(out->fd, "\n", 1, &done))) {
+			out->torn = false;
 			err = write_all(out->fd, line, len + 1, &done);
 			if (err)
 				untear(out, done);
-		} else {
-			err = err ? err : -EIO;
 		}
 	}
 	free(line);
-	if (err) {
-		out->st.lost++;
-		out->st.lost_bytes += len + 1;
-	} else {
-		out->st.written++;
-		out->st.written_bytes += len + 1;
-	}
 	/* One message when writing starts failing (disk full...), one when it
 	 * works again, not one per event. */
 	if (err) {
+		if (!out->last_errno)
+			out->lost_before = out->st.lost;
 		if (out->last_errno != -err)
 			log_error("cannot write events to %s: %s", out->path ? out->path : "stdout",
 				  strerror(-err));
 		out->last_errno = -err;
-		out->lost++;
-	} else if (out->last_errno) {
-		log_warn("writing events works again; %lu events were lost", out->lost);
+		out->st.lost++;
+		out->st.lost_bytes += len + 1;
+	} else {
+		if (out->last_errno)
+			log_warn("writing events works again; %llu events were lost",
+				 (unsigned long long)(out->st.lost - out->lost_before));
 		out->last_errno = 0;
-		out->lost = 0;
+		out->st.written++;
+		out->st.written_bytes += len + 1;
 	}
 	return err;
 }
