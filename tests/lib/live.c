@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Helpers for Vigie's live tests: see live.h. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -1231,4 +1232,21 @@ void live_check_ecs(const struct events *ev, const char *path)
 	CHECK(tpl && mapped == ev->n, "%zu of %zu events with every field mapped by the index "
 				       "template%s%s", mapped, ev->n, err[0] ? ": " : "", err);
 	json_decref(tpl);
+}
+
+int live_count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
 }

@@ -149,6 +149,9 @@ int tg_run(pid_t *pid, long long *value, const struct spawn_opts *o, ...)
 /* Start a trafficgen server and return the port it listens on (-1 fails). */
 int tg_server(struct child *c, const struct spawn_opts *o, ...) __attribute__((sentinel));
 
+/* Open file descriptors of pid (its /proc/PID/fd), -1 if gone. */
+int live_count_fds(pid_t pid);
+
 /* ---- the sensor -------------------------------------------------------- */
 
 struct vigie {

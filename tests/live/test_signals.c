@@ -21,22 +21,6 @@
 
 #define BYTES 5000000
 
-static int count_fds(pid_t pid)
-{
-	char cmd[128];
-	int n = -1;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", (int)pid);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &n) != 1)
-		n = -1;
-	pclose(f);
-	return n;
-}
-
 static void sighup_storm(void)
 {
 	struct spawn_opts in_ns = { 0 };
@@ -61,7 +45,7 @@ static void sighup_storm(void)
 		CHECK(false, "sink and vigie started");
 		return;
 	}
-	before = count_fds(v.c.pid);
+	before = live_count_fds(v.c.pid);
 	hupper = fork();
 	if (hupper == 0) {
 		for (int i = 0; i < 1000; i++) {
@@ -76,7 +60,7 @@ static void sighup_storm(void)
 		      sent == BYTES, "5,000,000 bytes sent during the storm");
 	waitpid(hupper, NULL, 0);
 	usleep(1500 * 1000);
-	after = count_fds(v.c.pid);
+	after = live_count_fds(v.c.pid);
 	CHECK(before > 0 && after == before, "vigie's open files before and after: %d, %d", before,
 	      after);
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");

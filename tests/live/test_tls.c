@@ -67,22 +67,6 @@ static void expect_rows(const struct events *ev, const char *role, unsigned long
 	      copy_rows);
 }
 
-static int count_fds(const char *dir)
-{
-	char cmd[128];
-	int n = -1;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "ls %s | wc -l", dir);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &n) != 1)
-		n = -1;
-	pclose(f);
-	return n;
-}
-
 /* The session is TLS (pg_stat_ssl says so): adds one row to the role's. */
 #define IS_TLS "-c 'SELECT ssl::text || version FROM pg_stat_ssl WHERE pid = pg_backend_pid()'"
 
@@ -193,17 +177,15 @@ int main(void)
 	}
 	/* short TLS connections: nothing per connection is kept by vigie */
 	{
-		char fds[64];
 		int before, after;
 
-		snprintf(fds, sizeof(fds), "/proc/%d/fd", (int)v.c.pid);
-		before = count_fds(fds);
+		before = live_count_fds(v.c.pid);
 		ok = true;
 		for (int i = 0; i < 200 && ok; i++)
 			ok = run("tls_short", "require", NULL, "-c 'SELECT 1'", NULL) == 0;
 		CHECK(ok, "200 short TLS connections");
 		usleep(1500 * 1000);
-		after = count_fds(fds);
+		after = live_count_fds(v.c.pid);
 		CHECK(before > 0 && after == before, "vigie's open files before and after 200 short TLS "
 						     "connections: %d, %d", before, after);
 	}
