@@ -375,8 +375,48 @@ static void test_settings_and_stop(void)
 	identity_put(a);
 }
 
+/* db_file summaries say whether their reader is the database server: an
+ * executable of a server's name that only root could have installed. */
+static void test_db_file_reader(void)
+{
+	static char *dirs[1] = { "/var/lib/postgresql" };
+	struct vigie_config cfg;
+	struct identity *srv, *fake;
+	struct usage *u;
+	struct run r;
+	json_t *e;
+
+	char err[256];
+
+	config_init(&cfg);
+	/* /usr/bin/sh: root's on every Debian; its copy in /tmp: anyone's */
+	CHECK_EQ_INT(config_load_string(&cfg, "{\"databases\": {\"server_executables\": [\"sh\"]}}",
+					err, sizeof(err)), 0);
+	srv = ident(301, 106, "sh", "/usr/bin/sh", NULL, NULL, 0);
+	fake = ident(302, 1000, "sh", "/tmp/x/bin/sh", NULL, NULL, 0);
+	srv->exited = fake->exited = true; /* judged as the host sees the paths */
+	u = usage_new(&cfg, dirs, 1);
+	run_open(&r);
+	add_flow(u, srv, VIGIE_CLASS_DB_FILE, NULL, 0, 0, 5000000);
+	add_flow(u, fake, VIGIE_CLASS_DB_FILE, NULL, 0, 0, 6000000);
+	CHECK_EQ_INT(usage_flush(u, T0, T0 + MIN, r.out), 2);
+	run_load(&r);
+	e = find(&r, "process.executable", "/usr/bin/sh", "interval");
+	CHECK(e && json_is_true(get(e, "vigie.reader_is_db_server")));
+	CHECK_EQ_STR(gstr(e, "file.directory"), "/var/lib/postgresql");
+	e = find(&r, "process.executable", "/tmp/x/bin/sh", "interval");
+	CHECK(e && json_is_false(get(e, "vigie.reader_is_db_server")));
+	check_ecs(&r);
+	run_free(&r);
+	usage_free(u);
+	identity_put(srv);
+	identity_put(fake);
+	config_free(&cfg);
+}
+
 int main(void)
 {
+	test_db_file_reader();
 	test_interval_and_coarse();
 	test_settings_and_stop();
 	return check_summary();

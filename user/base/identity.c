@@ -34,6 +34,24 @@ struct uid_name {
 
 static struct uid_name *uid_names;
 
+bool identity_exe_trusted(struct identity *id)
+{
+	char root[64];
+
+	if (!id || !id->exe)
+		return false;
+	if (!id->exe_trust) {
+		/* in the process's own mount namespace while it runs; once it
+		 * is gone, as the host sees the path (a container's binary is
+		 * then not trusted: the cautious side) */
+		snprintf(root, sizeof(root), "/proc/%u/root", id->pid);
+		if (id->exited || access(root, F_OK))
+			root[0] = '\0';
+		id->exe_trust = path_trusted(root, id->exe) ? 1 : -1;
+	}
+	return id->exe_trust > 0;
+}
+
 const char *user_name_of(uint32_t uid)
 {
 	struct uid_name *u;
@@ -149,7 +167,6 @@ struct identity *identity_from_proc(uint32_t pid)
 	if (n > 0) {
 		buf[n] = '\0';
 		id->exe = strdup(buf);
-		id->exe_trusted = exe_trusted((pid_t)pid, buf);
 	}
 	n = read_file(pid, "cmdline", buf, sizeof(buf));
 	if (n > 0)
@@ -275,7 +292,6 @@ static void inherit_from_parent(struct identities *ids, struct identity *id)
 		return;
 	if (parent->exe) {
 		id->exe = strdup(parent->exe);
-		id->exe_trusted = parent->exe_trusted;
 	}
 	if (!id->cmdline && parent->cmdline) {
 		id->cmdline = malloc(parent->cmdline_len + 1);
@@ -301,7 +317,6 @@ void identities_on_event(struct identities *ids, const struct vigie_proc_event *
 			size_t n = strnlen(e->filename, sizeof(e->filename));
 
 			id->exe = strndup(e->filename, n);
-			id->exe_trusted = id->exe && exe_trusted((pid_t)e->pid, id->exe);
 		}
 		if (!id->cmdline && e->args_len) {
 			size_t len = e->args_len > VIGIE_ARGS_LEN ? VIGIE_ARGS_LEN : e->args_len;

@@ -19,7 +19,7 @@ struct identity {
 	uint64_t cgroup_id;
 	char comm[VIGIE_COMM_LEN + 1];
 	char *exe;               /* NULL when unknown */
-	bool exe_trusted;        /* only root could have put it there (trust.h) */
+	int8_t exe_trust;        /* identity_exe_trusted: 0 not judged yet, 1, -1 */
 	char *cmdline;           /* raw bytes, arguments joined by spaces */
 	size_t cmdline_len;
 	char *cgroup_path;       /* cgroup v2 path, NULL when unknown */
@@ -53,6 +53,11 @@ size_t identities_count(const struct identities *ids);
 
 struct identity *identity_get(struct identity *id);
 void identity_put(struct identity *id);
+
+/* Its executable is one only root could have put there (trust.h), judged
+ * once, when first asked (a few stat calls: only for processes whose
+ * executable's name makes the question matter). */
+bool identity_exe_trusted(struct identity *id);
 
 /* Name of a uid (cached), NULL if none. */
 const char *user_name_of(uint32_t uid);

@@ -211,6 +211,7 @@ struct sum_part {
 	uint8_t proto;
 	uint64_t bytes, ops, records, copy_rows, unknown_bytes;
 	bool have_rows, rows_unknown, coarse;
+	bool server_reader;
 	uint64_t flows;
 	uint64_t start_ns;
 };
@@ -227,6 +228,7 @@ static void group_add(struct sum_group *g, const struct sum_part *p, bool fresh)
 		g->dir = p->dir ? strdup(p->dir) : NULL;
 		g->app_user = p->app_user ? strdup(p->app_user) : NULL;
 		g->app_name = p->app_name ? strdup(p->app_name) : NULL;
+		g->server_reader = p->server_reader; /* the key holds the executable */
 	} else {
 		g->pid_mixed |= g->pid != p->pid;
 		g->proto_mixed |= g->proto != p->proto;
@@ -267,7 +269,7 @@ static int group_merge(struct sum_table *t, const struct sum_group *src, uint32_
 		.bytes = src->bytes, .ops = src->ops, .records = src->records,
 		.copy_rows = src->copy_rows, .unknown_bytes = src->unknown_bytes,
 		.have_rows = src->have_rows, .rows_unknown = src->rows_unknown, .coarse = src->coarse,
-		.flows = src->flows, .start_ns = src->start_ns,
+		.server_reader = src->server_reader, .flows = src->flows, .start_ns = src->start_ns,
 	};
 	bool fresh;
 	struct sum_group *g = group_for(t, src->key, &fresh);
@@ -517,6 +519,8 @@ int usage_summary_flush(struct usage_summary *sm, struct usage_entry *const *all
 		if (e->bytes == 0 && !e->have_rows && !e->n_apps)
 			continue;
 		part_of(e, dir_paths, n_dirs, start_ns, &p, &f);
+		if (p.cls == VIGIE_CLASS_DB_FILE)
+			p.server_reader = is_db_server_exe(cfg, e->id);
 		if (add_part(t, &p, &f, cfg->usage_top_flows) ||
 		    (e->n_apps && add_app_users(sm, t, e, &p)))
 			log_error("out of memory: part of the usage summary dropped");

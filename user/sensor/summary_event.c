@@ -160,6 +160,8 @@ json_t *summary_event(struct sum_group *g, const char *period, uint64_t end_ns)
 		event_set(ev, "vigie.aggregated", json_true());
 	if (g->dir)
 		event_set(ev, "file.directory", json_string_safe(g->dir));
+	if (g->cls == VIGIE_CLASS_DB_FILE)
+		event_set(ev, "vigie.reader_is_db_server", json_boolean(g->server_reader));
 	if (g->db_user)
 		event_set(ev, "vigie.db_user", json_string_safe(g->db_user));
 	if (g->db_name)

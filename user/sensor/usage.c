@@ -37,24 +37,18 @@ void format_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t size)
 		inet_ntop(AF_INET6, addr, buf, (socklen_t)size);
 }
 
-bool is_db_server_exe(const struct vigie_config *cfg, const struct identity *id)
+bool is_db_server_exe(const struct vigie_config *cfg, struct identity *id)
 {
-	const char *base = NULL;
+	const char *base;
 
-	/* a name is anyone's to choose: the executable must be root's */
-	if (!id || !id->exe || !id->exe_trusted)
+	if (!id || !id->exe)
 		return false;
-	if (id && id->exe) {
-		base = strrchr(id->exe, '/');
-		base = base ? base + 1 : id->exe;
-	} else if (id) {
-		base = id->comm;
-	}
-	if (!base)
-		return false;
+	base = strrchr(id->exe, '/');
+	base = base ? base + 1 : id->exe;
 	for (int i = 0; i < cfg->n_server_exes; i++)
 		if (!strcmp(base, cfg->server_exes[i]))
-			return true;
+			/* a name is anyone's to choose: the file must be root's */
+			return identity_exe_trusted(id);
 	return false;
 }
 

@@ -43,7 +43,7 @@ size_t usage_entries(const struct usage *u);
 
 /* Names used in events. */
 const char *class_name(uint8_t cls);
-bool is_db_server_exe(const struct vigie_config *cfg, const struct identity *id);
+bool is_db_server_exe(const struct vigie_config *cfg, struct identity *id);
 /* Text form of a key's remote address ("" for none). */
 void format_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t size);
 
