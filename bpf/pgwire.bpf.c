@@ -342,7 +342,10 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 			b->conn.fd = fd;
 			mark_encrypted(b);
 			b->bytes += len;
-			b->unparsed_bytes += len;
+			/* its plaintext may already be walked at be_tls_write
+			 * (a TLS session open before vigie, now hooked) */
+			if (!tls_walked(b))
+				b->unparsed_bytes += len;
 			return 0;
 		}
 		if (sync == PGWIRE_SYNC_NEW && len == 1 &&
@@ -355,6 +358,8 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 				mark_encrypted(b);
 			if (h[0] == 'S')
 				b->flags |= PGWIRE_F_TLS_START;
+			else if (h[0] == 'G')
+				b->flags |= PGWIRE_F_GSSENC;
 			return 0;
 		}
 	}

@@ -54,6 +54,7 @@ enum pgwire_copy {
 #define PGWIRE_F_TLS_HOOKED (1u << 7) /* its executable's be_tls_write is hooked */
 #define PGWIRE_F_TLS_RETRY (1u << 8) /* a socket send of its TLS write would block:
 				      * the same write comes again, already walked */
+#define PGWIRE_F_GSSENC (1u << 9)    /* GSSAPI encryption began with the 'G' answer */
 
 /* pg_postmasters values */
 #define PGWIRE_PM_TRACKED 1

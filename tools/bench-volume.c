@@ -192,7 +192,7 @@ static int run_day(const struct vigie_config *cfg, int n_adv, uint64_t seed, int
 						flow(u, b, VIGIE_CLASS_DB_SERVER, htonl(0x0a1e0002u),
 						     b->client_port, 5432, bytes);
 						usage_add_app_users(u, b, &s, 1);
-						usage_add_rows(u, b, recs, 0, true, 0);
+						usage_add_rows(u, b, recs, 0, 0, 0);
 					} else {
 						struct identity *b = ident(next_pid++, 106, "postgres", pg,
 									   v->account, v->client_ip,
@@ -202,7 +202,7 @@ static int run_day(const struct vigie_config *cfg, int n_adv, uint64_t seed, int
 							goto out;
 						flow(u, b, VIGIE_CLASS_DB_SERVER, v->client_ip, next_port,
 						     5432, bytes);
-						usage_add_rows(u, b, recs, 0, true, 0);
+						usage_add_rows(u, b, recs, 0, 0, 0);
 						identity_put(b);
 						next_port = next_port >= 60000 ? 20000 : next_port + 1;
 					}
@@ -214,7 +214,7 @@ static int run_day(const struct vigie_config *cfg, int n_adv, uint64_t seed, int
 
 				flow(u, b, VIGIE_CLASS_DB_SERVER, htonl(0x0a1e0005u), b->client_port,
 				     5432, 20000ull * 220);
-				usage_add_rows(u, b, 20000, 0, true, 0);
+				usage_add_rows(u, b, 20000, 0, 0, 0);
 				identity_put(b);
 			}
 			if (m >= 120 && m < 140) { /* the nightly pg_dump, 2 GB in 20 min */
@@ -225,7 +225,7 @@ static int run_day(const struct vigie_config *cfg, int n_adv, uint64_t seed, int
 						     htonl(0x0a1e0009u), next_port++);
 				flow(u, dump, VIGIE_CLASS_DB_SERVER, htonl(0x0a1e0009u), dump->client_port,
 				     5432, 100000000ull);
-				usage_add_rows(u, dump, 0, 450000, true, 0);
+				usage_add_rows(u, dump, 0, 450000, 0, 0);
 				if (m == 139) {
 					identity_put(dump);
 					dump = NULL;

@@ -7,16 +7,61 @@
  * case). Rows are exact from 1 to 1,000,000, COPY rows too, every usage
  * event says rows_known, the connection is checked to be TLS by
  * PostgreSQL itself (pg_stat_ssl), and an application user is split out
- * through TLS as on a plain connection.
+ * through TLS as on a plain connection. A TLS session opened before Vigie
+ * started is counted from its next result. With databases.postgres_tls
+ * "off" (the fallback, as where be_tls_write is missing) TLS rows are
+ * unknown and say why; plain rows stay exact.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include "postgres/pgwire.h"
 #include "lib/live.h"
 
 #define BIG 1000000
+
+/* A server whose executable has no be_tls_write (another build of
+ * PostgreSQL): /usr/bin/sleep stands for it. Tracked, not hooked, and the
+ * log says so. */
+static void missing_symbol(void)
+{
+	struct pgwire *pg = pgwire_start(NULL);
+	struct pgwire_stats st0, st1;
+	struct child c;
+	char *argv[] = { "sleep", "30", NULL }, *log, *path = live_path("missing.log");
+	int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+
+	if (!pg || fd < 0 || saved < 0 || child_spawn(&c, &(struct spawn_opts){ .exe = "/usr/bin/sleep" }, argv)) {
+		CHECK(false, "pgwire and a process to hook");
+		goto out;
+	}
+	pgwire_stats(pg, &st0);
+	fflush(stderr);
+	dup2(fd, 2);
+	rc = pgwire_add_postmaster(pg, (uint32_t)c.pid);
+	fflush(stderr);
+	dup2(saved, 2);
+	pgwire_stats(pg, &st1);
+	ASSERT_EQ_INT(rc, 0, "a server without be_tls_write is still tracked");
+	ASSERT_EQ_INT(st1.tls_hooked_executables, st0.tls_hooked_executables,
+		      "and its executable is not counted as hooked");
+	log = live_read_file(path, NULL);
+	CHECK(log && strstr(log, "PostgreSQL /usr/bin/sleep: cannot hook be_tls_write") &&
+	      strstr(log, "rows of its TLS connections are not counted (bytes are)"),
+	      "the log names the executable and what is not counted: %s", log ? log : "(nothing)");
+	free(log);
+	child_kill(&c);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (saved >= 0)
+		close(saved);
+	free(path);
+	pgwire_stop(pg);
+}
 
 static const char *pg_port, *psql;
 
@@ -84,8 +129,9 @@ int main(void)
 {
 	static const char *const roles[] = { "tls_one", "tls_k", "tls_m", "tls_copy", "tls12",
 					     "tls13", "tls_app", "tls_dump", "tls_short",
-					     "plain_dump", "tls_slow", "tls_py" };
-	char sql[2048], out[4][256];
+					     "plain_dump", "tls_slow", "tls_py", "tls_early", "tls_off",
+					     "plain_off" };
+	char sql[2048], out[4][256], early_done[256];
 	struct vigie v;
 	struct events ev;
 	bool ok;
@@ -114,6 +160,14 @@ int main(void)
 	}
 	for (int i = 0; i < 4; i++)
 		snprintf(out[i], sizeof(out[i]), "%s/tls%d.out", live_tmpdir(), i);
+
+	/* a TLS session that is open before vigie starts, whose query returns after */
+	snprintf(early_done, sizeof(early_done), "%s/early.done", live_tmpdir());
+	CHECK(live_sh("(PGSSLMODE=require '%s' -X -q -h 127.0.0.1 -p %s -U tls_early -d postgres "
+		      "-c 'SELECT pg_sleep(8)' -c 'SELECT * FROM t WHERE i <= 400' >/dev/null 2>&1; "
+		      "echo $? > '%s') </dev/null >/dev/null 2>&1 &", psql, pg_port, early_done) == 0,
+	      "a TLS session opened before vigie starts");
+	usleep(1000 * 1000);
 
 	live_section("vigie with the built-in defaults (databases.app_user for the last case)");
 	if (vigie_start(&v, "{\"databases\": {\"app_user\": {\"pattern\": \"portail/{user}\"}}}",
@@ -189,6 +243,14 @@ int main(void)
 		CHECK(before > 0 && after == before, "vigie's open files before and after 200 short TLS "
 						     "connections: %d, %d", before, after);
 	}
+	{
+		char *st = NULL;
+
+		for (int i = 0; i < 200 && !(st = live_read_file(early_done, NULL)); i++)
+			usleep(100 * 1000);
+		ASSERT_EQ_STR(st, "0\n", "the session opened before vigie: psql exit status");
+		free(st);
+	}
 	usleep(1500 * 1000); /* a last tick */
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
 	if (events_load(&ev, v.out_path)) {
@@ -215,6 +277,9 @@ int main(void)
 	expect_rows(&ev, "tls_short", 200, 0);
 	expect_rows(&ev, "tls_slow", BIG, BIG);
 	expect_rows(&ev, "tls_py", 1 + 3000, 0);
+	/* open before vigie: its first result after the start resynchronises
+	 * the walker (pg_sleep's one row), the next is exact */
+	expect_rows(&ev, "tls_early", 1 + 400, 0);
 	{
 		long long a42 = 0, a43 = 0;
 
@@ -262,5 +327,59 @@ int main(void)
 		      jint(stop, "vigie.stats.postgres.tls_write_retries", 0));
 	}
 	events_free(&ev);
+
+	live_section("the fallback: databases.postgres_tls \"off\" (as where be_tls_write is missing)");
+	if (vigie_start(&v, "{\"databases\": {\"postgres_tls\": \"off\"}}", NULL)) {
+		CHECK(false, "vigie started with postgres_tls off");
+		return live_finish();
+	}
+	CHECK(run("tls_off", "prefer", NULL, "-c 'SELECT * FROM t WHERE i <= 500'", NULL) == 0,
+	      "500 rows through TLS, not hooked");
+	CHECK(run("plain_off", "disable", NULL, "-c 'SELECT * FROM t WHERE i <= 600'", NULL) == 0,
+	      "600 rows in plain text");
+	usleep(2500 * 1000);
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	if (events_load(&ev, v.out_path)) {
+		CHECK(false, "events loaded");
+		return live_finish();
+	}
+	expect_rows(&ev, "plain_off", 600, 0);
+	{
+		size_t events = 0, as_unknown = 0, said = 0;
+		long long bytes = 0;
+
+		for (size_t i = 0; i < ev.n; i++) {
+			json_t *e = ev.ev[i], *why = jpath(e, "vigie.rows_unknown_reason");
+			const char *u = jstr(e, "vigie.db_user"), *a = jstr(e, "event.action");
+
+			if (!u || strcmp(u, "tls_off") || !a || strcmp(a, "usage"))
+				continue;
+			events++;
+			bytes += jint(e, "vigie.bytes", 0);
+			as_unknown += json_is_null(jpath(e, "vigie.rows")) &&
+				      json_is_false(jpath(e, "vigie.rows_known"));
+			said += json_array_size(why) == 1 &&
+				!strcmp(json_string_value(json_array_get(why, 0)) ?: "", "tls_not_hooked");
+		}
+		CHECK(events > 0 && as_unknown == events && said == events,
+		      "tls_off: %zu usage events, %zu with rows null and rows_known false, %zu with "
+		      "rows_unknown_reason [\"tls_not_hooked\"]", events, as_unknown, said);
+		CHECK(bytes > 500 * 40, "tls_off: its bytes are counted (%lld)", bytes);
+	}
+	{
+		json_t *stop = events_find(&ev, "sensor-stop");
+		char *log = live_read_file(v.err_path, NULL);
+
+		ASSERT_EQ_INT(jint(stop, "vigie.stats.postgres.tls_hooked_executables", -1), 0,
+			      "sensor-stop: no executable hooked");
+		CHECK(log && strstr(log, "be_tls_write not hooked (configuration): rows of TLS "
+					 "connections are not counted (bytes are)"),
+		      "the log says why TLS rows are not counted");
+		free(log);
+	}
+	events_free(&ev);
+
+	live_section("an executable without be_tls_write");
+	missing_symbol();
 	return live_finish();
 }

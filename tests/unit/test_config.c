@@ -104,6 +104,8 @@ static void test_errors(void)
 {
 	expect_error("{", "invalid JSON", "(config):1:");
 	expect_error("[]", "must be a JSON object", NULL);
+	expect_error("{\"databases\": {\"postgres_tls\": true}}", "databases.postgres_tls",
+		     "must be \"hook\" or \"off\"");
 	expect_error("{\"sensr\": {}}", "sensr", "unknown setting");
 	expect_error("{\n\"sensor\": {\n\"tik\": 1}}", "sensor.tik", ":3:");
 	expect_error("{\"sensor\": {\"tick\": -1}}", "sensor.tick", "seconds");
@@ -205,6 +207,7 @@ static void test_installed_is_default(void)
 	CHECK_EQ_INT(inst.n_server_exes, def.n_server_exes);
 	for (int i = 0; i < def.n_server_exes && i < inst.n_server_exes; i++)
 		CHECK_EQ_STR(inst.server_exes[i], def.server_exes[i]);
+	CHECK(inst.postgres_tls_hook && def.postgres_tls_hook);
 	CHECK(inst.postgres == def.postgres && inst.flow_entries == def.flow_entries &&
 	      inst.total_entries == def.total_entries);
 	CHECK_EQ_INT(detect_config_parse(NULL, &dd, err, sizeof(err)), 0);

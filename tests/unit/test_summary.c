@@ -12,6 +12,7 @@
 #include "base/event.h"
 #include "base/identity.h"
 #include "output/ecs_check.h"
+#include "postgres/pgwire.h"
 #include "output/output.h"
 #include "postgres/pgsession.h"
 #include "sensor/usage.h"
@@ -187,24 +188,24 @@ static void test_interval_and_coarse(void)
 	run_open(&r);
 	/* alice: three small lookups (60 records, 6,000 bytes): coarse */
 	add_flow(u, a1, VIGIE_CLASS_DB_SERVER, "10.0.0.5", 50001, 5432, 1000);
-	usage_add_rows(u, a1, 10, 0, true, 0);
+	usage_add_rows(u, a1, 10, 0, 0, 0);
 	add_flow(u, a2, VIGIE_CLASS_DB_SERVER, "10.0.0.5", 50002, 5432, 2000);
-	usage_add_rows(u, a2, 20, 0, true, 0);
+	usage_add_rows(u, a2, 20, 0, 0, 0);
 	add_flow(u, a3, VIGIE_CLASS_DB_SERVER, "10.0.0.6", 50003, 5432, 3000);
-	usage_add_rows(u, a3, 30, 0, true, 0);
+	usage_add_rows(u, a3, 30, 0, 0, 0);
 	/* bob: 5,000 records: an interval event */
 	add_flow(u, bob, VIGIE_CLASS_DB_SERVER, "10.0.0.7", 50004, 5432, 400000);
-	usage_add_rows(u, bob, 5000, 0, true, 0);
+	usage_add_rows(u, bob, 5000, 0, 0, 0);
 	/* carol through TLS without the hook: rows unknown, 2 MB */
 	add_flow(u, tls, VIGIE_CLASS_DB_SERVER, "10.0.0.8", 50005, 5432, 2000000);
-	usage_add_rows(u, tls, 0, 0, false, 0);
+	usage_add_rows(u, tls, 0, 0, PGWIRE_UNKNOWN_TLS_NOT_HOOKED, 0);
 	/* the portal's pooled connection, two advisors */
 	{
 		struct pg_segment s[2] = { seg("portail/adv1", 5, 500), seg("portail/adv2", 7, 700) };
 
 		add_flow(u, portal, VIGIE_CLASS_DB_SERVER, "10.0.0.9", 50006, 5432, 1200);
 		usage_add_app_users(u, portal, s, 2);
-		usage_add_rows(u, portal, 12, 0, true, 0);
+		usage_add_rows(u, portal, 12, 0, 0, 0);
 	}
 	/* curl: 2 MB to two peers */
 	add_flow(u, curl, VIGIE_CLASS_EGRESS, "203.0.113.9", 443, 40000, 1500000);
@@ -213,7 +214,7 @@ static void test_interval_and_coarse(void)
 	CHECK_EQ_INT(usage_pending_summaries(u), 4); /* alice, portal, adv1, adv2 */
 	/* the next interval, same hour: alice again, small */
 	add_flow(u, a1, VIGIE_CLASS_DB_SERVER, "10.0.0.5", 50001, 5432, 100);
-	usage_add_rows(u, a1, 1, 0, true, 0);
+	usage_add_rows(u, a1, 1, 0, 0, 0);
 	CHECK_EQ_INT(usage_flush(u, T0 + MIN, T0 + 2 * MIN, r.out), 0);
 	/* an interval ending in the next hour writes the coarse summaries */
 	CHECK_EQ_INT(usage_flush(u, T0 + 19 * MIN, T0 + 20 * MIN + 1, r.out), 4);
@@ -238,6 +239,9 @@ static void test_interval_and_coarse(void)
 	CHECK(json_is_null(get(e, "vigie.rows")));
 	CHECK(json_is_false(get(e, "vigie.rows_known")));
 	CHECK_EQ_INT(gint(e, "vigie.rows_unknown_bytes"), 2000000);
+	CHECK_EQ_INT(json_array_size(get(e, "vigie.rows_unknown_reason")), 1);
+	CHECK_EQ_STR(json_string_value(json_array_get(get(e, "vigie.rows_unknown_reason"), 0)),
+		     "tls_not_hooked");
 
 	e = find(&r, "process.executable", "/usr/bin/curl", "interval");
 	CHECK(e != NULL);
@@ -323,7 +327,7 @@ static void test_settings_and_stop(void)
 	u = usage_new(&cfg, NULL, 0);
 	run_open(&r);
 	add_flow(u, a, VIGIE_CLASS_DB_SERVER, "10.0.0.5", 50001, 5432, 10);
-	usage_add_rows(u, a, 1, 0, true, 0);
+	usage_add_rows(u, a, 1, 0, 0, 0);
 	CHECK_EQ_INT(usage_flush(u, T0, T0 + MIN, r.out), 1); /* floors 0: every principal now */
 	run_load(&r);
 	CHECK_EQ_STR(gstr(r.ev[0], "vigie.summary.period"), "interval");
@@ -335,7 +339,7 @@ static void test_settings_and_stop(void)
 	u = usage_new(&cfg, NULL, 0);
 	run_open(&r);
 	add_flow(u, a, VIGIE_CLASS_DB_SERVER, "10.0.0.5", 50001, 5432, 10);
-	usage_add_rows(u, a, 1, 0, true, 0);
+	usage_add_rows(u, a, 1, 0, 0, 0);
 	CHECK_EQ_INT(usage_flush(u, T0, T0 + MIN, r.out), 0);
 	CHECK_EQ_INT(usage_finish(u, T0 + MIN, T0 + 2 * MIN, r.out), 1); /* stop */
 	run_load(&r);
@@ -351,7 +355,7 @@ static void test_settings_and_stop(void)
 	u = usage_new(&cfg, NULL, 0);
 	run_open(&r);
 	add_flow(u, a, VIGIE_CLASS_DB_SERVER, "10.0.0.5", 50001, 5432, 10);
-	usage_add_rows(u, a, 1, 0, true, 0);
+	usage_add_rows(u, a, 1, 0, 0, 0);
 	CHECK_EQ_INT(usage_flush(u, T0, T0 + MIN, r.out), 1);
 	run_load(&r);
 	CHECK(get(r.ev[0], "vigie.summary") == NULL);

@@ -35,6 +35,7 @@ int config_init(struct vigie_config *cfg)
 	cfg->probes = PROBES_AUTO;
 	cfg->exclude_loopback = true;
 	cfg->postgres = PG_AUTO;
+	cfg->postgres_tls_hook = true;
 	cfg->flow_entries = 32768;
 	cfg->total_entries = 8192;
 	for (size_t i = 0; i < sizeof(default_db_ports) / sizeof(default_db_ports[0]); i++)

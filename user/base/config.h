@@ -71,6 +71,7 @@ struct vigie_config {
 	char *server_exes[CONFIG_MAX_SERVER_EXES]; /* basenames of DB servers */
 	int n_server_exes;
 	enum pg_mode postgres;
+	bool postgres_tls_hook;      /* databases.postgres_tls: "hook" (default) or "off" */
 	struct app_user_cfg app_user; /* databases.app_user (appuser.h) */
 	/* map sizes */
 	uint32_t flow_entries;

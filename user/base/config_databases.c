@@ -32,7 +32,7 @@ static int parse_strv(const struct parse_ctx *pc, json_t *v, const char *path, c
 int config_parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
 {
 	static const char *const keys[] = { "ports", "endpoints", "data_directories",
-					    "server_executables", "postgres", "app_user", NULL };
+					    "server_executables", "postgres", "postgres_tls", "app_user", NULL };
 	json_t *v, *item;
 	size_t i;
 	char path[96];
@@ -90,6 +90,17 @@ int config_parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_c
 			cfg->postgres = PG_OFF;
 		else
 			return cfgp_fail(pc, "databases.postgres", "postgres", "must be \"auto\", \"on\" or \"off\"");
+	}
+	if ((v = json_object_get(o, "postgres_tls"))) {
+		const char *s = json_string_value(v);
+
+		if (s && !strcmp(s, "hook"))
+			cfg->postgres_tls_hook = true;
+		else if (s && !strcmp(s, "off"))
+			cfg->postgres_tls_hook = false;
+		else
+			return cfgp_fail(pc, "databases.postgres_tls", "postgres_tls",
+					 "must be \"hook\" or \"off\"");
 	}
 	if ((v = json_object_get(o, "app_user"))) {
 		char err[256], *msg;

@@ -163,10 +163,16 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	pg->backends_fd = bpf_map__fd(pg->skel->maps.pg_backends);
 	pg->postmasters_fd = bpf_map__fd(pg->skel->maps.pg_postmasters);
 	pg->stats_fd = bpf_map__fd(pg->skel->maps.pg_stats);
-	pg->tls.enter = pg->skel->progs.pg_tls_write_enter;
-	/* now, while uprobes can still be attached (privs.h): a server
-	 * started later from one of these has its TLS rows counted */
-	pgtls_hook_installed(&pg->tls);
+	if (opts && opts->no_tls_hook) {
+		log_warn("pgwire: be_tls_write not hooked (configuration): rows of TLS "
+			 "connections are not counted (bytes are)");
+	} else {
+		pg->tls.enter = pg->skel->progs.pg_tls_write_enter;
+		/* now, while uprobes can still be attached (privs.h): a
+		 * server started later from one of these has its TLS rows
+		 * counted */
+		pgtls_hook_installed(&pg->tls);
+	}
 	pg->params_rb = ring_buffer__new(bpf_map__fd(pg->skel->maps.pg_params), on_param, pg, NULL);
 	if (!pg->params_rb) {
 		err = -errno;
@@ -189,12 +195,48 @@ const char *pgwire_probe_name(const struct pgwire *pg)
 	return pg->probe == PGWIRE_PROBE_SOCK ? "sock" : "syscall";
 }
 
+const char *pgwire_unknown_name(uint32_t bit)
+{
+	switch (bit) {
+	case PGWIRE_UNKNOWN_TLS_NOT_HOOKED: return "tls_not_hooked";
+	case PGWIRE_UNKNOWN_GSSAPI: return "gssapi";
+	case PGWIRE_UNKNOWN_BEFORE_START: return "opened_before_start";
+	case PGWIRE_UNKNOWN_DIRECT_TLS: return "direct_tls";
+	case PGWIRE_UNKNOWN_UNSYNCED: return "unsynced";
+	default: return NULL;
+	}
+}
+
+/* Why the rows of a delta whose rows are not known are not. */
+static uint32_t unknown_why(const struct pgwire *pg, uint32_t flags, const struct pgwire_delta *d)
+{
+	bool mid = flags & PGWIRE_F_MIDSTREAM;
+
+	if (!d->encrypted || d->tls_walked)
+		return mid ? PGWIRE_UNKNOWN_BEFORE_START : PGWIRE_UNKNOWN_UNSYNCED;
+	if (flags & PGWIRE_F_GSSENC)
+		return PGWIRE_UNKNOWN_GSSAPI;
+	if (mid)
+		return pgtls_hooked(&pg->tls) ? PGWIRE_UNKNOWN_BEFORE_START
+					      : PGWIRE_UNKNOWN_TLS_NOT_HOOKED;
+	if (!(flags & PGWIRE_F_TLS_START) && (flags & PGWIRE_F_TLS_HOOKED))
+		return PGWIRE_UNKNOWN_DIRECT_TLS;
+	return PGWIRE_UNKNOWN_TLS_NOT_HOOKED;
+}
+
 int pgwire_send_prog_fd(const struct pgwire *pg)
 {
 	if (!pg || !pg->skel)
 		return -1;
 	return bpf_program__fd(pg->probe == PGWIRE_PROBE_SOCK ? pg->skel->progs.pg_sock_send
 							 : pg->skel->progs.pg_sys_exit_sendto);
+}
+
+int pgwire_tls_prog_fd(const struct pgwire *pg)
+{
+	if (!pg || !pg->skel)
+		return -1;
+	return bpf_program__fd(pg->skel->progs.pg_tls_write_enter);
 }
 
 void pgwire_stop(struct pgwire *pg)
@@ -392,6 +434,8 @@ int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 			       ((v->flags & PGWIRE_F_TLS_HOOKED) && (v->flags & PGWIRE_F_TLS_START) &&
 				!(v->flags & PGWIRE_F_MIDSTREAM));
 		d.rows_known = (!d.encrypted || d.tls_walked) && d.unparsed_bytes == 0;
+		if (!d.rows_known)
+			d.unknown_why = unknown_why(pg, v->flags, &d);
 		d.exited = v->flags & (PGWIRE_F_EXITED | PGWIRE_F_EXECED);
 		if (v->flags & PGWIRE_F_TITLE)
 			d.title_ok = pgb_parse_title(v->title, sizeof(v->title), &d.title) == 0;

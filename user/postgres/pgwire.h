@@ -40,7 +40,21 @@ enum pgwire_probe {
 
 struct pgwire_opts {
 	enum pgwire_probe probe;
+	bool no_tls_hook;         /* leave be_tls_write alone: TLS rows unknown */
 };
+
+/* Why the rows of a backend are not known (pgwire_delta.unknown_why bits) */
+enum pgwire_unknown {
+	PGWIRE_UNKNOWN_TLS_NOT_HOOKED = 1u << 0, /* TLS, be_tls_write not hooked (missing, refused, off) */
+	PGWIRE_UNKNOWN_GSSAPI = 1u << 1,         /* GSSAPI encryption: no plaintext hook */
+	PGWIRE_UNKNOWN_BEFORE_START = 1u << 2,   /* open before vigie: counted from its next result */
+	PGWIRE_UNKNOWN_DIRECT_TLS = 1u << 3,     /* TLS without SSLRequest: from its next result */
+	PGWIRE_UNKNOWN_UNSYNCED = 1u << 4,       /* bytes not walked after a protocol fault */
+};
+#define PGWIRE_UNKNOWN_KINDS 5
+/* "tls_not_hooked", "gssapi", "opened_before_start", "direct_tls", "unsynced"
+ * for one bit; NULL for anything else. */
+const char *pgwire_unknown_name(uint32_t bit);
 
 /* Increments of one backend since the previous drain. */
 struct pgwire_delta {
@@ -57,6 +71,7 @@ struct pgwire_delta {
 	bool rows_known;         /* false: encrypted, or some bytes not walked
 				  * (rows is then a lower bound, or 0 and
 				  * meaningless for an encrypted connection) */
+	uint32_t unknown_why;    /* rows_known false: PGWIRE_UNKNOWN_* bits */
 	bool encrypted;          /* TLS/GSSAPI */
 	bool tls_walked;         /* TLS whose plaintext is walked: rows counted */
 	bool exited;             /* final delta: forgotten after the callback */
@@ -120,6 +135,8 @@ void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st);
 /* fd of the attached send program (for benchmarks: run time statistics
  * with bpf_enable_stats()), or -1. */
 int pgwire_send_prog_fd(const struct pgwire *pg);
+/* fd of the be_tls_write uprobe program (loaded even when not attached), or -1. */
+int pgwire_tls_prog_fd(const struct pgwire *pg);
 /* Accepts NULL. */
 void pgwire_stop(struct pgwire *pg);
 

@@ -21,6 +21,7 @@ enum pga_state { PGA_OFF, PGA_WAITING, PGA_ON, PGA_FAILED };
 
 struct pg_awareness {
 	enum pg_mode mode;
+	bool tls_hook;              /* databases.postgres_tls: hook be_tls_write */
 	enum pga_state state;
 	struct pgwire *pg;
 	pg_port_fn port_fn;
@@ -125,7 +126,9 @@ static void start_counting(struct pg_awareness *pga)
 {
 	int n;
 
-	pga->pg = pgwire_start(NULL);
+	struct pgwire_opts opts = { .probe = PGWIRE_PROBE_AUTO, .no_tls_hook = !pga->tls_hook };
+
+	pga->pg = pgwire_start(&opts);
 	if (!pga->pg) {
 		pga->state = PGA_FAILED;
 		log_warn("PostgreSQL row counting could not start; bytes are still counted");
@@ -147,7 +150,8 @@ static bool server_running(void)
 	return found;
 }
 
-struct pg_awareness *pg_awareness_new(enum pg_mode mode, pg_port_fn port_fn, void *port_ctx)
+struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, pg_port_fn port_fn,
+				       void *port_ctx)
 {
 	struct pg_awareness *pga = calloc(1, sizeof(*pga));
 
@@ -156,10 +160,11 @@ struct pg_awareness *pg_awareness_new(enum pg_mode mode, pg_port_fn port_fn, voi
 	pga->port_fn = port_fn;
 	pga->port_ctx = port_ctx;
 	pga->mode = mode;
+	pga->tls_hook = tls_hook;
 	pga->state = mode == PG_OFF ? PGA_OFF : PGA_WAITING;
 	/* at start, too, where PostgreSQL is installed but not running: its
 	 * TLS hook can only be attached before the daemon drops privileges */
-	if (mode == PG_ON || (mode == PG_AUTO && (server_running() || pgtls_installed())))
+	if (mode == PG_ON || (mode == PG_AUTO && (server_running() || (tls_hook && pgtls_installed()))))
 		start_counting(pga);
 	return pga;
 }

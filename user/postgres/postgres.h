@@ -26,7 +26,8 @@ typedef void (*pg_port_fn)(uint16_t port, uint32_t pid, void *ctx);
 
 /* Starts row counting now when mode is on, or auto and a postmaster runs.
  * port_fn (may be NULL) is told each listening port of a server, once. */
-struct pg_awareness *pg_awareness_new(enum pg_mode mode, pg_port_fn port_fn, void *port_ctx);
+struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, pg_port_fn port_fn,
+				       void *port_ctx);
 /* Each tick: looks again for the ports of servers that started lately. */
 void pg_awareness_tick(struct pg_awareness *pga);
 /* The ports found so far (in order); their number. */

@@ -114,7 +114,9 @@ static void on_pg_rows(struct identity *id, const struct pgwire_delta *d, void *
 	tick_samples_add_app_users(s->samples_tick, id, d->segs, d->n_segs, &s->cfg->app_user);
 	if (!d->rows && !d->copy_rows && !unix_bytes && d->rows_known)
 		return;
-	usage_add_rows(s->usage, id, d->rows, d->copy_rows, d->rows_known, unix_bytes);
+	usage_add_rows(s->usage, id, d->rows, d->copy_rows,
+		       d->rows_known ? 0 : (d->unknown_why ? d->unknown_why : PGWIRE_UNKNOWN_UNSYNCED),
+		       unix_bytes);
 	tick_samples_add_rows(s->samples_tick, id, d->rows_known ? d->rows : 0, d->rows_known,
 			      unix_bytes);
 }
@@ -450,7 +452,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	err = probes_start(&s.probes, cfg);
 	if (err)
 		goto cleanup;
-	s.pga = pg_awareness_new(cfg->postgres, on_pg_port, &s);
+	s.pga = pg_awareness_new(cfg->postgres, cfg->postgres_tls_hook, on_pg_port, &s);
 	s.usage = usage_new(cfg, s.probes.data_dir_paths, cfg->n_data_dirs);
 	s.counters = counters_new(s.probes.skel);
 	if (!s.usage || !s.counters) {

@@ -211,6 +211,7 @@ struct sum_part {
 	uint8_t proto;
 	uint64_t bytes, ops, records, copy_rows, unknown_bytes;
 	bool have_rows, rows_unknown, coarse;
+	uint32_t unknown_why;
 	bool server_reader;
 	uint64_t flows;
 	uint64_t start_ns;
@@ -254,6 +255,7 @@ static void group_add(struct sum_group *g, const struct sum_part *p, bool fresh)
 	g->unknown_bytes += p->unknown_bytes;
 	g->have_rows |= p->have_rows;
 	g->rows_unknown |= p->rows_unknown;
+	g->unknown_why |= p->unknown_why;
 	g->coarse |= p->coarse;
 	g->flows += p->flows;
 }
@@ -269,6 +271,7 @@ static int group_merge(struct sum_table *t, const struct sum_group *src, uint32_
 		.bytes = src->bytes, .ops = src->ops, .records = src->records,
 		.copy_rows = src->copy_rows, .unknown_bytes = src->unknown_bytes,
 		.have_rows = src->have_rows, .rows_unknown = src->rows_unknown, .coarse = src->coarse,
+		.unknown_why = src->unknown_why,
 		.server_reader = src->server_reader, .flows = src->flows, .start_ns = src->start_ns,
 	};
 	bool fresh;
@@ -359,6 +362,7 @@ static void part_of(const struct usage_entry *e, char *const *dir_paths, int n_d
 	p->ops = e->ops;
 	p->have_rows = e->have_rows;
 	p->rows_unknown = e->have_rows && e->rows_unknown;
+	p->unknown_why = p->rows_unknown ? e->unknown_why : 0;
 	if (e->have_rows && !e->rows_unknown) {
 		p->records = e->rows;
 		p->copy_rows = e->copy_rows;
@@ -444,6 +448,7 @@ static int add_app_users(struct usage_summary *sm, struct sum_table *t, const st
 		p.copy_rows = 0;
 		p.unknown_bytes = 0;
 		p.rows_unknown = false;
+		p.unknown_why = 0;
 		p.have_rows = true;
 		snprintf(f.name, sizeof(f.name), "%s", acct->comm ? acct->comm : "");
 		f.ep = acct->ep;

@@ -182,6 +182,7 @@ json_t *summary_event(struct sum_group *g, const char *period, uint64_t end_ns)
 		if (g->rows_unknown) {
 			event_set(ev, "vigie.rows_known", json_false());
 			event_set(ev, "vigie.rows_unknown_bytes", json_integer((json_int_t)g->unknown_bytes));
+			usage_set_unknown_reason(ev, g->unknown_why);
 		}
 	}
 	if (g->n_apps)

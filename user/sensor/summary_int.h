@@ -55,6 +55,7 @@ struct sum_group {
 	bool proto_mixed;
 	uint64_t bytes, ops, records, copy_rows, unknown_bytes;
 	bool have_rows, rows_unknown, coarse;
+	uint32_t unknown_why;    /* PGWIRE_UNKNOWN_* bits */
 	bool server_reader;      /* db_file: read by the database server */
 	uint64_t flows;
 	uint64_t start_ns;

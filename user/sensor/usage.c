@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include "base/event.h"
 #include "base/log.h"
+#include "postgres/pgwire.h"
 #include "sensor/summary.h"
 #include "sensor/usage.h"
 #include "sensor/usage_int.h"
@@ -175,7 +176,7 @@ static struct usage_entry *db_entry(struct usage *u, struct identity *id)
 }
 
 void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_t copy_rows,
-		    bool rows_known, uint64_t bytes)
+		    uint32_t unknown_why, uint64_t bytes)
 {
 	/* Rows go to the backend's db_server entry (its one client). */
 	struct usage_entry *best = db_entry(u, id);
@@ -186,7 +187,21 @@ void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_
 	best->bytes += bytes;
 	best->rows += rows;
 	best->copy_rows += copy_rows;
-	best->rows_unknown |= !rows_known;
+	best->rows_unknown |= unknown_why != 0;
+	best->unknown_why |= unknown_why;
+}
+
+void usage_set_unknown_reason(json_t *ev, uint32_t unknown_why)
+{
+	json_t *a = json_array();
+
+	for (uint32_t bit = 1; bit && bit <= unknown_why; bit <<= 1) {
+		const char *name = (unknown_why & bit) ? pgwire_unknown_name(bit) : NULL;
+
+		if (name)
+			json_array_append_new(a, json_string(name));
+	}
+	event_set(ev, "vigie.rows_unknown_reason", a);
 }
 
 void usage_add_app_users(struct usage *u, struct identity *id, const struct pg_segment *segs,
@@ -393,6 +408,7 @@ static json_t *usage_event(const struct usage *u, const struct usage_entry *e, u
 		if (e->rows_unknown) {
 			event_set(ev, "vigie.rows", json_null());
 			event_set(ev, "vigie.rows_known", json_false());
+			usage_set_unknown_reason(ev, e->unknown_why);
 		} else {
 			event_set(ev, "vigie.rows", json_integer((json_int_t)e->rows));
 			event_set(ev, "vigie.copy_rows", json_integer((json_int_t)e->copy_rows));

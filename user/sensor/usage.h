@@ -24,10 +24,13 @@ void usage_free(struct usage *u);
 void usage_add(struct usage *u, const struct vigie_flow_key *key, const struct vigie_counter *val,
 	       bool coarse, struct identity *id);
 /* Add database rows of a process (PostgreSQL backend), to its db_server
- * usage; rows_known false marks them unknown (TLS, unparsed). bytes: sent
- * on connections the socket probes do not see (unix sockets), else 0. */
+ * usage; unknown_why non-zero (PGWIRE_UNKNOWN_* bits, postgres/pgwire.h)
+ * marks them unknown and says why (TLS not hooked, unparsed, ...). bytes:
+ * sent on connections the socket probes do not see (unix sockets), else 0. */
 void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_t copy_rows,
-		    bool rows_known, uint64_t bytes);
+		    uint32_t unknown_why, uint64_t bytes);
+/* vigie.rows_unknown_reason: the names of the unknown_why bits, an array. */
+void usage_set_unknown_reason(json_t *ev, uint32_t unknown_why);
 /* The same rows by application user and role (vigie.app_users of the
  * backend's db_server usage event). */
 void usage_add_app_users(struct usage *u, struct identity *id, const struct pg_segment *segs,

@@ -42,6 +42,7 @@ struct usage_entry {
 	uint64_t copy_rows;
 	bool have_rows;
 	bool rows_unknown;
+	uint32_t unknown_why;        /* PGWIRE_UNKNOWN_* bits */
 	struct app_tally *apps;      /* by application user, in first-seen order */
 	size_t n_apps, cap_apps;
 	struct usage_entry *next;
