@@ -2,7 +2,7 @@
 # The Debian package (make deb): lintian clean (overrides explained in
 # packaging/deb/lintian-overrides), installed with dpkg, every file in place
 # with its mode, the configuration a conffile, the installed sensor runs
-# with the installed configuration, the unit passes systemd-analyze verify,
+# with the installed configuration and reloads it on SIGHUP, the unit passes systemd-analyze verify,
 # reinstalling keeps an edited configuration, purging leaves nothing.
 # The machine is left as found (purged on exit, even on failure).
 # Ends with "deb: N passed, M failed".
@@ -49,6 +49,17 @@ fi
 check "the installed sensor runs with the installed configuration" $?
 grep -q '"sensor-start"' "$T/events.json" && grep -q '"sensor-stop"' "$T/events.json"
 check "it wrote sensor-start and sensor-stop" $?
+# systemctl reload: SIGHUP reads the installed configuration again
+/usr/sbin/vigie run -c /etc/vigie/vigie.json -o "$T/reload.json" --state "$T/state2.json" \
+	2>"$T/reload.err" &
+pid=$!
+for _ in $(seq 50); do grep -q '"sensor-start"' "$T/reload.json" 2>/dev/null && break; sleep 0.2; done
+kill -HUP $pid
+for _ in $(seq 50); do grep -q '"sensor-reload"' "$T/reload.json" 2>/dev/null && break; sleep 0.2; done
+kill -TERM $pid; wait $pid
+check "the installed sensor stops cleanly after a reload" $?
+test "$(grep -c '"action":"sensor-reload".*"outcome":"success".*"restart_needed":\[\]' "$T/reload.json")" = 1
+check "one sensor-reload, success, nothing to restart (the same file)" $?
 # an operator's edit survives a reinstall (an upgrade over itself)
 sed -i 's/"heartbeat": 60/"heartbeat": 30/' /etc/vigie/vigie.json
 dpkg -i "$deb" >"$T/dpkg2" 2>&1; check "dpkg -i again (upgrade over itself)" $?

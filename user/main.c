@@ -55,6 +55,82 @@ static int bad_option(const char *opt, const char *value, const char *expect)
 	return EXIT_USAGE;
 }
 
+/* "FILE: message" */
+static void prefix_file(char *err, size_t errlen, const char *file)
+{
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s", err);
+	snprintf(err, errlen, "%s: %s", file, tmp);
+}
+
+/* The options of run that make its configuration: read at the start and
+ * again at each reload (SIGHUP), so that the command line still wins. */
+struct run_opts {
+	const char *config_path, *output, *probes, *record, *state;
+	double duration, tick, usage_s, heartbeat;
+	int usage_detail;
+};
+
+static int set_string(char **field, const char *value)
+{
+	free(*field);
+	*field = strdup(value);
+	return *field ? 0 : -ENOMEM;
+}
+
+/* The file (or the built-in defaults), the command line over it, checked,
+ * the detection section parsed once. 0, -1 with err, -ENOMEM. */
+static int build_config(const struct run_opts *o, struct vigie_config *cfg, char *err,
+			size_t errlen)
+{
+	const char *file = o->config_path;
+	struct detect_config dcfg;
+
+	if (config_init(cfg)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (file && config_load_file_msg(cfg, file, err, errlen))
+		return -1;
+	if (o->probes && config_parse_probe_mode(o->probes, &cfg->probes)) {
+		snprintf(err, errlen, "invalid value '%s' for --probes: expected auto, sock or "
+			 "syscalls", o->probes);
+		return -1;
+	}
+	if ((o->output && set_string(&cfg->output, o->output)) ||
+	    (o->record && set_string(&cfg->record, o->record)) ||
+	    (o->state && set_string(&cfg->state_file, o->state))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (o->tick > 0)
+		cfg->tick_s = o->tick;
+	if (o->usage_s > 0)
+		cfg->usage_interval_s = o->usage_s;
+	if (o->usage_detail >= 0)
+		cfg->usage_detail = (enum usage_detail)o->usage_detail;
+	if (o->heartbeat > 0)
+		cfg->heartbeat_s = o->heartbeat;
+	if (config_validate(cfg, err, errlen)) {
+		if (file)
+			prefix_file(err, errlen, file);
+		return -1;
+	}
+	if (detect_config_parse(cfg->detection, &dcfg, err, errlen)) {
+		if (file)
+			prefix_file(err, errlen, file);
+		return -1;
+	}
+	detect_config_free(&dcfg);
+	return 0;
+}
+
+static int reload_config(struct vigie_config *cfg, char *err, size_t errlen, void *ctx)
+{
+	return build_config(ctx, cfg, err, errlen);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -74,51 +150,50 @@ static int cmd_run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	const char *config_path = NULL, *output = NULL, *probes = NULL;
-	const char *record = NULL, *state = NULL;
-	double duration = 0, tick = 0, usage_s = 0, heartbeat = 0;
-	int usage_detail = -1;
+	struct run_opts o = { .usage_detail = -1 };
+	struct sensor_reloader rl = { .load = reload_config, .ctx = &o };
 	struct vigie_config cfg;
 	bool check_only = false;
 	int verbose = 0, opt, ret;
+	char err[512] = "";
 
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":c:o:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case 'o': output = optarg; break;
+		case 'c': o.config_path = optarg; break;
+		case 'o': o.output = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vigie %s\n", VIGIE_VERSION); return 0;
 		case OPT_CHECK: check_only = true; break;
-		case OPT_RECORD: record = optarg; break;
-		case OPT_STATE: state = optarg; break;
+		case OPT_RECORD: o.record = optarg; break;
+		case OPT_STATE: o.state = optarg; break;
 		case OPT_DURATION:
-			if (config_parse_seconds(optarg, &duration))
+			if (config_parse_seconds(optarg, &o.duration))
 				return bad_option("--duration", optarg, "expected seconds in (0, 604800]");
 			break;
 		case OPT_PROBES:
-			probes = optarg;
+			o.probes = optarg;
 			break;
 		case OPT_TICK:
-			if (config_parse_seconds(optarg, &tick))
+			if (config_parse_seconds(optarg, &o.tick))
 				return bad_option("--tick", optarg, "expected seconds");
 			break;
 		case OPT_USAGE_DETAIL:
 			if (!strcmp(optarg, "summary"))
-				usage_detail = USAGE_SUMMARY;
+				o.usage_detail = USAGE_SUMMARY;
 			else if (!strcmp(optarg, "flow"))
-				usage_detail = USAGE_FLOW;
+				o.usage_detail = USAGE_FLOW;
 			else
 				return bad_option("--usage-detail", optarg, "expected summary or flow");
 			break;
 		case OPT_USAGE:
-			if (config_parse_seconds(optarg, &usage_s))
+			if (config_parse_seconds(optarg, &o.usage_s))
 				return bad_option("--usage-interval", optarg, "expected seconds");
 			break;
 		case OPT_HEARTBEAT:
-			if (config_parse_seconds(optarg, &heartbeat))
+			if (config_parse_seconds(optarg, &o.heartbeat))
 				return bad_option("--heartbeat", optarg, "expected seconds");
 			break;
 		case ':':
@@ -135,54 +210,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	log_set_level(verbose >= 2 ? LOG_DEBUG : verbose == 1 ? LOG_INFO : LOG_WARN);
 	log_route_libbpf();
-	if (config_init(&cfg)) {
-		log_error("out of memory");
-		return 1;
-	}
-	ret = EXIT_USAGE;
-	if (config_path && config_load_file(&cfg, config_path))
+	ret = build_config(&o, &cfg, err, sizeof(err));
+	if (ret) {
+		log_error("%s", err);
+		ret = ret == -ENOMEM ? 1 : EXIT_USAGE;
 		goto cleanup;
-	if (probes && config_parse_probe_mode(probes, &cfg.probes)) {
-		bad_option("--probes", probes, "expected auto, sock or syscalls");
-		goto cleanup;
-	}
-	if (output) {
-		free(cfg.output);
-		cfg.output = strdup(output);
-	}
-	if (record) {
-		free(cfg.record);
-		cfg.record = strdup(record);
-	}
-	if (state) {
-		free(cfg.state_file);
-		cfg.state_file = strdup(state);
-	}
-	if (tick > 0)
-		cfg.tick_s = tick;
-	if (usage_s > 0)
-		cfg.usage_interval_s = usage_s;
-	if (usage_detail >= 0)
-		cfg.usage_detail = (enum usage_detail)usage_detail;
-	if (heartbeat > 0)
-		cfg.heartbeat_s = heartbeat;
-	{
-		char err[256];
-
-		if (config_validate(&cfg, err, sizeof(err))) {
-			log_error("%s%s%s", config_path ? config_path : "", config_path ? ": " : "", err);
-			goto cleanup;
-		}
-	}
-	{
-		struct detect_config dcfg;
-		char err[512] = "";
-
-		if (detect_config_parse(cfg.detection, &dcfg, err, sizeof(err))) {
-			log_error("%s%s%s", config_path ? config_path : "", config_path ? ": " : "", err);
-			goto cleanup;
-		}
-		detect_config_free(&dcfg);
 	}
 	if (check_only) {
 		printf("configuration OK\n");
@@ -191,7 +223,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (geteuid() != 0)
 		log_warn("not running as root: loading BPF programs will likely fail");
-	ret = sensor_run(&cfg, duration);
+	rl.config_path = o.config_path;
+	ret = sensor_run(&cfg, o.duration, &rl);
 cleanup:
 	config_free(&cfg);
 	return ret;

@@ -199,6 +199,9 @@ static void test_installed_is_default(void)
 	      inst.usage_coarse_interval_s == def.usage_coarse_interval_s &&
 	      inst.usage_top_flows == def.usage_top_flows);
 	CHECK(inst.metrics_listen == NULL && inst.output == NULL && inst.state_file == NULL);
+	CHECK(inst.output_group == NULL && inst.syslog == NULL &&
+	      inst.syslog_facility == def.syslog_facility &&
+	      inst.syslog_queue_bytes == def.syslog_queue_bytes);
 	CHECK(inst.exclude_loopback == def.exclude_loopback && inst.n_internal_nets == 0);
 	CHECK_EQ_INT(inst.n_db_ports, def.n_db_ports);
 	CHECK(memcmp(inst.db_ports, def.db_ports, sizeof(def.db_ports)) == 0);
@@ -221,8 +224,38 @@ static void test_installed_is_default(void)
 	config_free(&inst);
 }
 
+/* sensor.output_group: a group name resolved at parse time; a file output
+ * needed. */
+static void test_output_group(void)
+{
+	struct vigie_config c;
+	char err[512] = "";
+
+	config_init(&c);
+	CHECK_EQ_INT(config_load_string(&c, "{\"sensor\": {\"output\": \"/tmp/x.json\", "
+				       "\"output_group\": \"root\"}}", err, sizeof(err)), 0);
+	CHECK_EQ_STR(c.output_group, "root");
+	CHECK_EQ_INT((int)c.output_gid, 0);
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
+	free(c.output);
+	c.output = NULL;
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "sensor.output_group: the output is standard output") != NULL,
+		  "%s", err);
+	config_free(&c);
+	config_init(&c);
+	CHECK_EQ_INT(config_load_string(&c, "{\"sensor\": {\"output_group\": null}}", err,
+				       sizeof(err)), 0);
+	CHECK(c.output_group == NULL);
+	config_free(&c);
+	expect_error("{\"sensor\": {\"output_group\": \"no-such-group-vigie\"}}",
+		     "sensor.output_group", "no group named 'no-such-group-vigie'");
+	expect_error("{\"sensor\": {\"output_group\": 4}}", "sensor.output_group", "string");
+}
+
 int main(void)
 {
+	test_output_group();
 	test_installed_is_default();
 	test_defaults();
 	test_overrides();

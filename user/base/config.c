@@ -64,6 +64,7 @@ void config_free(struct vigie_config *cfg)
 		return;
 	app_user_free(&cfg->app_user);
 	free(cfg->output);
+	free(cfg->output_group);
 	free(cfg->host_name);
 	free(cfg->record);
 	free(cfg->state_file);
@@ -513,9 +514,8 @@ int config_load_string(struct vigie_config *cfg, const char *text, char *err, si
 	return load_text(cfg, text, "(config)", err, errlen);
 }
 
-int config_load_file(struct vigie_config *cfg, const char *path)
+int config_load_file_msg(struct vigie_config *cfg, const char *path, char *err, size_t errlen)
 {
-	char err[512] = "";
 	FILE *f = NULL;
 	char *text = NULL;
 	long size;
@@ -523,33 +523,41 @@ int config_load_file(struct vigie_config *cfg, const char *path)
 
 	f = fopen(path, "re");
 	if (!f) {
-		log_error("cannot read configuration '%s': %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(errno));
 		goto cleanup;
 	}
 	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		log_error("cannot read configuration '%s': not a regular file", path);
+		snprintf(err, errlen, "cannot read configuration '%s': not a regular file", path);
 		goto cleanup;
 	}
 	if (size > 4 * 1024 * 1024) {
-		log_error("%s: configuration larger than 4 MiB", path);
+		snprintf(err, errlen, "%s: configuration larger than 4 MiB", path);
 		goto cleanup;
 	}
 	text = malloc((size_t)size + 1);
 	if (!text || fread(text, 1, (size_t)size, f) != (size_t)size) {
-		log_error("cannot read configuration '%s'", path);
+		snprintf(err, errlen, "cannot read configuration '%s'", path);
 		goto cleanup;
 	}
 	text[size] = '\0';
 	if (strlen(text) != (size_t)size) {
-		log_error("%s: configuration holds a NUL byte", path);
+		snprintf(err, errlen, "%s: configuration holds a NUL byte", path);
 		goto cleanup;
 	}
-	ret = load_text(cfg, text, path, err, sizeof(err));
-	if (ret)
-		log_error("%s", err);
+	ret = load_text(cfg, text, path, err, errlen);
 cleanup:
 	free(text);
 	if (f)
 		fclose(f);
+	return ret;
+}
+
+int config_load_file(struct vigie_config *cfg, const char *path)
+{
+	char err[512] = "";
+	int ret = config_load_file_msg(cfg, path, err, sizeof(err));
+
+	if (ret)
+		log_error("%s", err);
 	return ret;
 }

@@ -52,6 +52,10 @@ struct vigie_config {
 	uint64_t syslog_queue_bytes; /* default 64 MB */
 	enum probe_mode probes;
 	char *output;              /* NULL: stdout */
+	/* sensor.output_group: the output file 0640 and its directory
+	 * traversable by this group (a log shipper), NULL: 0600 root only */
+	char *output_group;
+	uint32_t output_gid;
 	char *host_name;           /* NULL: gethostname() */
 	char *record;              /* trace file to record, NULL: none */
 	char *state_file;          /* detection state, NULL: none */
@@ -86,6 +90,8 @@ int config_init(struct vigie_config *cfg);
 /* Override cfg from a JSON file. 0, or -1 with a message naming the file,
  * the line and the field already logged. */
 int config_load_file(struct vigie_config *cfg, const char *path);
+/* The same, the message in err instead of the log (reload). */
+int config_load_file_msg(struct vigie_config *cfg, const char *path, char *err, size_t errlen);
 /* Same from a string (tests). err gets the message. */
 int config_load_string(struct vigie_config *cfg, const char *text, char *err, size_t errlen);
 void config_free(struct vigie_config *cfg);

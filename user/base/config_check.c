@@ -2,6 +2,7 @@
 /* The checks that hold whatever set a value (file or command line):
  * bounds of the periods and how they relate. */
 #include <stdio.h>
+#include <string.h>
 #include "base/config.h"
 
 struct period_bound {
@@ -36,6 +37,11 @@ int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
 	if (cfg->usage_coarse_interval_s < cfg->usage_interval_s) {
 		snprintf(err, errlen, "sensor.usage_coarse_interval: %g s is shorter than the usage "
 			 "interval (%g s)", cfg->usage_coarse_interval_s, cfg->usage_interval_s);
+		return -1;
+	}
+	if (cfg->output_group && (!cfg->output || !strcmp(cfg->output, "-"))) {
+		snprintf(err, errlen, "sensor.output_group: the output is standard output, not a "
+			 "file (set sensor.output or -o)");
 		return -1;
 	}
 	return 0;

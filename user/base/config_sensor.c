@@ -2,6 +2,7 @@
 /* The "sensor" section of the configuration (periods, probes, output,
  * usage volume, metrics, syslog); the rest is in config.c. */
 #define _GNU_SOURCE
+#include <grp.h>
 #include <string.h>
 #include "base/config.h"
 #include "base/config_parse.h"
@@ -84,7 +85,8 @@ int config_parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 					    "output", "host_name", "record", "state_file",
 					    "usage_detail", "usage_coarse_below", "usage_coarse_interval",
 					    "usage_top_flows", "metrics_listen", "syslog",
-					    "syslog_facility", "syslog_queue_bytes", NULL };
+					    "syslog_facility", "syslog_queue_bytes", "output_group",
+					    NULL };
 	json_t *v;
 
 	if (cfgp_check_keys(pc, o, "sensor", keys))
@@ -118,6 +120,19 @@ int config_parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 			return cfgp_fail(pc, "sensor.metrics_listen", "metrics_listen",
 				    "must be \"ADDRESS:PORT\" with an IPv4 address (\"127.0.0.1:9464\") "
 				    "or a bracketed IPv6 one (\"[::1]:9464\"), port 1-65535");
+	}
+	if ((v = json_object_get(o, "output_group"))) {
+		struct group *g;
+
+		if (cfgp_get_string(pc, v, "sensor.output_group", "output_group", &cfg->output_group))
+			return -1;
+		if (cfg->output_group) {
+			g = getgrnam(cfg->output_group);
+			if (!g)
+				return cfgp_fail(pc, "sensor.output_group", "output_group",
+					    "no group named '%s' on this host", cfg->output_group);
+			cfg->output_gid = (uint32_t)g->gr_gid;
+		}
 	}
 	return parse_usage_volume(pc, o, cfg);
 }

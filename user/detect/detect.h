@@ -126,6 +126,10 @@ void detector_finish(struct detector *d, uint64_t now_ns);
 int detector_state_load(struct detector *d, const char *path);
 int detector_state_recover(struct detector *d, const char *path);
 int detector_state_save(struct detector *d, const char *path);
+/* A new configuration (reload): what from learned, through the state as it
+ * would be saved, into to (made with the new configuration: profiles and
+ * groups matched again). 0, or -1 (logged) with to left empty. */
+int detector_state_transfer(struct detector *from, struct detector *to);
 
 struct detect_summary {
 	uint64_t samples;

@@ -137,6 +137,9 @@ struct detector {
 	bool warned_full;
 };
 
+/* detect_state.c: the state as saved (NULL: out of memory, logged) */
+json_t *detect_state_json(struct detector *d);
+
 /* principal.c */
 uint64_t principal_hash(enum principal_kind kind, const char *id);
 struct principal *principal_lookup(struct detector *d, enum principal_kind kind, const char *id,

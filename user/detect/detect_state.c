@@ -125,7 +125,7 @@ static int cmp_principal(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-static json_t *state_json(struct detector *d)
+json_t *detect_state_json(struct detector *d)
 {
 	struct principal **sorted = malloc((d->n_all + 1) * sizeof(*sorted));
 	json_t *ps = json_array();
@@ -172,7 +172,7 @@ static int fsync_dir(const char *path)
 int detector_state_save(struct detector *d, const char *path)
 {
 	char tmp[4096];
-	json_t *st = state_json(d);
+	json_t *st = detect_state_json(d);
 	int fd = -1, rc = -1;
 	FILE *f = NULL;
 

@@ -464,3 +464,18 @@ int detector_state_recover(struct detector *d, const char *path)
 	}
 	return -1;
 }
+
+int detector_state_transfer(struct detector *from, struct detector *to)
+{
+	struct lerr e = { .file = "(reload)" };
+	json_t *st = detect_state_json(from);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = load_json(to, st, &e);
+	json_decref(st);
+	if (rc)
+		reset(to);
+	return rc;
+}

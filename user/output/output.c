@@ -2,6 +2,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +28,22 @@ struct output {
 	void *observer_ctx;
 	output_tee_fn tee;
 	void *tee_ctx;
+	long long gid;       /* sensor.output_group, -1: none */
 };
+
+/* The group's mode and owner on fd (ours: no CAP_CHOWN or CAP_FOWNER
+ * needed, the process being a member of the group). */
+static int apply_group(const struct output *out, int fd)
+{
+	if (out->gid < 0)
+		return 0;
+	if (fchown(fd, (uid_t)-1, (gid_t)out->gid) || fchmod(fd, 0640)) {
+		log_error("sensor.output_group: cannot make '%s' readable by group %lld: %s",
+			  out->path, out->gid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 static int open_file(const char *path)
 {
@@ -39,6 +57,7 @@ struct output *output_open(const char *path)
 	if (!out)
 		return NULL;
 	out->fd = -1;
+	out->gid = -1;
 	if (!path || strcmp(path, "-") == 0) {
 		out->fd = STDOUT_FILENO;
 		return out;
@@ -212,6 +231,7 @@ int output_reopen(struct output *out)
 		}
 		return -1;
 	}
+	apply_group(out, fd);
 	close(out->fd);
 	out->fd = fd;
 	out->torn = false;
@@ -232,6 +252,63 @@ int output_check(struct output *out)
 	if (!out->detached)
 		log_warn("output file '%s' was removed or replaced: opening it again", out->path);
 	return output_reopen(out);
+}
+
+static int join_group(gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX + 1];
+	int n = getgroups(NGROUPS_MAX, groups);
+
+	if (n < 0)
+		return -1;
+	if (getegid() == gid)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 0;
+	groups[n++] = gid;
+	return setgroups((size_t)n, groups);
+}
+
+int output_set_group(struct output *out, uint32_t gid, const char *name)
+{
+	char *copy = NULL;
+	const char *dir;
+	struct stat st;
+	int err = -1;
+
+	if (!out || !out->path)
+		return 0;
+	if (join_group((gid_t)gid)) {
+		log_error("sensor.output_group: cannot join group '%s': %s (vigie needs CAP_SETGID "
+			  "at its start)", name, strerror(errno));
+		goto out;
+	}
+	out->gid = gid;
+	if (apply_group(out, out->fd))
+		goto out;
+	copy = strdup(out->path);
+	if (!copy)
+		goto out;
+	dir = dirname(copy);
+	if (stat(dir, &st)) {
+		log_error("sensor.output_group: cannot stat the directory of '%s': %s", out->path,
+			  strerror(errno));
+		goto out;
+	}
+	/* a directory others can traverse is left alone (/var/log), as is
+	 * one that is not ours */
+	if (!(st.st_mode & S_IXOTH) && st.st_uid == geteuid() &&
+	    ((st.st_gid != gid && chown(dir, (uid_t)-1, (gid_t)gid)) ||
+	     chmod(dir, (st.st_mode & 07707) | S_IRGRP | S_IXGRP))) {
+		log_error("sensor.output_group: cannot open the directory '%s' to group '%s': %s",
+			  dir, name, strerror(errno));
+		goto out;
+	}
+	err = 0;
+out:
+	free(copy);
+	return err;
 }
 
 void output_get_stats(const struct output *out, struct output_stats *st)

@@ -28,6 +28,13 @@ void output_set_observer(struct output *out, output_observer_fn fn, void *ctx);
  * it elsewhere too (syslog), whatever becomes of the file's copy. */
 typedef void (*output_tee_fn)(const char *line, size_t len, json_t *event, void *ctx);
 void output_set_tee(struct output *out, output_tee_fn fn, void *ctx);
+/* sensor.output_group: the file (now and at each reopen) mode 0640 and of
+ * group gid; its directory, when others cannot traverse it and it is ours,
+ * of group gid and group-readable (0750 from 0700). The process joins gid
+ * as a supplementary group (CAP_SETGID: before privileges are dropped) so
+ * that files made after the drop can still be given the group. 0, or -1
+ * (logged, naming sensor.output_group). No-op on stdout. */
+int output_set_group(struct output *out, uint32_t gid, const char *name);
 /* Reopen the file (logrotate); no-op on stdout. */
 int output_reopen(struct output *out);
 /* The open file is still the one at its path, else reopen it (a deleted

@@ -195,7 +195,7 @@ static void tick(struct sensor *s)
 	}
 	if (now >= s->next_usage_ns) {
 		flush_usage(s, now, false);
-		s->next_usage_ns = next_deadline(s->next_usage_ns, now, s->cfg->usage_interval_s);
+		s->next_usage_ns = next_deadline(s->next_usage_ns, now, s->usage_interval_s);
 	}
 	if (s->det && s->cfg->state_file && now >= s->next_state_save_ns) {
 		detector_state_save(s->det, s->cfg->state_file);
@@ -207,7 +207,7 @@ static void tick(struct sensor *s)
 		sensor_add_stats(s, ev);
 		sensor_emit(s, ev);
 		s->peak_flows = 0;
-		s->next_heartbeat_ns = next_deadline(s->next_heartbeat_ns, now, s->cfg->heartbeat_s);
+		s->next_heartbeat_ns = next_deadline(s->next_heartbeat_ns, now, s->heartbeat_s);
 	}
 	sensor_metrics_tick(s->metrics, drained - t0, mono_s() - t0);
 }
@@ -273,6 +273,7 @@ static const char *loop(struct sensor *s, double duration_s)
 					continue;
 				if (si.ssi_signo == SIGHUP) {
 					output_reopen(s->out);
+					sensor_reload(s);
 					continue;
 				}
 				log_info("stopping on signal %u", si.ssi_signo);
@@ -293,7 +294,7 @@ static const char *loop(struct sensor *s, double duration_s)
 	}
 }
 
-static void emit_detection(json_t *ev, void *ctx)
+void sensor_emit_detection(json_t *ev, void *ctx)
 {
 	sensor_emit(ctx, ev);
 }
@@ -311,7 +312,7 @@ static int setup_detection(struct sensor *s)
 	}
 	s->dcfg_ok = true;
 	if (s->dcfg.enabled) {
-		s->det = detector_new(&s->dcfg, emit_detection, s);
+		s->det = detector_new(&s->dcfg, sensor_emit_detection, s);
 		if (!s->det)
 			return -ENOMEM;
 		if (cfg->state_file && detector_state_recover(s->det, cfg->state_file) < 0)
@@ -330,6 +331,7 @@ static void sensor_cleanup(struct sensor *s)
 	if (s->rec && trace_writer_close(s->rec))
 		log_error("the recorded trace '%s' may be incomplete", s->cfg->record);
 	detector_free(s->det);
+	json_decref(s->detection_json);
 	if (s->dcfg_ok)
 		detect_config_free(&s->dcfg);
 	sensor_metrics_free(s->metrics);
@@ -396,10 +398,24 @@ static int lock_files(struct sensor *s)
 	return 0;
 }
 
-int sensor_run(const struct vigie_config *cfg, double duration_s)
+void sensor_set_metrics_src(struct sensor *s)
+{
+	struct sensor_metrics_src src = {
+		.counters = s->counters, .ids = s->ids, .det = s->det, .pga = s->pga,
+		.variant = s->probes.variant, .start_ns = &s->start_ns, .ticks = &s->ticks,
+		.drain_errors = &s->drain_errors,
+	};
+
+	sensor_metrics_set_src(s->metrics, &src);
+}
+
+int sensor_run(const struct vigie_config *cfg, double duration_s,
+	       const struct sensor_reloader *rl)
 {
 	struct sensor s = { .cfg = cfg, .sig_fd = -1, .timer_fd = -1, .epoll_fd = -1,
-			    .out_lock = { .fd = -1 }, .state_lock = { .fd = -1 } };
+			    .out_lock = { .fd = -1 }, .state_lock = { .fd = -1 }, .rl = rl,
+			    .heartbeat_s = cfg->heartbeat_s, .usage_interval_s = cfg->usage_interval_s,
+			    .detection_json = json_incref(cfg->detection) };
 	const char *reason;
 	char host[256];
 	int err;
@@ -422,6 +438,10 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 	s.out = output_open(cfg->output);
 	if (!s.out) {
 		err = -EIO;
+		goto cleanup;
+	}
+	if (cfg->output_group && output_set_group(s.out, cfg->output_gid, cfg->output_group)) {
+		err = -EPERM;
 		goto cleanup;
 	}
 	if (cfg->syslog) {
@@ -465,15 +485,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s)
 		log_error("cannot create the ring buffer reader: %s", strerror(-err));
 		goto cleanup;
 	}
-	{
-		struct sensor_metrics_src src = {
-			.counters = s.counters, .ids = s.ids, .det = s.det, .pga = s.pga,
-			.variant = s.probes.variant, .start_ns = &s.start_ns, .ticks = &s.ticks,
-			.drain_errors = &s.drain_errors,
-		};
-
-		sensor_metrics_set_src(s.metrics, &src);
-	}
+	sensor_set_metrics_src(&s);
 	err = setup_fds(&s);
 	if (err) {
 		log_error("cannot set up timers and signals: %s", strerror(-err));

@@ -17,6 +17,7 @@
 #include "probes/counters.h"
 #include "probes/probes.h"
 #include "sensor/samples.h"
+#include "sensor/sensor.h"
 #include "sensor/sensor_metrics.h"
 #include "sensor/usage.h"
 #include "trace/trace.h"
@@ -53,6 +54,10 @@ struct sensor {
 	struct pidlock out_lock, state_lock; /* one daemon per file */
 	uint64_t watchdog_ns, next_watchdog_ns; /* systemd's watchdog (sdnotify.h) */
 	struct syslog_sink *syslog;  /* NULL: no sensor.syslog */
+	/* what a reload may change (sensor_reload.c) */
+	const struct sensor_reloader *rl; /* NULL: SIGHUP reopens the output only */
+	double heartbeat_s, usage_interval_s;
+	json_t *detection_json;      /* the running detection section (NULL: none) */
 };
 
 uint64_t sensor_realtime_ns(void);
@@ -62,5 +67,10 @@ void sensor_emit(struct sensor *s, json_t *ev);
 json_t *sensor_lifecycle_event(struct sensor *s, const char *action);
 void sensor_add_stats(struct sensor *s, json_t *ev);
 void sensor_emit_start(struct sensor *s);
+/* sensor.c */
+void sensor_emit_detection(json_t *ev, void *ctx);
+void sensor_set_metrics_src(struct sensor *s);
+/* sensor_reload.c: SIGHUP */
+void sensor_reload(struct sensor *s);
 
 #endif
