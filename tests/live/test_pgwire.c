@@ -1130,6 +1130,12 @@ static int hold(int seconds, const char *probe, uint32_t only)
 	}
 	printf("rows %llu bytes %llu backends %zu\n", (unsigned long long)rows,
 	       (unsigned long long)bytes, naccs);
+	{
+		struct pgwire_stats st;
+
+		pgwire_stats(pg, &st);
+		printf("tls_writes %llu\n", (unsigned long long)st.tls_writes);
+	}
 	if (stats_fd >= 0) {
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
@@ -1137,6 +1143,12 @@ static int hold(int seconds, const char *probe, uint32_t only)
 		memset(&info, 0, sizeof(info));
 		if (bpf_obj_get_info_by_fd(pgwire_send_prog_fd(pg), &info, &len) == 0)
 			printf("prog run_time_ns %llu run_cnt %llu\n",
+			       (unsigned long long)info.run_time_ns,
+			       (unsigned long long)info.run_cnt);
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(pgwire_tls_prog_fd(pg), &info, &len) == 0)
+			printf("tls_prog run_time_ns %llu run_cnt %llu\n",
 			       (unsigned long long)info.run_time_ns,
 			       (unsigned long long)info.run_cnt);
 		close(stats_fd);

@@ -6,10 +6,15 @@
  * same order; the collector stopped for 20 s mid-stream and started again
  * loses nothing (the events wait in memory); a collector that never
  * answers fills the queue to its bound, and sensor-stop's counts add up
- * exactly (sent + queued + dropped = events emitted).
+ * exactly (sent + queued + dropped = events emitted); with a disk spool,
+ * a collector down while the daemon is stopped and started again loses
+ * nothing either: the first run's events (spilled beyond a 64 KB memory
+ * queue, then kept at stop) reach the collector first, in order, then the
+ * second run's.
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +126,89 @@ static void collector_never_back(void)
 	events_free(&ev);
 }
 
+static void spool_across_restart(void)
+{
+	char cfg[1024], *spool = live_path("spool/syslog.spool"), *out1 = live_path("run1.ndjson");
+	struct vigie v;
+	struct events ev;
+	json_t *stop;
+	size_t n1 = 0, n2 = 0, nr = 0, same = 0;
+	char **l1, **l2, **rl;
+
+	live_section("collector down, a 64 KB memory queue, a disk spool, the daemon restarted");
+	live_sh("mkdir -p '%s/spool' && rm -f '%s'", live_tmpdir(), received);
+	snprintf(cfg, sizeof(cfg), "{\"sensor\": {\"syslog\": \"tcp://127.0.0.1:" PORT "\", "
+		 "\"syslog_queue_bytes\": 65536, \"syslog_spool\": \"%s\", "
+		 "\"syslog_spool_bytes\": 4194304}}", spool);
+	if (vigie_start_at(&v, out1, cfg, "--heartbeat", "0.1", "--tick", "0.1", NULL)) {
+		CHECK(false, "vigie started");
+		goto out;
+	}
+	sleep(8); /* ~80 heartbeats of ~1.4 KB: more than the memory queue */
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "first run: exit status");
+	if (events_load(&ev, out1) == 0) {
+		long long sent, queued, spooled, dropped, hb_spooled = 0;
+
+		for (size_t i = 0; i < ev.n; i++) {
+			const char *a = jstr(ev.ev[i], "event.action");
+
+			if (a && !strcmp(a, "heartbeat"))
+				hb_spooled = jint(ev.ev[i], "vigie.stats.syslog.spooled", 0) > hb_spooled ?
+						     jint(ev.ev[i], "vigie.stats.syslog.spooled", 0) :
+						     hb_spooled;
+		}
+		stop = events_find_last(&ev, "sensor-stop");
+		sent = jint(stop, "vigie.stats.syslog.sent", -1);
+		queued = jint(stop, "vigie.stats.syslog.queued", -1);
+		spooled = jint(stop, "vigie.stats.syslog.spooled", -1);
+		dropped = jint(stop, "vigie.stats.syslog.dropped", -1);
+		ASSERT_EQ_INT(sent, 0, "first run: sent");
+		ASSERT_EQ_INT(dropped, 0, "first run: nothing dropped");
+		CHECK(hb_spooled > 0, "first run: heartbeats show events spilled to disk (%lld)",
+		      hb_spooled);
+		ASSERT_EQ_INT(queued + spooled, (long long)ev.n - 1,
+			      "first run: queued + spooled = events before sensor-stop");
+		events_free(&ev);
+	} else {
+		CHECK(false, "first run: events loaded");
+	}
+	if (rsyslog_start()) {
+		CHECK(false, "rsyslogd started");
+		goto out;
+	}
+	sleep(1);
+	if (vigie_start(&v, cfg, "--heartbeat", "0.5", "--tick", "0.1", NULL)) {
+		CHECK(false, "vigie started again");
+		goto out;
+	}
+	sleep(4);
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "second run: exit status");
+	sleep(1);
+	rsyslog_stop();
+	l1 = lines_of(out1, &n1);
+	l2 = lines_of(v.out_path, &n2);
+	rl = lines_of(received, &nr);
+	for (size_t i = 0; i < nr; i++)
+		same += i < n1 ? !strcmp(rl[i], l1[i]) : i - n1 < n2 && !strcmp(rl[i], l2[i - n1]);
+	CHECK(n1 > 50 && n2 > 5, "events: %zu in the first run, %zu in the second", n1, n2);
+	ASSERT_EQ_INT(nr, n1 + n2, "events the collector received = both runs' events");
+	ASSERT_EQ_INT(same, n1 + n2, "the same JSON, the first run's first, in order");
+	{
+		struct stat st;
+		int rc = stat(spool, &st);
+
+		CHECK(rc == 0 && st.st_size == 16,
+		      "the spool is emptied to its header once sent (%lld bytes)",
+		      (long long)st.st_size);
+	}
+	free_lines(l1, n1);
+	free_lines(l2, n2);
+	free_lines(rl, nr);
+out:
+	free(spool);
+	free(out1);
+}
+
 int main(void)
 {
 	FILE *f;
@@ -152,5 +240,6 @@ int main(void)
 	live_on_cleanup(rsyslog_stop);
 	collector_outage();
 	collector_never_back();
+	spool_across_restart();
 	return live_finish();
 }

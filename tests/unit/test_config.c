@@ -104,6 +104,10 @@ static void test_errors(void)
 {
 	expect_error("{", "invalid JSON", "(config):1:");
 	expect_error("[]", "must be a JSON object", NULL);
+	expect_error("{\"sensor\": {\"output_max_bytes\": 1000}}", "sensor.output_max_bytes", ">= 65536");
+	expect_error("{\"sensor\": {\"output_keep\": 0}}", "sensor.output_keep", NULL);
+	expect_error("{\"sensor\": {\"syslog_spool\": \"spool\"}}", "sensor.syslog_spool", "absolute path");
+	expect_error("{\"sensor\": {\"syslog_spool_bytes\": 10}}", "sensor.syslog_spool_bytes", NULL);
 	expect_error("{\"databases\": {\"postgres_tls\": true}}", "databases.postgres_tls",
 		     "must be \"hook\" or \"off\"");
 	expect_error("{\"sensr\": {}}", "sensr", "unknown setting");
@@ -201,7 +205,9 @@ static void test_installed_is_default(void)
 	CHECK(inst.metrics_listen == NULL && inst.output == NULL && inst.state_file == NULL);
 	CHECK(inst.output_group == NULL && inst.syslog == NULL &&
 	      inst.syslog_facility == def.syslog_facility &&
-	      inst.syslog_queue_bytes == def.syslog_queue_bytes);
+	      inst.syslog_queue_bytes == def.syslog_queue_bytes &&
+	      inst.syslog_spool == NULL && inst.syslog_spool_bytes == def.syslog_spool_bytes &&
+	      inst.output_max_bytes == 0 && inst.output_keep == def.output_keep);
 	CHECK(inst.exclude_loopback == def.exclude_loopback && inst.n_internal_nets == 0);
 	CHECK_EQ_INT(inst.n_db_ports, def.n_db_ports);
 	CHECK(memcmp(inst.db_ports, def.db_ports, sizeof(def.db_ports)) == 0);

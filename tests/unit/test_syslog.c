@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* syslog output: the RFC 5424 message and its framing, the URL and the
- * facility, and the bounded queue (a collector that never answers). */
+ * facility, the bounded queue (a collector that never answers), and the
+ * disk spool (order, bound, restart, torn record, a file not ours). */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <string.h>
 #include "base/syslog_url.h"
 #include "output/syslog.h"
+#include "output/syslog_spool.h"
 #include "check.h"
 
 #define T 1795416000123456000ull /* 2026-11-23T06:40:00.123456Z */
@@ -60,7 +66,7 @@ static void test_url(void)
 static void test_queue_bound(void)
 {
 	static const char json[] = "{\"a\":\"0123456789012345678901234567890123456789\"}";
-	struct syslog_sink *s = syslog_open("tcp://127.0.0.1:9", 3, 65536, "h");
+	struct syslog_sink *s = syslog_open("tcp://127.0.0.1:9", 3, 65536, "h", NULL, 0);
 	struct syslog_stats st;
 	size_t one;
 	char buf[512];
@@ -78,10 +84,140 @@ static void test_queue_bound(void)
 	syslog_close(s, 0);
 }
 
+static char dir[] = "/tmp/vigie-spool-XXXXXX";
+
+static char *spool_file(const char *name)
+{
+	static char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static void expect_record(struct spool *sp, const char *want)
+{
+	char *d = NULL;
+	ssize_t n = spool_peek(sp, &d);
+
+	CHECK_EQ_INT(n, (ssize_t)strlen(want));
+	CHECK(d && n > 0 && !memcmp(d, want, (size_t)n));
+	free(d);
+	CHECK_EQ_INT(spool_pop(sp), 0);
+}
+
+static void test_spool(void)
+{
+	char err[600] = "", *path = spool_file("a.spool"), big[1000];
+	struct spool *sp = spool_open(path, 65536, err, sizeof(err));
+	struct stat st;
+	int fd;
+
+	CHECK_MSG(sp != NULL, "%s", err);
+	if (!sp)
+		return;
+	CHECK_EQ_INT(spool_append(sp, "one", 3), 0);
+	CHECK_EQ_INT(spool_append(sp, "two!", 4), 0);
+	CHECK_EQ_INT(spool_append(sp, "three", 5), 0);
+	CHECK_EQ_INT(spool_records(sp), 3);
+	CHECK_EQ_INT(spool_bytes(sp), 3 * 4 + 3 + 4 + 5);
+	expect_record(sp, "one");
+	spool_close(sp);
+	/* a restart: what was not sent is still there, in order */
+	sp = spool_open(path, 65536, err, sizeof(err));
+	CHECK(sp != NULL);
+	CHECK_EQ_INT(spool_records(sp), 2);
+	expect_record(sp, "two!");
+	expect_record(sp, "three");
+	CHECK_EQ_INT(spool_records(sp), 0);
+	CHECK(stat(path, &st) == 0 && st.st_size == 16); /* emptied to its header */
+	/* the bound, in bytes of the file */
+	memset(big, 'x', sizeof(big));
+	for (int i = 0; i < 65; i++)
+		CHECK_EQ_INT(spool_append(sp, big, sizeof(big)), 0);
+	CHECK_EQ_INT(spool_append(sp, big, sizeof(big)), -ENOSPC);
+	CHECK_EQ_INT(spool_records(sp), 65);
+	spool_close(sp);
+	/* a torn last record (killed during an append): cut at open */
+	fd = open(path, O_WRONLY | O_APPEND);
+	{
+		static const char torn[7] = { 0x10, 0, 0, 0, 'a', 'b', 'c' };
+
+		CHECK(fd >= 0 && write(fd, torn, sizeof(torn)) == 7);
+	}
+	close(fd);
+	sp = spool_open(path, 1 << 20, err, sizeof(err));
+	CHECK(sp != NULL);
+	CHECK_EQ_INT(spool_records(sp), 65);
+	CHECK(stat(path, &st) == 0 && st.st_size == 16 + 65 * 1004);
+	spool_close(sp);
+	/* a file that is not a spool is set aside, never overwritten */
+	path = spool_file("b.spool");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, "precious data, not a spool\n", 27) == 27);
+	close(fd);
+	sp = spool_open(path, 65536, err, sizeof(err));
+	CHECK(sp != NULL);
+	CHECK_EQ_INT(spool_records(sp), 0);
+	spool_close(sp);
+	CHECK_EQ_INT(system("test $(cat /tmp/vigie-spool-*/b.spool.bad-* | wc -c) -eq 27"), 0);
+	/* a symbolic link is not followed */
+	CHECK_EQ_INT(symlink("/etc/passwd", spool_file("c.spool")), 0);
+	CHECK(spool_open(spool_file("c.spool"), 65536, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "c.spool") != NULL);
+}
+
+/* The memory queue full, the oldest go to the spool: nothing dropped; at
+ * close what waits in memory joins them, in order, for the next start. */
+static void test_sink_spool(void)
+{
+	char json[64], err[600], *d = NULL, *path = spool_file("sink.spool");
+	struct syslog_sink *s = syslog_open("tcp://127.0.0.1:9", 3, 4096, "h", path, 1 << 20);
+	struct syslog_stats st;
+	struct spool *sp;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (int i = 0; i < 200; i++) {
+		snprintf(json, sizeof(json), "{\"n\":%d}", i);
+		syslog_send(s, json, strlen(json), "usage", 6, T);
+	}
+	syslog_get_stats(s, &st);
+	CHECK_EQ_INT(st.dropped, 0);
+	CHECK_EQ_INT(st.queued + st.spooled, 200);
+	CHECK(st.spooled > 100 && st.queued_bytes <= 4096);
+	syslog_close(s, 0);
+	sp = spool_open(path, 1 << 20, err, sizeof(err));
+	CHECK(sp != NULL);
+	CHECK_EQ_INT(spool_records(sp), 200);
+	for (int i = 0; i < 200 && sp; i++) {
+		ssize_t n = spool_peek(sp, &d);
+
+		snprintf(json, sizeof(json), "{\"n\":%d}", i);
+		CHECK(n > 0 && (size_t)n > strlen(json) &&
+		      !memcmp(d + n - strlen(json), json, strlen(json)));
+		free(d);
+		spool_pop(sp);
+	}
+	spool_close(sp);
+}
+
 int main(void)
 {
 	test_format();
 	test_url();
 	test_queue_bound();
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_spool();
+	test_sink_spool();
+	{
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK_EQ_INT(system(cmd), 0);
+	}
 	return check_summary();
 }

@@ -32,6 +32,8 @@ int config_init(struct vigie_config *cfg)
 	cfg->usage_top_flows = 3;
 	cfg->syslog_facility = 3; /* daemon */
 	cfg->syslog_queue_bytes = 64ull << 20;
+	cfg->syslog_spool_bytes = 256ull << 20;
+	cfg->output_keep = 5;
 	cfg->probes = PROBES_AUTO;
 	cfg->exclude_loopback = true;
 	cfg->postgres = PG_AUTO;
@@ -69,6 +71,7 @@ void config_free(struct vigie_config *cfg)
 	free(cfg->record);
 	free(cfg->state_file);
 	free(cfg->syslog);
+	free(cfg->syslog_spool);
 	free(cfg->metrics_listen);
 	cfgp_free_strv(cfg->data_dirs, &cfg->n_data_dirs);
 	cfgp_free_strv(cfg->server_exes, &cfg->n_server_exes);

@@ -50,6 +50,10 @@ struct vigie_config {
 	char *syslog;              /* sensor.syslog URL, NULL: none (output/syslog.h) */
 	int syslog_facility;       /* default 3, daemon */
 	uint64_t syslog_queue_bytes; /* default 64 MB */
+	uint64_t output_max_bytes; /* sensor.output_max_bytes, 0: no rotation (logrotate) */
+	int output_keep;           /* sensor.output_keep, default 5 */
+	char *syslog_spool;        /* sensor.syslog_spool, NULL: beside the state file */
+	uint64_t syslog_spool_bytes; /* default 256 MB, 0: no spool */
 	enum probe_mode probes;
 	char *output;              /* NULL: stdout */
 	/* sensor.output_group: the output file 0640 and its directory

@@ -8,7 +8,8 @@
 #include "base/config_parse.h"
 #include "base/syslog_url.h"
 
-/* sensor.syslog, syslog_facility, syslog_queue_bytes */
+/* sensor.syslog, syslog_facility, syslog_queue_bytes, syslog_spool,
+ * syslog_spool_bytes */
 static int parse_syslog(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
 {
 	char err[200];
@@ -30,6 +31,36 @@ static int parse_syslog(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 			return cfgp_fail(pc, "sensor.syslog_queue_bytes", "syslog_queue_bytes",
 				    "must be an integer >= 65536");
 		cfg->syslog_queue_bytes = (uint64_t)json_integer_value(v);
+	}
+	if ((v = json_object_get(o, "syslog_spool")) && !json_is_null(v)) {
+		free(cfg->syslog_spool);
+		cfg->syslog_spool = NULL;
+		if (cfgp_get_string(pc, v, "sensor.syslog_spool", "syslog_spool", &cfg->syslog_spool))
+			return -1;
+		if (cfg->syslog_spool[0] != '/')
+			return cfgp_fail(pc, "sensor.syslog_spool", "syslog_spool",
+				    "must be an absolute path (or null: beside the state file)");
+	}
+	if ((v = json_object_get(o, "output_max_bytes"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    (json_integer_value(v) > 0 && json_integer_value(v) < 65536))
+			return cfgp_fail(pc, "sensor.output_max_bytes", "output_max_bytes",
+				    "must be 0 (no rotation: logrotate) or an integer >= 65536");
+		cfg->output_max_bytes = (uint64_t)json_integer_value(v);
+	}
+	if ((v = json_object_get(o, "output_keep"))) {
+		uint32_t k;
+
+		if (cfgp_get_u32(pc, v, "sensor.output_keep", "output_keep", 1, 1000, &k))
+			return -1;
+		cfg->output_keep = (int)k;
+	}
+	if ((v = json_object_get(o, "syslog_spool_bytes"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    (json_integer_value(v) > 0 && json_integer_value(v) < 65536))
+			return cfgp_fail(pc, "sensor.syslog_spool_bytes", "syslog_spool_bytes",
+				    "must be 0 (no spool) or an integer >= 65536");
+		cfg->syslog_spool_bytes = (uint64_t)json_integer_value(v);
 	}
 	return 0;
 }
@@ -85,7 +116,9 @@ int config_parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 					    "output", "host_name", "record", "state_file",
 					    "usage_detail", "usage_coarse_below", "usage_coarse_interval",
 					    "usage_top_flows", "metrics_listen", "syslog",
-					    "syslog_facility", "syslog_queue_bytes", "output_group",
+					    "syslog_facility", "syslog_queue_bytes", "syslog_spool",
+					    "syslog_spool_bytes", "output_max_bytes",
+					    "output_keep", "output_group",
 					    NULL };
 	json_t *v;
 

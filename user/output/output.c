@@ -29,7 +29,17 @@ struct output {
 	output_tee_fn tee;
 	void *tee_ctx;
 	long long gid;       /* sensor.output_group, -1: none */
+	uint64_t max_bytes;  /* sensor.output_max_bytes, 0: no rotation */
+	int keep;            /* rotated files kept: FILE.1 (newest) .. FILE.keep */
+	uint64_t size;       /* of the open file */
 };
+
+static uint64_t size_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+}
 
 /* The group's mode and owner on fd (ours: no CAP_CHOWN or CAP_FOWNER
  * needed, the process being a member of the group). */
@@ -68,6 +78,7 @@ struct output *output_open(const char *path)
 	out->fd = open_file(path);
 	if (out->fd < 0)
 		goto fail;
+	out->size = size_of(out->fd);
 	return out;
 fail:
 	free(out->path);
@@ -109,6 +120,56 @@ static void untear(struct output *out, size_t done)
 	out->torn = true;
 }
 
+void output_set_rotation(struct output *out, uint64_t max_bytes, int keep)
+{
+	if (!out || !out->path)
+		return;
+	out->max_bytes = max_bytes;
+	out->keep = keep < 1 ? 1 : keep;
+}
+
+/* FILE -> FILE.1 -> ... -> FILE.keep (the oldest removed), a new FILE. On
+ * a failure the open file goes on growing and rotation stops (said). */
+static void rotate(struct output *out)
+{
+	size_t n = strlen(out->path) + 16;
+	char *from = malloc(n), *to = malloc(n);
+	int fd;
+
+	if (!from || !to)
+		goto out;
+	for (int i = out->keep - 1; i >= 1; i--) {
+		snprintf(from, n, "%s.%d", out->path, i);
+		snprintf(to, n, "%s.%d", out->path, i + 1);
+		if (rename(from, to) && errno != ENOENT)
+			log_warn("output rotation: cannot rename '%s': %s", from, strerror(errno));
+	}
+	snprintf(to, n, "%s.1", out->path);
+	if (rename(out->path, to)) {
+		log_error("output rotation: cannot rename '%s' to '%s': %s; rotation stops, "
+			  "the file grows on", out->path, to, strerror(errno));
+		out->max_bytes = 0;
+		goto out;
+	}
+	fd = open_file(out->path);
+	if (fd < 0) {
+		/* the old file, now FILE.1, is still open: write there */
+		log_error("output rotation: cannot create '%s' again: %s; rotation stops, "
+			  "writing on to '%s'", out->path, strerror(errno), to);
+		out->max_bytes = 0;
+		goto out;
+	}
+	apply_group(out, fd);
+	close(out->fd);
+	out->fd = fd;
+	out->size = 0;
+	log_info("output file '%s' rotated at %llu bytes", out->path,
+		 (unsigned long long)out->max_bytes);
+out:
+	free(from);
+	free(to);
+}
+
 static int write_event(struct output *out, json_t *event)
 {
 	char *line;
@@ -145,6 +206,8 @@ static int write_event(struct output *out, json_t *event)
 	} else {
 		size_t done = 0;
 
+		if (out->max_bytes && out->size > 0 && out->size + len + 1 > out->max_bytes)
+			rotate(out);
 		/* after a line cut on a pipe, its end first (else this event
 		 * is lost too: the cut line still waits for it) */
 		if (!out->torn || !(err = write_all(out->fd, "\n", 1, &done))) {
@@ -171,6 +234,7 @@ static int write_event(struct output *out, json_t *event)
 			log_warn("writing events works again; %llu events were lost",
 				 (unsigned long long)(out->st.lost - out->lost_before));
 		out->last_errno = 0;
+		out->size += len + 1;
 		out->st.written++;
 		out->st.written_bytes += len + 1;
 	}
@@ -234,6 +298,7 @@ int output_reopen(struct output *out)
 	apply_group(out, fd);
 	close(out->fd);
 	out->fd = fd;
+	out->size = size_of(fd);
 	out->torn = false;
 	if (out->detached) {
 		out->detached = false;

@@ -35,6 +35,11 @@ void output_set_tee(struct output *out, output_tee_fn fn, void *ctx);
  * that files made after the drop can still be given the group. 0, or -1
  * (logged, naming sensor.output_group). No-op on stdout. */
 int output_set_group(struct output *out, uint32_t gid, const char *name);
+/* sensor.output_max_bytes / output_keep: before an event would take the
+ * file past max_bytes, FILE becomes FILE.1 (FILE.1 FILE.2 ..., up to
+ * FILE.keep, the oldest removed) and a new FILE is started: whole lines
+ * only, nothing lost. 0: never (logrotate does it). No-op on stdout. */
+void output_set_rotation(struct output *out, uint64_t max_bytes, int keep);
 /* Reopen the file (logrotate); no-op on stdout. */
 int output_reopen(struct output *out);
 /* The open file is still the one at its path, else reopen it (a deleted

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/syslog_url.h"
 #include "output/syslog.h"
+#include "output/syslog_spool.h"
 
 #define BACKOFF_MIN_NS 1000000000ull
 #define BACKOFF_MAX_NS 5000000000ull
@@ -23,6 +24,7 @@
 struct msg {
 	struct msg *next;
 	size_t len, off; /* off: bytes already written (TCP) */
+	bool from_spool; /* forgotten by spool_pop once sent */
 	char data[];
 };
 
@@ -36,7 +38,9 @@ struct syslog_sink {
 	int fd;
 	bool connecting, warned;
 	uint64_t next_try_ns, backoff_ns;
-	struct msg *head, *tail;
+	struct msg *head, *tail; /* the memory queue, oldest first */
+	struct msg *inflight;    /* being written: sent before anything else */
+	struct spool *spool;     /* older than the memory queue, newer than inflight */
 	size_t max_bytes;
 	struct syslog_stats st;
 };
@@ -86,15 +90,20 @@ size_t syslog_format(char *buf, size_t size, bool octet_count, int facility, int
 }
 
 struct syslog_sink *syslog_open(const char *url, int facility, size_t queue_bytes,
-				const char *host)
+				const char *host, const char *spool_path, uint64_t spool_bytes)
 {
 	struct syslog_sink *s = calloc(1, sizeof(*s));
-	char err[200];
+	char err[600];
 
 	if (!s)
 		return NULL;
 	if (syslog_url_parse(url, &s->t, &s->addr, &s->addrlen, err, sizeof(err))) {
 		log_error("sensor.syslog '%s': %s", url, err);
+		free(s);
+		return NULL;
+	}
+	if (spool_path && !(s->spool = spool_open(spool_path, spool_bytes, err, sizeof(err)))) {
+		log_error("sensor.syslog_spool: %s", err);
 		free(s);
 		return NULL;
 	}
@@ -114,13 +123,13 @@ static void drop_connection(struct syslog_sink *s, uint64_t now, int err)
 		close(s->fd);
 	s->fd = -1;
 	s->connecting = false;
-	if (s->head)
-		s->head->off = 0; /* sent again whole on the next connection */
+	if (s->inflight)
+		s->inflight->off = 0; /* sent again whole on the next connection */
 	s->next_try_ns = now + s->backoff_ns;
 	s->backoff_ns = s->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : s->backoff_ns * 2;
 	if (!s->warned)
-		log_warn("syslog %s: %s; events wait in memory (up to %zu bytes) until it is back",
-			 s->url, strerror(err), s->max_bytes);
+		log_warn("syslog %s: %s; events wait in memory (up to %zu bytes)%s until it is back",
+			 s->url, strerror(err), s->max_bytes, s->spool ? ", then on disk" : "");
 	s->warned = true;
 }
 
@@ -173,16 +182,78 @@ static bool connection_up(struct syslog_sink *s, uint64_t now)
 	return true;
 }
 
-static void pop(struct syslog_sink *s)
+/* Unlink the oldest message of the memory queue (still counted queued). */
+static struct msg *unlink_head(struct syslog_sink *s)
 {
 	struct msg *m = s->head;
 
 	s->head = m->next;
 	if (!s->head)
 		s->tail = NULL;
-	s->st.queued--;
-	s->st.queued_bytes -= m->len;
+	m->next = NULL;
+	return m;
+}
+
+static void forget(struct syslog_sink *s, struct msg *m)
+{
+	if (!m->from_spool) {
+		s->st.queued--;
+		s->st.queued_bytes -= m->len;
+	}
 	free(m);
+}
+
+static void pop(struct syslog_sink *s)
+{
+	forget(s, unlink_head(s));
+}
+
+static bool waiting(const struct syslog_sink *s)
+{
+	return s->inflight || s->head || spool_records(s->spool);
+}
+
+/* The next message to write, in order: the one being written, the spool's
+ * oldest, the memory queue's oldest. NULL when nothing waits. */
+static struct msg *next_msg(struct syslog_sink *s)
+{
+	while (!s->inflight && spool_records(s->spool)) {
+		char *data;
+		ssize_t n = spool_peek(s->spool, &data);
+		struct msg *m = n > 0 ? malloc(sizeof(*m) + (size_t)n) : NULL;
+
+		if (!m) {
+			/* unreadable: said, counted, skipped (never a loop) */
+			log_warn("syslog spool: a waiting event cannot be read (%s); dropped",
+				 strerror(n < 0 ? (int)-n : ENOMEM));
+			free(data);
+			s->st.dropped++;
+			if (spool_pop(s->spool))
+				return NULL;
+			continue;
+		}
+		memcpy(m->data, data, (size_t)n);
+		free(data);
+		m->next = NULL;
+		m->len = (size_t)n;
+		m->off = 0;
+		m->from_spool = true;
+		s->inflight = m;
+	}
+	if (!s->inflight && s->head)
+		s->inflight = unlink_head(s);
+	return s->inflight;
+}
+
+static void sent(struct syslog_sink *s)
+{
+	struct msg *m = s->inflight;
+
+	s->inflight = NULL;
+	if (m->from_spool)
+		spool_pop(s->spool);
+	forget(s, m);
+	s->st.sent++;
 }
 
 void syslog_service(struct syslog_sink *s, uint64_t now)
@@ -190,7 +261,7 @@ void syslog_service(struct syslog_sink *s, uint64_t now)
 	if (!s)
 		return;
 	if (s->fd < 0) {
-		if (!s->head || now < s->next_try_ns)
+		if (!waiting(s) || now < s->next_try_ns)
 			return;
 		try_connect(s, now);
 		if (s->fd < 0)
@@ -198,8 +269,7 @@ void syslog_service(struct syslog_sink *s, uint64_t now)
 	}
 	if (!connection_up(s, now))
 		return;
-	while (s->head) {
-		struct msg *m = s->head;
+	for (struct msg *m; (m = next_msg(s));) {
 		ssize_t n = send(s->fd, m->data + m->off, m->len - m->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
@@ -211,8 +281,7 @@ void syslog_service(struct syslog_sink *s, uint64_t now)
 		m->off += (size_t)n;
 		if (m->off < m->len)
 			return; /* the rest when the socket can take it */
-		pop(s);
-		s->st.sent++;
+		sent(s);
 	}
 	if (s->warned) {
 		log_info("syslog %s: back; the waiting events were sent", s->url);
@@ -244,6 +313,7 @@ void syslog_send(struct syslog_sink *s, const char *json, size_t len, const char
 	}
 	m->next = NULL;
 	m->off = 0;
+	m->from_spool = false;
 	m->len = syslog_format(m->data, cap, s->t == T_TCP, s->facility, severity, realtime_ns,
 			       s->host, s->pid, msgid, json, len);
 	if (m->len == 0) {
@@ -258,33 +328,29 @@ void syslog_send(struct syslog_sink *s, const char *json, size_t len, const char
 	s->tail = m;
 	s->st.queued++;
 	s->st.queued_bytes += m->len;
-	/* over the bound: the oldest go (never one half written) */
-	while (s->st.queued_bytes > s->max_bytes && s->head && s->head != m) {
-		if (s->head->off) {
-			struct msg *second = s->head->next;
+	/* over the bound: the oldest go to the spool, or are dropped (the
+	 * one being written is not in this queue: never cut) */
+	while (s->st.queued_bytes > s->max_bytes && s->head) {
+		struct msg *o = s->head;
+		bool spooled = s->spool && spool_append(s->spool, o->data, o->len) == 0;
 
-			if (!second || second == m)
-				break;
-			s->head->next = second->next;
-			if (s->tail == second)
-				s->tail = s->head;
-			s->st.queued--;
-			s->st.queued_bytes -= second->len;
-			free(second);
-		} else {
-			pop(s);
-		}
-		s->st.dropped++;
+		if (!spooled && o == m)
+			break;
+		s->st.dropped += !spooled;
+		pop(s);
 	}
 	syslog_service(s, mono_now());
 }
 
 void syslog_get_stats(const struct syslog_sink *s, struct syslog_stats *st)
 {
-	if (s)
+	if (s) {
 		*st = s->st;
-	else
+		st->spooled = spool_records(s->spool);
+		st->spooled_bytes = spool_bytes(s->spool);
+	} else {
 		memset(st, 0, sizeof(*st));
+	}
 }
 
 void syslog_close(struct syslog_sink *s, int flush_ms)
@@ -294,17 +360,34 @@ void syslog_close(struct syslog_sink *s, int flush_ms)
 	if (!s)
 		return;
 	end = mono_now() + (uint64_t)flush_ms * 1000000ull;
-	while (s->head && mono_now() < end) {
+	while (waiting(s) && mono_now() < end) {
 		s->next_try_ns = 0;
 		syslog_service(s, mono_now());
-		if (s->head)
+		if (waiting(s))
 			poll(NULL, 0, 20);
 	}
+	/* what is left goes to the spool for the next start: the one being
+	 * written (whole; if it came from the spool it is still there) */
+	if (s->inflight && !s->inflight->from_spool) {
+		s->inflight->next = s->head;
+		s->head = s->inflight;
+		if (!s->tail)
+			s->tail = s->head;
+	} else if (s->inflight) {
+		free(s->inflight);
+	}
+	s->inflight = NULL;
+	while (s->head && s->spool && spool_append(s->spool, s->head->data, s->head->len) == 0)
+		pop(s);
 	if (s->head)
 		log_warn("syslog %s: %llu events not sent at stop", s->url,
 			 (unsigned long long)s->st.queued);
+	else if (spool_records(s->spool))
+		log_info("syslog %s: %llu events kept in the spool for the next start", s->url,
+			 (unsigned long long)spool_records(s->spool));
 	while (s->head)
 		pop(s);
+	spool_close(s->spool);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->url);

@@ -5,10 +5,11 @@
  * TCP with octet-counting framing (RFC 6587), over UDP one datagram each,
  * or to a local socket (unix:///dev/log). Never blocks the daemon: the
  * socket is non-blocking, messages wait in a queue bounded in bytes
- * (sensor.syslog_queue_bytes) while the collector is down or slow, and go
- * in order when it is back (reconnecting with a backoff from 1 to 5 s).
- * What does not fit is dropped, oldest first, and counted; the heartbeat
- * says so. At-least-once: a message cut by a broken connection is sent
+ * (sensor.syslog_queue_bytes) while the collector is down or slow, then
+ * on disk (sensor.syslog_spool, bounded by sensor.syslog_spool_bytes:
+ * syslog_spool.h, kept across restarts), and go in order when it is back
+ * (reconnecting with a backoff from 1 to 5 s). What does not fit is
+ * dropped, oldest first, and counted; the heartbeat says so. At-least-once: a message cut by a broken connection is sent
  * again whole.
  */
 #ifndef VIGIE_SYSLOG_H
@@ -22,12 +23,14 @@ struct syslog_sink;
 
 struct syslog_stats {
 	uint64_t sent, dropped, reconnects;
-	uint64_t queued, queued_bytes; /* now */
+	uint64_t queued, queued_bytes;   /* in memory now */
+	uint64_t spooled, spooled_bytes; /* on disk now (syslog_spool.h) */
 };
 
-/* NULL on a bad URL (message logged). Connects later, never blocks. */
+/* NULL on a bad URL or spool (message logged). Connects later, never
+ * blocks. spool_path NULL: memory only. */
 struct syslog_sink *syslog_open(const char *url, int facility, size_t queue_bytes,
-				const char *host);
+				const char *host, const char *spool_path, uint64_t spool_bytes);
 /* Try for flush_ms to send what waits, then close (what is left is said). */
 void syslog_close(struct syslog_sink *s, int flush_ms);
 /* Queue one event line (JSON, no newline); msgid: its event.action,

@@ -347,6 +347,8 @@ static void sensor_cleanup(struct sensor *s)
 	output_close(s->out);
 	pidlock_release(&s->out_lock);
 	pidlock_release(&s->state_lock);
+	pidlock_release(&s->spool_lock);
+	free(s->spool_path);
 	if (s->sig_fd >= 0)
 		close(s->sig_fd);
 	if (s->timer_fd >= 0)
@@ -371,14 +373,36 @@ static void tee_syslog(const char *line, size_t len, json_t *ev, void *ctx)
 	syslog_send(ctx, line, len, action, level, sensor_realtime_ns());
 }
 
-/* One daemon per output file and per state file (base/pidlock.h). */
+/* Where events wait on disk for the syslog collector: sensor.syslog_spool,
+ * else "syslog.spool" beside the state file, else nowhere (memory only).
+ * malloc'ed, NULL: no spool. */
+static char *syslog_spool_path(const struct vigie_config *cfg)
+{
+	const char *slash;
+	char *p = NULL;
+
+	if (!cfg->syslog || cfg->syslog_spool_bytes == 0)
+		return NULL;
+	if (cfg->syslog_spool)
+		return strdup(cfg->syslog_spool);
+	if (!cfg->state_file)
+		return NULL;
+	slash = strrchr(cfg->state_file, '/');
+	if (asprintf(&p, "%.*ssyslog.spool", slash ? (int)(slash - cfg->state_file + 1) : 0,
+		     cfg->state_file) < 0)
+		return NULL;
+	return p;
+}
+
+/* One daemon per output file, state file and syslog spool (base/pidlock.h). */
 static int lock_files(struct sensor *s)
 {
-	const char *paths[2] = { s->cfg->output, s->cfg->state_file };
-	struct pidlock *locks[2] = { &s->out_lock, &s->state_lock };
+	const char *paths[3] = { s->cfg->output, s->cfg->state_file, s->spool_path };
+	struct pidlock *locks[3] = { &s->out_lock, &s->state_lock, &s->spool_lock };
+	static const char *const what[3] = { "output", "state file", "sensor.syslog_spool" };
 	pid_t holder;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		int err;
 
 		if (!paths[i] || !strcmp(paths[i], "-"))
@@ -386,8 +410,7 @@ static int lock_files(struct sensor *s)
 		err = pidlock_take(locks[i], paths[i], &holder);
 		if (err == -EBUSY) {
 			log_error("another vigie (pid %d) is already writing '%s': stop it, or give "
-				  "this one another %s", (int)holder, paths[i],
-				  i ? "state file" : "output");
+				  "this one another %s", (int)holder, paths[i], what[i]);
 			return err;
 		}
 		if (err) {
@@ -413,7 +436,8 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 	       const struct sensor_reloader *rl)
 {
 	struct sensor s = { .cfg = cfg, .sig_fd = -1, .timer_fd = -1, .epoll_fd = -1,
-			    .out_lock = { .fd = -1 }, .state_lock = { .fd = -1 }, .rl = rl,
+			    .out_lock = { .fd = -1 }, .state_lock = { .fd = -1 },
+			    .spool_lock = { .fd = -1 }, .rl = rl,
 			    .heartbeat_s = cfg->heartbeat_s, .usage_interval_s = cfg->usage_interval_s,
 			    .detection_json = json_incref(cfg->detection) };
 	const char *reason;
@@ -432,6 +456,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 			seed = sensor_realtime_ns() ^ ((uint64_t)getpid() << 32);
 		event_seed_ids(seed);
 	}
+	s.spool_path = syslog_spool_path(cfg);
 	err = lock_files(&s);
 	if (err)
 		goto cleanup;
@@ -440,13 +465,15 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 		err = -EIO;
 		goto cleanup;
 	}
+	output_set_rotation(s.out, cfg->output_max_bytes, cfg->output_keep);
 	if (cfg->output_group && output_set_group(s.out, cfg->output_gid, cfg->output_group)) {
 		err = -EPERM;
 		goto cleanup;
 	}
 	if (cfg->syslog) {
 		s.syslog = syslog_open(cfg->syslog, cfg->syslog_facility,
-				       (size_t)cfg->syslog_queue_bytes, event_host());
+				       (size_t)cfg->syslog_queue_bytes, event_host(), s.spool_path,
+				       cfg->syslog_spool_bytes);
 		if (!s.syslog) {
 			err = -EINVAL;
 			goto cleanup;

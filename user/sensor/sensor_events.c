@@ -65,6 +65,9 @@ void sensor_add_stats(struct sensor *s, json_t *ev)
 		syslog_get_stats(s->syslog, &ss);
 		event_set(ev, "vigie.stats.syslog.sent", json_integer((json_int_t)ss.sent));
 		event_set(ev, "vigie.stats.syslog.queued", json_integer((json_int_t)ss.queued));
+		event_set(ev, "vigie.stats.syslog.spooled", json_integer((json_int_t)ss.spooled));
+		event_set(ev, "vigie.stats.syslog.spooled_bytes",
+			  json_integer((json_int_t)ss.spooled_bytes));
 		event_set(ev, "vigie.stats.syslog.dropped", json_integer((json_int_t)ss.dropped));
 		event_set(ev, "vigie.stats.syslog.reconnects", json_integer((json_int_t)ss.reconnects));
 	}

@@ -51,7 +51,8 @@ struct sensor {
 	uint64_t drain_errors;
 	uint32_t peak_flows;         /* most detailed entries in one tick since the last heartbeat */
 	struct vclock dclock;        /* detection time (base/clock.h) */
-	struct pidlock out_lock, state_lock; /* one daemon per file */
+	struct pidlock out_lock, state_lock, spool_lock; /* one daemon per file */
+	char *spool_path;          /* the syslog spool, NULL: none */
 	uint64_t watchdog_ns, next_watchdog_ns; /* systemd's watchdog (sdnotify.h) */
 	struct syslog_sink *syslog;  /* NULL: no sensor.syslog */
 	/* what a reload may change (sensor_reload.c) */

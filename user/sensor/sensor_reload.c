@@ -65,6 +65,10 @@ static void restart_needed(const struct vigie_config *a, const struct vigie_conf
 		{ "sensor.syslog", str_differs(a->syslog, b->syslog) },
 		{ "sensor.syslog_facility", a->syslog_facility != b->syslog_facility },
 		{ "sensor.syslog_queue_bytes", a->syslog_queue_bytes != b->syslog_queue_bytes },
+		{ "sensor.syslog_spool", str_differs(a->syslog_spool, b->syslog_spool) },
+		{ "sensor.output_max_bytes", a->output_max_bytes != b->output_max_bytes },
+		{ "sensor.output_keep", a->output_keep != b->output_keep },
+		{ "sensor.syslog_spool_bytes", a->syslog_spool_bytes != b->syslog_spool_bytes },
 		{ "network.exclude_loopback", a->exclude_loopback != b->exclude_loopback },
 		{ "network.internal_networks", a->n_internal_nets != b->n_internal_nets ||
 			memcmp(a->internal_nets, b->internal_nets,
