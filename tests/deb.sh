@@ -60,6 +60,24 @@ kill -TERM $pid; wait $pid
 check "the installed sensor stops cleanly after a reload" $?
 test "$(grep -c '"action":"sensor-reload".*"outcome":"success".*"restart_needed":\[\]' "$T/reload.json")" = 1
 check "one sensor-reload, success, nothing to restart (the same file)" $?
+# the unit lets the sensor reach a syslog collector and serve metrics
+grep -q '^RestrictAddressFamilies=.*AF_INET .*AF_INET6' /lib/systemd/system/vigie.service &&
+	! grep -q '^PrivateNetwork=yes' /lib/systemd/system/vigie.service
+check "the unit allows TCP/UDP (sensor.syslog, sensor.metrics_listen) on the host's network" $?
+# the hardened unit started, reloaded and stopped by systemd, where it runs
+if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
+	systemctl daemon-reload
+	systemctl start vigie; check "systemctl start vigie (Type=notify: ready once attached)" $?
+	systemctl is-active -q vigie; check "the service is active" $?
+	grep -q '"sensor-start"' /var/log/vigie/events.json; check "it wrote sensor-start" $?
+	systemctl reload vigie; sleep 1
+	grep -q '"sensor-reload"' /var/log/vigie/events.json; check "systemctl reload: sensor-reload" $?
+	systemctl stop vigie; check "systemctl stop vigie" $?
+	grep -q '"sensor-stop"' /var/log/vigie/events.json; check "it wrote sensor-stop" $?
+	test -f /var/lib/vigie/state.json; check "the learned state saved in /var/lib/vigie" $?
+else
+	echo "skip the unit under systemd: systemd is not PID 1 here (verified above, not started)"
+fi
 # an operator's edit survives a reinstall (an upgrade over itself)
 sed -i 's/"heartbeat": 60/"heartbeat": 30/' /etc/vigie/vigie.json
 dpkg -i "$deb" >"$T/dpkg2" 2>&1; check "dpkg -i again (upgrade over itself)" $?

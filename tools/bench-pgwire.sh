@@ -6,9 +6,13 @@
 #   - a 1,000,000-row SELECT * of a 5-column table (psql to /dev/null);
 #   - a 1,000,000-row zero-column SELECT (the walker's worst case);
 #   - pgbench -S (select-only, 4 clients);
-#   - the 1,000,000-row SELECT * over TLS (sslmode=require), backend CPU
+#   - the 1,000,000-row SELECT * over TLS (TCP, sslmode=require), backend CPU
 #     without and with counting (the be_tls_write uprobes);
-#   - pgbench -S over TLS (sslmode=require), without and with counting;
+#   - pgbench -S over TLS (sslmode=require), without and with counting:
+#     transactions per second and CPU per transaction (the whole machine's
+#     busy time from /proc/stat over the transactions: cluster, pgbench and
+#     the holder), and the cost of one hit of the be_tls_write uprobe (the
+#     backend CPU added to the TLS SELECT over the hits it took);
 #   - the 1,000,000-row SELECT * again, counted, after SET application_name
 #     (a tagged request of a portal, docs/application-users.md);
 # and the send program's own run time (bpf_enable_stats, held by the
@@ -90,11 +94,21 @@ backend_cpu() {
 	rm -f "$d/in"
 	echo $(( (t1 - t0) / 1000 ))
 }
+# busy CPU time of the machine, in USER_HZ ticks (10 ms)
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+# pgbench -S for $1 s: "TPS CPU_US_PER_TRANSACTION"
 tps() {
-	pgbench -n -S -M simple -c 4 -j 2 -T "$1" 2>/dev/null |
-		sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
+	local a b out n t
+	a=$(busy)
+	out=$(pgbench -n -S -M simple -c 4 -j 2 -T "$1" 2>/dev/null)
+	b=$(busy)
+	t=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+	n=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+	awk -v t="$t" -v n="$n" -v c=$((b - a)) 'BEGIN { if (n > 0) printf "%s %.2f\n", t, c * 10000 / n }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# median of column 2
+median2() { awk '{ print $2 }' | median; }
 
 Q1="select * from t5"
 Q2="select from generate_series(1, 1000000)"
@@ -109,24 +123,27 @@ select * from t5"
 : >"$PGCLUSTER_DIR/cs.off"; : >"$PGCLUSTER_DIR/cs.on"
 : >"$PGCLUSTER_DIR/pts.off"; : >"$PGCLUSTER_DIR/pts.on"
 timed_select "$Q1" >/dev/null # warm the cache
+# the TLS runs go over TCP (libpq never uses TLS on a unix socket): checked
+[ "$(PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require psql -X -At -c "select ssl from pg_stat_ssl where pid = pg_backend_pid()")" = t ] ||
+	{ echo "bench-pgwire: the TLS runs are not TLS (ssl = on in the cluster?)" >&2; exit 1; }
 
 for r in $(seq "$ROUNDS"); do
 	timed_select "$Q1" >>"$PGCLUSTER_DIR/q1.off"
 	timed_select "$Q2" >>"$PGCLUSTER_DIR/q2.off"
 	backend_cpu "$Q1" >>"$PGCLUSTER_DIR/c1.off"
 	backend_cpu "$Q2" >>"$PGCLUSTER_DIR/c2.off"
-	PGSSLMODE=require backend_cpu "$Q1" >>"$PGCLUSTER_DIR/cs.off"
+	PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require backend_cpu "$Q1" >>"$PGCLUSTER_DIR/cs.off"
 	tps 5 >>"$PGCLUSTER_DIR/pgb.off"
-	PGSSLMODE=require tps 5 >>"$PGCLUSTER_DIR/pts.off"
+	PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require tps 5 >>"$PGCLUSTER_DIR/pts.off"
 	attach
 	timed_select "$Q1" >>"$PGCLUSTER_DIR/q1.on"
 	timed_select "$Q2" >>"$PGCLUSTER_DIR/q2.on"
 	backend_cpu "$Q1" >>"$PGCLUSTER_DIR/c1.on"
 	backend_cpu "$Q2" >>"$PGCLUSTER_DIR/c2.on"
 	backend_cpu "$QT" >>"$PGCLUSTER_DIR/ct.on"
-	PGSSLMODE=require backend_cpu "$Q1" >>"$PGCLUSTER_DIR/cs.on"
+	PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require backend_cpu "$Q1" >>"$PGCLUSTER_DIR/cs.on"
 	tps 5 >>"$PGCLUSTER_DIR/pgb.on"
-	PGSSLMODE=require tps 5 >>"$PGCLUSTER_DIR/pts.on"
+	PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require tps 5 >>"$PGCLUSTER_DIR/pts.on"
 	detach
 	echo "round $r/$ROUNDS done" >&2
 done
@@ -142,11 +159,19 @@ cost1=$(prog_cost "$Q1")
 counted=$(grep '^rows' "$PGCLUSTER_DIR/hold.out")
 cost2=$(prog_cost "$Q2")
 costt=$(prog_cost "$QT")
+# hits of the TLS hook during one TLS SELECT, and its program's own time
+PGWIRE_PROG_STATS=1 attach
+PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require timed_select "$Q1" >/dev/null
+detach
+tlshits=$(sed -n 's/^tls_writes \([0-9]*\)/\1/p' "$PGCLUSTER_DIR/hold.out")
+tlsprog=$(sed -n 's/^tls_prog run_time_ns \([0-9]*\) run_cnt \([0-9]*\)/\1 \2/p' "$PGCLUSTER_DIR/hold.out")
 
 q1off=$(median <"$PGCLUSTER_DIR/q1.off"); q1on=$(median <"$PGCLUSTER_DIR/q1.on")
 q2off=$(median <"$PGCLUSTER_DIR/q2.off"); q2on=$(median <"$PGCLUSTER_DIR/q2.on")
 poff=$(median <"$PGCLUSTER_DIR/pgb.off"); pon=$(median <"$PGCLUSTER_DIR/pgb.on")
 tsoff=$(median <"$PGCLUSTER_DIR/pts.off"); tson=$(median <"$PGCLUSTER_DIR/pts.on")
+pcoff=$(median2 <"$PGCLUSTER_DIR/pgb.off"); pcon=$(median2 <"$PGCLUSTER_DIR/pgb.on")
+tcoff=$(median2 <"$PGCLUSTER_DIR/pts.off"); tcon=$(median2 <"$PGCLUSTER_DIR/pts.on")
 c1off=$(median <"$PGCLUSTER_DIR/c1.off"); c1on=$(median <"$PGCLUSTER_DIR/c1.on")
 c2off=$(median <"$PGCLUSTER_DIR/c2.off"); c2on=$(median <"$PGCLUSTER_DIR/c2.on")
 cton=$(median <"$PGCLUSTER_DIR/ct.on")
@@ -161,6 +186,10 @@ awk -v off="$csoff" -v on="$cson" 'BEGIN { printf "  backend CPU, 1,000,000 x 5 
 awk -v off="$c1on" -v on="$cton" 'BEGIN { printf "  backend CPU, 1,000,000 x 5 cols, counted: untagged %.3f s, tagged %.3f s, ratio %.3f\n", off / 1e6, on / 1e6, on / off }'
 awk -v off="$poff" -v on="$pon" 'BEGIN { printf "  pgbench -S -c 4 (tps):            off %.0f, on %.0f, ratio %.3f\n", off, on, on / off }'
 awk -v off="$tsoff" -v on="$tson" 'BEGIN { printf "  pgbench -S -c 4 over TLS (tps):   off %.0f, on %.0f, ratio %.3f\n", off, on, on / off }'
+awk -v off="$pcoff" -v on="$pcon" 'BEGIN { printf "  pgbench -S CPU per transaction:   off %.2f us, on %.2f us, ratio %.3f (plain; TLS hook loaded)\n", off, on, on / off }'
+awk -v off="$tcoff" -v on="$tcon" 'BEGIN { printf "  pgbench -S CPU per tx over TLS:   off %.2f us, on %.2f us, ratio %.3f\n", off, on, on / off }'
+awk -v off="$csoff" -v on="$cson" -v n="$tlshits" 'BEGIN { if (n > 0) printf "  TLS hook: %d hits in the 1,000,000-row TLS SELECT, %.1f us of backend CPU per hit\n", n, (on - off) / n }'
+echo "$tlsprog" | awk '$2 > 0 { printf "  TLS hook program alone: %d runs, %.0f ns per run (the rest of a hit is the uprobe trap)\n", $2, $1 / $2 }'
 echo "$cost1" | awk '$2 > 0 { printf "  send program during the 1,000,000-row SELECT: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
 echo "$cost2" | awk '$2 > 0 { printf "  send program during 1,000,000 zero-column rows: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
 echo "$costt" | awk '$2 > 0 { printf "  send program during the tagged 1,000,000-row SELECT: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
