@@ -191,56 +191,57 @@ static int parse_request_line(const char *line, size_t len, char *method, size_t
 	return 0;
 }
 
+int metrics_request_status(const char *in, size_t len, bool *head)
+{
+	const char *nl = memchr(in, '\n', len), *hdr_end;
+	char method[17], path[64];
+	size_t line_len;
+
+	*head = false;
+	for (size_t i = 0; i < (nl ? (size_t)(nl - in) : len); i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if ((ch < ' ' && ch != '\r') || ch >= 0x7f)
+			return 400;
+	}
+	if (!nl)
+		return len >= METRICS_MAX_REQUEST ? 431 : 0;
+	line_len = (size_t)(nl - in);
+	if (line_len && in[line_len - 1] == '\r')
+		line_len--;
+	if (parse_request_line(in, line_len, method, sizeof(method), path, sizeof(path)))
+		return 400;
+	hdr_end = memmem(in, len, "\r\n\r\n", 4);
+	if (!hdr_end)
+		hdr_end = memmem(in, len, "\n\n", 2);
+	if (!hdr_end)
+		return len >= METRICS_MAX_REQUEST ? 431 : 0;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return 405;
+	*head = !strcmp(method, "HEAD");
+	return strcmp(path, "/metrics") ? 404 : 200;
+}
+
 /* What has been read so far: answer when it is a whole request or cannot
  * become a valid one. */
 static void conn_examine(struct metrics_server *m, struct conn *c)
 {
-	const char *nl = memchr(c->in, '\n', c->in_len), *hdr_end;
-	char method[17], path[64];
-	size_t line_len;
+	bool head;
+	int status = metrics_request_status(c->in, c->in_len, &head);
+	struct mx_text t = { 0 };
 
-	for (size_t i = 0; i < (nl ? (size_t)(nl - c->in) : c->in_len); i++) {
-		unsigned char ch = (unsigned char)c->in[i];
-
-		if ((ch < ' ' && ch != '\r') || ch >= 0x7f) {
-			conn_answer(m, c, 400, NULL, 0, false);
-			return;
-		}
-	}
-	if (!nl) {
-		if (c->in_len >= METRICS_MAX_REQUEST)
-			conn_answer(m, c, 431, NULL, 0, false);
+	if (status == 0)
+		return;
+	if (status != 200) {
+		conn_answer(m, c, status, NULL, 0, status == 404 && head);
 		return;
 	}
-	line_len = (size_t)(nl - c->in);
-	if (line_len && c->in[line_len - 1] == '\r')
-		line_len--;
-	if (parse_request_line(c->in, line_len, method, sizeof(method), path, sizeof(path))) {
-		conn_answer(m, c, 400, NULL, 0, false);
-		return;
-	}
-	hdr_end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
-	if (!hdr_end)
-		hdr_end = memmem(c->in, c->in_len, "\n\n", 2);
-	if (!hdr_end) {
-		if (c->in_len >= METRICS_MAX_REQUEST)
-			conn_answer(m, c, 431, NULL, 0, false);
-		return;
-	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		conn_answer(m, c, 405, NULL, 0, false);
-	} else if (strcmp(path, "/metrics")) {
-		conn_answer(m, c, 404, NULL, 0, !strcmp(method, "HEAD"));
-	} else {
-		struct mx_text t = { 0 };
-
-		m->render(&t, m->ctx);
-		if (t.oom || !t.s)
-			conn_answer(m, c, 500, NULL, 0, false);
-		else
-			conn_answer(m, c, 200, t.s, t.len, !strcmp(method, "HEAD"));
-		mx_text_free(&t);
-	}
+	m->render(&t, m->ctx);
+	if (t.oom || !t.s)
+		conn_answer(m, c, 500, NULL, 0, false);
+	else
+		conn_answer(m, c, 200, t.s, t.len, head);
+	mx_text_free(&t);
 }
 
 static void conn_read(struct metrics_server *m, struct conn *c)

@@ -72,6 +72,11 @@ void mx_hist_write(struct mx_text *t, const char *name, const struct mx_hist *h)
 /* ---- server ------------------------------------------------------------ */
 
 #define METRICS_MAX_REQUEST 8192
+/* The answer a request gets from what has been read of it (in, len): 0
+ * while it may still become a whole request, else the HTTP status (200 for
+ * GET or HEAD /metrics, 400, 404, 405, 431); *head: a HEAD request. Pure:
+ * for the server, its tests and the fuzz harness. */
+int metrics_request_status(const char *in, size_t len, bool *head);
 #define METRICS_MAX_CONNS 32
 #define METRICS_TIMEOUT_MS 2000
 
