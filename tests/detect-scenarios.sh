@@ -3,7 +3,8 @@
 # issue asks for, from the ground truth written beside each trace:
 #  - the bulk extraction (13 M records / 9 GB in a day) is alerted within
 #    60 s of its start, naming the right account;
-#  - a 30-day trace of 2,300 normal advisors raises no alert;
+#  - a 30-day trace of 2,300 advisors (a closing day, supervisors at 5x, a
+#    joiner) raises no false alert, every sample replayed;
 #  - the slow extraction (20x normal over weeks) is caught on its first day;
 #  - a night burst and the egress of a dump to one address are alerted;
 #  - allow-listed accounts never alert; replay is deterministic;
@@ -116,19 +117,6 @@ check "slow extraction caught within its first day naming db_user $v" $?
 no_allowed_alerts "$T/s.out" "$T/s.jsonl.truth.json"
 check "allow-listed accounts never alert (slow trace)" $?
 
-echo "-- 30 days of 2,300 normal advisors (60 s ticks)"
-"$GEN" -o - --truth "$T/n.truth.json" --days 30 --advisors 2300 --seed 1 |
-	"${REPLAY[@]}" -q -c "$CONFIG" - >"$T/n.out" 2>"$T/n.err"
-check "replay of the normal month exits 0" $?
-sed 's/^/     /' "$T/n.err"
-n=$(jq -r 'select(.event.action == "exfiltration-volume")' "$T/n.out" | grep -c '"@timestamp"')
-echo "     alerts: $n"
-[ "$n" -eq 0 ]
-check "normal month of 2,300 advisors raises no alert" $?
-samples=$(jq -r .samples "$T/n.truth.json")
-[ "$samples" -gt 1000000 ] && grep -q "replay: $samples samples" "$T/n.err"
-check "normal month: every generated sample replayed ($samples)" $?
-
 echo "-- built-in defaults (no configuration): normal months of both populations"
 SCORE=$B/tools/score
 month() { # NAME POPULATION: trace piped to two replays (defaults, example config)
@@ -146,6 +134,10 @@ month() { # NAME POPULATION: trace piped to two replays (defaults, example confi
 }
 month dm default
 check "default population month: replays with and without configuration exit 0" $?
+samples=$(jq -r .samples "$T/dm.truth.json")
+[ "$samples" -gt 1000000 ] && grep -q "replay: $samples samples" "$T/dm.defaults.err" &&
+	grep -q "replay: $samples samples" "$T/dm.config.err"
+check "default population month: every generated sample replayed ($samples), both replays" $?
 for c in defaults config; do
 	n=$(jq -r .false_alerts.alerts "$T/dm.$c.score" 2>/dev/null)
 	echo "     $c: ${n:-?} false alerts; $(jq -r '.service_first_night |

@@ -9,8 +9,10 @@
 #
 # start: initdb into a new temporary directory (as the "postgres" user when
 # run as root, since initdb refuses root), listen on 127.0.0.1 on a free
-# port and on a unix socket in that directory, with TLS on when openssl
-# can make a self-signed certificate (clients choose with sslmode). The
+# port and on a unix socket in that directory, with TLS on as Debian's
+# pg_createcluster turns it on (the snakeoil certificate, made with
+# make-ssl-cert if missing; else a self-signed one); libpq clients then
+# use TLS over TCP unless they set sslmode. The
 # printed variables: PGCLUSTER_DIR PGDATA PGHOST (the socket directory)
 # PGHOSTADDR_TCP (127.0.0.1) PGPORT PGUSER PGDATABASE PGCLUSTER_SSL (0/1)
 # PGCLUSTER_BIN. Progress and errors go to stderr; exit 1 on failure (with
@@ -80,14 +82,24 @@ do_start() {
 		die "initdb failed"
 	fi
 
-	ssl=0
-	if command -v openssl >/dev/null 2>&1 &&
+	# TLS as a stock Debian server has it: the ssl-cert package's snakeoil
+	# certificate (made here if missing, as its set-up normally does), the
+	# settings pg_createcluster writes, the server's user in group
+	# ssl-cert; else a self-signed certificate of the cluster's own
+	ssl=0 cert= key=
+	snake_crt=/etc/ssl/certs/ssl-cert-snakeoil.pem snake_key=/etc/ssl/private/ssl-cert-snakeoil.key
+	if [ ! -e "$snake_crt" ] && command -v make-ssl-cert >/dev/null 2>&1; then
+		make-ssl-cert generate-default-snakeoil >/dev/null 2>&1
+	fi
+	if [ -e "$snake_crt" ] && as_owner test -r "$snake_key"; then
+		cert=$snake_crt key=$snake_key ssl=1
+	elif command -v openssl >/dev/null 2>&1 &&
 		openssl req -new -x509 -days 2 -nodes -subj /CN=localhost \
 			-newkey rsa:2048 -keyout "$dir/data/server.key" \
 			-out "$dir/data/server.crt" >/dev/null 2>&1; then
 		chown "$OWNER" "$dir/data/server.key" "$dir/data/server.crt"
 		chmod 600 "$dir/data/server.key"
-		ssl=1
+		cert=server.crt key=server.key ssl=1
 	fi
 	cat >>"$dir/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
@@ -101,7 +113,7 @@ autovacuum = off
 logging_collector = off
 EOF
 	if [ "$ssl" -eq 1 ]; then
-		printf "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n" \
+		printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$cert" "$key" \
 			>>"$dir/data/postgresql.conf"
 	fi
 
