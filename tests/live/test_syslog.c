@@ -104,6 +104,27 @@ static void collector_outage(void)
 	free_lines(rl, nr);
 }
 
+static char *metrics_scrape(void)
+{
+	char *path = live_path("metrics.txt"), *text;
+
+	live_sh("curl -s -o '%s' http://127.0.0.1:19464/metrics", path);
+	text = live_read_file(path, NULL);
+	free(path);
+	return text;
+}
+
+/* The value of an unlabelled sample in the exposition text; -1 if absent. */
+static double metric(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ' ')
+			return atof(l + n + 1);
+	return -1;
+}
+
 static void collector_never_back(void)
 {
 	struct vigie v;
@@ -113,12 +134,25 @@ static void collector_never_back(void)
 
 	live_section("a collector that never answers, a 64 KB queue");
 	if (vigie_start(&v, "{\"sensor\": {\"syslog\": \"tcp://127.0.0.1:10515\", "
-			    "\"syslog_queue_bytes\": 65536}}",
+			    "\"syslog_queue_bytes\": 65536, \"metrics_listen\": \"127.0.0.1:19464\"}}",
 			"--heartbeat", "0.05", "--tick", "0.05", NULL)) {
 		CHECK(false, "vigie started");
 		return;
 	}
 	sleep(4); /* ~80 heartbeats of ~1.4 KB: more than 64 KB */
+	{
+		/* the same figures on the metrics endpoint */
+		char *m = metrics_scrape();
+		double depth = metric(m, "vigie_output_queue_depth"),
+		       qb = metric(m, "vigie_syslog_queued_bytes");
+
+		ASSERT_EQ_INT((long long)metric(m, "vigie_syslog_sent_total"), 0, "metrics: sent");
+		CHECK(metric(m, "vigie_syslog_dropped_total") > 0, "metrics: dropped %g",
+		      metric(m, "vigie_syslog_dropped_total"));
+		CHECK(depth > 0 && qb > 0 && qb <= 65536, "metrics: %g events waiting, %g bytes", depth,
+		      qb);
+		free(m);
+	}
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
 	if (events_load(&ev, v.out_path)) {
 		CHECK(false, "events loaded");

@@ -426,7 +426,7 @@ void sensor_set_metrics_src(struct sensor *s)
 	struct sensor_metrics_src src = {
 		.counters = s->counters, .ids = s->ids, .det = s->det, .pga = s->pga,
 		.variant = s->probes.variant, .start_ns = &s->start_ns, .ticks = &s->ticks,
-		.drain_errors = &s->drain_errors,
+		.drain_errors = &s->drain_errors, .syslog = s->syslog,
 	};
 
 	sensor_metrics_set_src(s->metrics, &src);

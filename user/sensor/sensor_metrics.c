@@ -10,6 +10,7 @@
 #include "base/event.h"
 #include "base/identity.h"
 #include "output/metrics.h"
+#include "output/syslog.h"
 #include "postgres/postgres.h"
 #include "sensor/sensor_metrics.h"
 #include "sensor/usage.h"
@@ -95,8 +96,28 @@ static void render_events(struct mx_text *t, const struct sensor_metrics *sm)
 	mx_family(t, "vigie_events_dropped_total", "counter",
 		  "Events that could not be written to the output, by event.action.");
 	mx_kv_write(t, "vigie_events_dropped_total", "kind", &sm->dropped);
-	gauge(t, "vigie_output_queue_depth", "Events waiting in the output queue.",
-	      (double)metrics_output_queue_depth());
+	if (!sm->src.syslog) {
+		gauge(t, "vigie_output_queue_depth", "Events waiting in the output queue.",
+		      (double)metrics_output_queue_depth());
+		return;
+	}
+	{
+		struct syslog_stats ss;
+
+		syslog_get_stats(sm->src.syslog, &ss);
+		gauge(t, "vigie_output_queue_depth",
+		      "Events waiting for the syslog collector (memory and spool).",
+		      (double)(ss.queued + ss.spooled));
+		counter(t, "vigie_syslog_sent_total", "Events the syslog collector took.", ss.sent);
+		counter(t, "vigie_syslog_dropped_total",
+			"Events dropped beyond the syslog queue's and spool's bounds.", ss.dropped);
+		counter(t, "vigie_syslog_reconnects_total", "Connections to the collector made again.",
+			ss.reconnects);
+		gauge(t, "vigie_syslog_queued_bytes", "Bytes of events waiting in memory.",
+		      (double)ss.queued_bytes);
+		gauge(t, "vigie_syslog_spooled_bytes", "Bytes of events waiting in the spool file.",
+		      (double)ss.spooled_bytes);
+	}
 }
 
 static void render_kernel(struct mx_text *t, const struct sensor_metrics *sm)

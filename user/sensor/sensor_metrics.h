@@ -20,6 +20,8 @@ struct pg_awareness;
 
 /* Where the figures are read at each scrape (owned by the sensor, alive
  * as long as the metrics are). */
+struct syslog_sink;
+
 struct sensor_metrics_src {
 	struct counters *counters;
 	struct identities *ids;
@@ -29,6 +31,7 @@ struct sensor_metrics_src {
 	const uint64_t *start_ns;  /* realtime */
 	const uint64_t *ticks;
 	const uint64_t *drain_errors;
+	struct syslog_sink *syslog; /* NULL: no sensor.syslog */
 };
 
 struct sensor_metrics;
