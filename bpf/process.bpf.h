@@ -6,13 +6,16 @@
 #ifndef VIGIE_PROCESS_BPF_H
 #define VIGIE_PROCESS_BPF_H
 
-static __always_inline struct vigie_proc_event *proc_event_new(__u32 type)
+/* An exit needs no file name or arguments: its record stops before them
+ * (VIGIE_PROC_EXIT_SIZE, 64 bytes instead of 840), so that a storm of short
+ * processes fills the ring buffer 13 times more slowly. */
+static __always_inline struct vigie_proc_event *proc_event_new(__u32 type, __u64 size)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct vigie_proc_event *e;
 	__u64 ugid;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(&events, size, 0);
 	if (!e) {
 		stat_add(VIGIE_STAT_RINGBUF_DROP, 1);
 		return NULL;
@@ -30,8 +33,6 @@ static __always_inline struct vigie_proc_event *proc_event_new(__u32 type)
 	e->ktime_ns = bpf_ktime_get_ns();
 	e->exit_code = 0;
 	e->args_len = 0;
-	e->filename[0] = '\0';
-	e->args[0] = '\0';
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	return e;
 }
@@ -45,10 +46,12 @@ int process_exec(struct trace_event_raw_sched_process_exec *ctx)
 	unsigned long start, end;
 	__u64 len;
 
-	e = proc_event_new(VIGIE_EV_EXEC);
+	e = proc_event_new(VIGIE_EV_EXEC, sizeof(*e));
 	if (!e)
 		return 0;
 	stat_add(VIGIE_STAT_EXEC, 1);
+	e->filename[0] = '\0';
+	e->args[0] = '\0';
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + off);
 	start = BPF_CORE_READ(task, mm, arg_start);
 	end = BPF_CORE_READ(task, mm, arg_end);
@@ -72,7 +75,7 @@ int process_exit(void *ctx)
 		return 0;
 	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	e = proc_event_new(VIGIE_EV_EXIT);
+	e = proc_event_new(VIGIE_EV_EXIT, VIGIE_PROC_EXIT_SIZE);
 	if (!e)
 		return 0;
 	stat_add(VIGIE_STAT_EXIT, 1);

@@ -114,6 +114,8 @@ struct vigie_proc_event {
 	char filename[VIGIE_FILENAME_LEN];
 	char args[VIGIE_ARGS_LEN];
 };
+/* An exit record ends before filename (no file name or arguments). */
+#define VIGIE_PROC_EXIT_SIZE 64
 
 #define VIGIE_LOGINUID_UNSET 0xffffffffu
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,14 +79,24 @@ void sensor_emit(struct sensor *s, json_t *ev)
 	json_decref(ev);
 }
 
+_Static_assert(offsetof(struct vigie_proc_event, filename) == VIGIE_PROC_EXIT_SIZE,
+	       "an exit record is the event up to its file name");
+
 static int on_proc_event(void *ctx, void *data, size_t size)
 {
 	struct sensor *s = ctx;
 
 	const struct vigie_proc_event *e = data;
+	struct vigie_proc_event full;
 
-	if (size < sizeof(struct vigie_proc_event))
+	/* an exit record stops before the file name (VIGIE_PROC_EXIT_SIZE) */
+	if (size >= VIGIE_PROC_EXIT_SIZE && size < sizeof(full) && e->type == VIGIE_EV_EXIT) {
+		memset(&full, 0, sizeof(full));
+		memcpy(&full, data, VIGIE_PROC_EXIT_SIZE);
+		e = &full;
+	} else if (size < sizeof(full)) {
 		return 0;
+	}
 	identities_on_event(s->ids, e, s->gen);
 	if (e->type == VIGIE_EV_EXEC)
 		pg_awareness_on_exec(s->pga, e);
