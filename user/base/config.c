@@ -397,6 +397,40 @@ int cfgp_get_u32(const struct parse_ctx *pc, json_t *v, const char *path, const 
 	return 0;
 }
 
+int cfgp_get_choice(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		    const char *const *names, int *out)
+{
+	const char *s = json_string_value(v);
+	char list[256] = "";
+	int n = 0;
+
+	for (; names[n]; n++)
+		if (s && !strcmp(s, names[n])) {
+			*out = n;
+			return 0;
+		}
+	for (int i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+			 i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
+	return cfgp_fail(pc, path, key, "must be %s", list);
+}
+
+int cfgp_get_bytes(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		   uint64_t min, const char *zero_means, uint64_t *out)
+{
+	json_int_t i = json_is_integer(v) ? json_integer_value(v) : -1;
+
+	if (i < 0 || (i == 0 && !zero_means) || (i > 0 && (uint64_t)i < min)) {
+		if (zero_means)
+			return cfgp_fail(pc, path, key, "must be 0 (%s) or an integer >= %llu",
+					 zero_means, (unsigned long long)min);
+		return cfgp_fail(pc, path, key, "must be an integer >= %llu",
+				 (unsigned long long)min);
+	}
+	*out = (uint64_t)i;
+	return 0;
+}
+
 int cfgp_check_keys(const struct parse_ctx *pc, json_t *obj, const char *section,
 		      const char *const *allowed)
 {

@@ -80,27 +80,21 @@ int config_parse_databases(const struct parse_ctx *pc, json_t *o, struct vigie_c
 		       &cfg->n_server_exes, CONFIG_MAX_SERVER_EXES, false))
 		return -1;
 	if ((v = json_object_get(o, "postgres"))) {
-		const char *s = json_string_value(v);
+		/* in enum pg_mode's order */
+		static const char *const modes[] = { "auto", "on", "off", NULL };
+		int m;
 
-		if (s && !strcmp(s, "auto"))
-			cfg->postgres = PG_AUTO;
-		else if (s && !strcmp(s, "on"))
-			cfg->postgres = PG_ON;
-		else if (s && !strcmp(s, "off"))
-			cfg->postgres = PG_OFF;
-		else
-			return cfgp_fail(pc, "databases.postgres", "postgres", "must be \"auto\", \"on\" or \"off\"");
+		if (cfgp_get_choice(pc, v, "databases.postgres", "postgres", modes, &m))
+			return -1;
+		cfg->postgres = (enum pg_mode)m;
 	}
 	if ((v = json_object_get(o, "postgres_tls"))) {
-		const char *s = json_string_value(v);
+		static const char *const tls[] = { "hook", "off", NULL };
+		int m;
 
-		if (s && !strcmp(s, "hook"))
-			cfg->postgres_tls_hook = true;
-		else if (s && !strcmp(s, "off"))
-			cfg->postgres_tls_hook = false;
-		else
-			return cfgp_fail(pc, "databases.postgres_tls", "postgres_tls",
-					 "must be \"hook\" or \"off\"");
+		if (cfgp_get_choice(pc, v, "databases.postgres_tls", "postgres_tls", tls, &m))
+			return -1;
+		cfg->postgres_tls_hook = m == 0;
 	}
 	if ((v = json_object_get(o, "app_user"))) {
 		char err[256], *msg;

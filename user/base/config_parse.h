@@ -31,6 +31,14 @@ int cfgp_get_string(const struct parse_ctx *pc, json_t *v, const char *path, con
 		    char **out);
 int cfgp_get_u32(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
 		 uint32_t min, uint32_t max, uint32_t *out);
+/* One of names (NULL-terminated): its index into *out; else "must be
+ * \"a\", \"b\" or \"c\"". */
+int cfgp_get_choice(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		    const char *const *names, int *out);
+/* A size in bytes: an integer >= min, or 0 when zero_means names what 0
+ * does ("no spool"); NULL: 0 refused. */
+int cfgp_get_bytes(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
+		   uint64_t min, const char *zero_means, uint64_t *out);
 /* Free n strings of v, n becomes 0. */
 void cfgp_free_strv(char **v, int *n);
 /* Every key of obj is allowed (NULL-terminated); else an error naming it. */

@@ -26,12 +26,10 @@ static int parse_syslog(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 					    json_string_value(v))) < 0))
 		return cfgp_fail(pc, "sensor.syslog_facility", "syslog_facility",
 			    "must be a facility name: kern, user, daemon, auth, local0 ... local7");
-	if ((v = json_object_get(o, "syslog_queue_bytes"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 65536)
-			return cfgp_fail(pc, "sensor.syslog_queue_bytes", "syslog_queue_bytes",
-				    "must be an integer >= 65536");
-		cfg->syslog_queue_bytes = (uint64_t)json_integer_value(v);
-	}
+	if ((v = json_object_get(o, "syslog_queue_bytes")) &&
+	    cfgp_get_bytes(pc, v, "sensor.syslog_queue_bytes", "syslog_queue_bytes", 65536, NULL,
+			   &cfg->syslog_queue_bytes))
+		return -1;
 	if ((v = json_object_get(o, "syslog_spool")) && !json_is_null(v)) {
 		free(cfg->syslog_spool);
 		cfg->syslog_spool = NULL;
@@ -41,13 +39,10 @@ static int parse_syslog(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 			return cfgp_fail(pc, "sensor.syslog_spool", "syslog_spool",
 				    "must be an absolute path (or null: beside the state file)");
 	}
-	if ((v = json_object_get(o, "output_max_bytes"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    (json_integer_value(v) > 0 && json_integer_value(v) < 65536))
-			return cfgp_fail(pc, "sensor.output_max_bytes", "output_max_bytes",
-				    "must be 0 (no rotation: logrotate) or an integer >= 65536");
-		cfg->output_max_bytes = (uint64_t)json_integer_value(v);
-	}
+	if ((v = json_object_get(o, "output_max_bytes")) &&
+	    cfgp_get_bytes(pc, v, "sensor.output_max_bytes", "output_max_bytes", 65536,
+			   "no rotation: logrotate", &cfg->output_max_bytes))
+		return -1;
 	if ((v = json_object_get(o, "output_keep"))) {
 		uint32_t k;
 
@@ -55,13 +50,10 @@ static int parse_syslog(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 			return -1;
 		cfg->output_keep = (int)k;
 	}
-	if ((v = json_object_get(o, "syslog_spool_bytes"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    (json_integer_value(v) > 0 && json_integer_value(v) < 65536))
-			return cfgp_fail(pc, "sensor.syslog_spool_bytes", "syslog_spool_bytes",
-				    "must be 0 (no spool) or an integer >= 65536");
-		cfg->syslog_spool_bytes = (uint64_t)json_integer_value(v);
-	}
+	if ((v = json_object_get(o, "syslog_spool_bytes")) &&
+	    cfgp_get_bytes(pc, v, "sensor.syslog_spool_bytes", "syslog_spool_bytes", 65536,
+			   "no spool", &cfg->syslog_spool_bytes))
+		return -1;
 	return 0;
 }
 
