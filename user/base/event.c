@@ -280,6 +280,11 @@ json_t *json_string_safe(const char *s)
 	return s ? json_string_bytes(s, strlen(s)) : json_null();
 }
 
+int event_set_count(json_t *root, const char *dotted_path, uint64_t value)
+{
+	return event_set(root, dotted_path, json_integer((json_int_t)value));
+}
+
 int event_set(json_t *root, const char *path, json_t *value)
 {
 	char key[128];

@@ -51,6 +51,8 @@ json_t *event_new(uint64_t realtime_ns, const char *kind, const char *category,
 /* Set a value at a dotted path ("process.pid"), creating objects on the way.
  * Steals the reference to value. Returns 0, or -1 (value released). */
 int event_set(json_t *root, const char *dotted_path, json_t *value);
+/* event_set of a count (an integer). */
+int event_set_count(json_t *root, const char *dotted_path, uint64_t value);
 
 /* JSON string from arbitrary bytes: invalid UTF-8 bytes become U+FFFD and
  * NUL bytes become spaces, so the result is always a valid JSON string. */

@@ -267,24 +267,17 @@ void pg_awareness_stats(struct pg_awareness *pga, json_t *ev)
 		return;
 	pgwire_stats(pga->pg, &st);
 	event_set(ev, "vigie.stats.postgres.probe", json_string(pgwire_probe_name(pga->pg)));
-	event_set(ev, "vigie.stats.postgres.backends", json_integer((json_int_t)st.backends));
-	event_set(ev, "vigie.stats.postgres.unparsed_connections",
-		  json_integer((json_int_t)st.unparsed_connections));
-	event_set(ev, "vigie.stats.postgres.encrypted_connections",
-		  json_integer((json_int_t)st.encrypted_total));
-	event_set(ev, "vigie.stats.postgres.lost_syncs", json_integer((json_int_t)st.lost_syncs));
-	event_set(ev, "vigie.stats.postgres.resyncs", json_integer((json_int_t)st.resyncs));
-	event_set(ev, "vigie.stats.postgres.unsynced_bytes", json_integer((json_int_t)st.unsynced_bytes));
-	event_set(ev, "vigie.stats.postgres.tls_connections_counted",
-		  json_integer((json_int_t)st.tls_walked_connections));
-	event_set(ev, "vigie.stats.postgres.tls_writes", json_integer((json_int_t)st.tls_writes));
-	event_set(ev, "vigie.stats.postgres.tls_write_retries", json_integer((json_int_t)st.tls_retries));
-	event_set(ev, "vigie.stats.postgres.tls_hooked_executables",
-		  json_integer((json_int_t)st.tls_hooked_executables));
-	event_set(ev, "vigie.stats.postgres.app_user_changes",
-		  json_integer((json_int_t)st.param_changes));
-	event_set(ev, "vigie.stats.postgres.app_user_changes_lost",
-		  json_integer((json_int_t)st.param_changes_lost));
-	event_set(ev, "vigie.stats.postgres.backends_not_tracked",
-		  json_integer((json_int_t)st.backend_full));
+	event_set_count(ev, "vigie.stats.postgres.backends", st.backends);
+	event_set_count(ev, "vigie.stats.postgres.unparsed_connections", st.unparsed_connections);
+	event_set_count(ev, "vigie.stats.postgres.encrypted_connections", st.encrypted_total);
+	event_set_count(ev, "vigie.stats.postgres.lost_syncs", st.lost_syncs);
+	event_set_count(ev, "vigie.stats.postgres.resyncs", st.resyncs);
+	event_set_count(ev, "vigie.stats.postgres.unsynced_bytes", st.unsynced_bytes);
+	event_set_count(ev, "vigie.stats.postgres.tls_connections_counted", st.tls_walked_connections);
+	event_set_count(ev, "vigie.stats.postgres.tls_writes", st.tls_writes);
+	event_set_count(ev, "vigie.stats.postgres.tls_write_retries", st.tls_retries);
+	event_set_count(ev, "vigie.stats.postgres.tls_hooked_executables", st.tls_hooked_executables);
+	event_set_count(ev, "vigie.stats.postgres.app_user_changes", st.param_changes);
+	event_set_count(ev, "vigie.stats.postgres.app_user_changes_lost", st.param_changes_lost);
+	event_set_count(ev, "vigie.stats.postgres.backends_not_tracked", st.backend_full);
 }

@@ -55,56 +55,49 @@ void sensor_add_stats(struct sensor *s, json_t *ev)
 	json_t *lost;
 
 	counters_stats(s->counters, st);
-	event_set(ev, "vigie.stats.uptime_s",
-		  json_integer((json_int_t)((sensor_realtime_ns() - s->start_ns) / 1000000000ull)));
-	event_set(ev, "vigie.stats.ticks", json_integer((json_int_t)s->ticks));
-	event_set(ev, "vigie.stats.clock_steps", json_integer((json_int_t)s->dclock.steps));
+	event_set_count(ev, "vigie.stats.uptime_s",
+			(sensor_realtime_ns() - s->start_ns) / 1000000000ull);
+	event_set_count(ev, "vigie.stats.ticks", s->ticks);
+	event_set_count(ev, "vigie.stats.clock_steps", s->dclock.steps);
 	if (s->syslog) {
 		struct syslog_stats ss;
 
 		syslog_get_stats(s->syslog, &ss);
-		event_set(ev, "vigie.stats.syslog.sent", json_integer((json_int_t)ss.sent));
-		event_set(ev, "vigie.stats.syslog.queued", json_integer((json_int_t)ss.queued));
-		event_set(ev, "vigie.stats.syslog.spooled", json_integer((json_int_t)ss.spooled));
-		event_set(ev, "vigie.stats.syslog.spooled_bytes",
-			  json_integer((json_int_t)ss.spooled_bytes));
-		event_set(ev, "vigie.stats.syslog.dropped", json_integer((json_int_t)ss.dropped));
-		event_set(ev, "vigie.stats.syslog.reconnects", json_integer((json_int_t)ss.reconnects));
+		event_set_count(ev, "vigie.stats.syslog.sent", ss.sent);
+		event_set_count(ev, "vigie.stats.syslog.queued", ss.queued);
+		event_set_count(ev, "vigie.stats.syslog.spooled", ss.spooled);
+		event_set_count(ev, "vigie.stats.syslog.spooled_bytes", ss.spooled_bytes);
+		event_set_count(ev, "vigie.stats.syslog.dropped", ss.dropped);
+		event_set_count(ev, "vigie.stats.syslog.reconnects", ss.reconnects);
 	}
 	{
 		struct output_stats os;
 
 		output_get_stats(s->out, &os);
-		event_set(ev, "vigie.stats.output.events_written", json_integer((json_int_t)os.written));
-		event_set(ev, "vigie.stats.output.bytes_written",
-			  json_integer((json_int_t)os.written_bytes));
-		event_set(ev, "vigie.stats.output.events_lost", json_integer((json_int_t)os.lost));
-		event_set(ev, "vigie.stats.output.bytes_lost", json_integer((json_int_t)os.lost_bytes));
+		event_set_count(ev, "vigie.stats.output.events_written", os.written);
+		event_set_count(ev, "vigie.stats.output.bytes_written", os.written_bytes);
+		event_set_count(ev, "vigie.stats.output.events_lost", os.lost);
+		event_set_count(ev, "vigie.stats.output.bytes_lost", os.lost_bytes);
 	}
-	event_set(ev, "vigie.stats.events_written", json_integer((json_int_t)s->events_written));
+	event_set_count(ev, "vigie.stats.events_written", s->events_written);
 	event_set(ev, "vigie.stats.map_entries_peak", json_integer(used));
 	event_set(ev, "vigie.stats.map_capacity", json_integer(cap));
 	event_set(ev, "vigie.stats.map_fill", json_real(cap ? (double)used / cap : 0));
-	event_set(ev, "vigie.stats.flow_fallbacks",
-		  json_integer((json_int_t)st[VIGIE_STAT_FLOW_FALLBACK]));
-	event_set(ev, "vigie.stats.failed_inserts",
-		  json_integer((json_int_t)st[VIGIE_STAT_TOTAL_FAIL]));
+	event_set_count(ev, "vigie.stats.flow_fallbacks", st[VIGIE_STAT_FLOW_FALLBACK]);
+	event_set_count(ev, "vigie.stats.failed_inserts", st[VIGIE_STAT_TOTAL_FAIL]);
 	lost = json_object();
 	for (int c = 0; c < VIGIE_CLASS_MAX; c++)
 		json_object_set_new(lost, class_name((uint8_t)c),
 				    json_integer((json_int_t)st[VIGIE_STAT_LOST_BYTES_EGRESS + c]));
 	event_set(ev, "vigie.stats.unattributed_bytes", lost);
-	event_set(ev, "vigie.stats.ringbuf_drops", json_integer((json_int_t)st[VIGIE_STAT_RINGBUF_DROP]));
-	event_set(ev, "vigie.stats.execs", json_integer((json_int_t)st[VIGIE_STAT_EXEC]));
-	event_set(ev, "vigie.stats.exits", json_integer((json_int_t)st[VIGIE_STAT_EXIT]));
-	event_set(ev, "vigie.stats.excluded_sends", json_integer((json_int_t)st[VIGIE_STAT_EXCLUDED]));
-	event_set(ev, "vigie.stats.db_file_path_walks",
-		  json_integer((json_int_t)st[VIGIE_STAT_DIRCACHE_MISS]));
-	event_set(ev, "vigie.stats.syscall_stash_failures",
-		  json_integer((json_int_t)st[VIGIE_STAT_SYSARGS_FAIL]));
-	event_set(ev, "vigie.stats.drain_errors", json_integer((json_int_t)s->drain_errors));
-	event_set(ev, "vigie.stats.processes_tracked",
-		  json_integer((json_int_t)identities_count(s->ids)));
+	event_set_count(ev, "vigie.stats.ringbuf_drops", st[VIGIE_STAT_RINGBUF_DROP]);
+	event_set_count(ev, "vigie.stats.execs", st[VIGIE_STAT_EXEC]);
+	event_set_count(ev, "vigie.stats.exits", st[VIGIE_STAT_EXIT]);
+	event_set_count(ev, "vigie.stats.excluded_sends", st[VIGIE_STAT_EXCLUDED]);
+	event_set_count(ev, "vigie.stats.db_file_path_walks", st[VIGIE_STAT_DIRCACHE_MISS]);
+	event_set_count(ev, "vigie.stats.syscall_stash_failures", st[VIGIE_STAT_SYSARGS_FAIL]);
+	event_set_count(ev, "vigie.stats.drain_errors", s->drain_errors);
+	event_set_count(ev, "vigie.stats.processes_tracked", identities_count(s->ids));
 	event_set(ev, "vigie.stats.probe_mode", json_string(probe_variant_name(s->probes.variant)));
 	pg_awareness_stats(s->pga, ev);
 	event_set(ev, "vigie.stats.postgres.ports", pg_ports_json(s));
@@ -112,11 +105,10 @@ void sensor_add_stats(struct sensor *s, json_t *ev)
 		struct detect_summary ds;
 
 		detector_summary(s->det, &ds);
-		event_set(ev, "vigie.stats.detection.principals", json_integer((json_int_t)ds.principals));
-		event_set(ev, "vigie.stats.detection.alerts", json_integer((json_int_t)ds.alerts));
-		event_set(ev, "vigie.stats.detection.suppressed", json_integer((json_int_t)ds.suppressed));
-		event_set(ev, "vigie.stats.detection.episodes_open",
-			  json_integer((json_int_t)ds.episodes_open));
+		event_set_count(ev, "vigie.stats.detection.principals", ds.principals);
+		event_set_count(ev, "vigie.stats.detection.alerts", ds.alerts);
+		event_set_count(ev, "vigie.stats.detection.suppressed", ds.suppressed);
+		event_set_count(ev, "vigie.stats.detection.episodes_open", ds.episodes_open);
 	}
 }
 
