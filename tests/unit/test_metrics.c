@@ -433,7 +433,5 @@ int main(void)
 	test_server();
 	test_ipv6();
 	test_bad_listen();
-	metrics_set_output_queue_depth(7);
-	CHECK_EQ_INT(metrics_output_queue_depth(), 7);
 	return check_summary();
 }

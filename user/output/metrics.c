@@ -38,18 +38,6 @@ struct metrics_server {
 	struct conn conns[METRICS_MAX_CONNS];
 };
 
-static uint64_t queue_depth;
-
-void metrics_set_output_queue_depth(uint64_t depth)
-{
-	queue_depth = depth;
-}
-
-uint64_t metrics_output_queue_depth(void)
-{
-	return queue_depth;
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;

@@ -104,9 +104,4 @@ int metrics_server_conns(const struct metrics_server *m);
 void metrics_server_set_limits(struct metrics_server *m, int timeout_ms, int max_conns);
 void metrics_server_free(struct metrics_server *m);
 
-/* Events waiting in the output queue (syslog output); reported as
- * vigie_output_queue_depth. 0 until an output sets it. */
-void metrics_set_output_queue_depth(uint64_t depth);
-uint64_t metrics_output_queue_depth(void);
-
 #endif

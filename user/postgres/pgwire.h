@@ -71,7 +71,7 @@ struct pgwire_delta {
 	bool rows_known;         /* false: encrypted, or some bytes not walked
 				  * (rows is then a lower bound, or 0 and
 				  * meaningless for an encrypted connection) */
-	uint32_t unknown_why;    /* rows_known false: PGWIRE_UNKNOWN_* bits */
+	uint32_t unknown_why;    /* rows_known false: PGWIRE_UNKNOWN_* bits, never 0 */
 	bool encrypted;          /* TLS/GSSAPI */
 	bool tls_walked;         /* TLS whose plaintext is walked: rows counted */
 	bool exited;             /* final delta: forgotten after the callback */

@@ -125,8 +125,7 @@ static void on_pg_rows(struct identity *id, const struct pgwire_delta *d, void *
 	tick_samples_add_app_users(s->samples_tick, id, d->segs, d->n_segs, &s->cfg->app_user);
 	if (!d->rows && !d->copy_rows && !unix_bytes && d->rows_known)
 		return;
-	usage_add_rows(s->usage, id, d->rows, d->copy_rows,
-		       d->rows_known ? 0 : (d->unknown_why ? d->unknown_why : PGWIRE_UNKNOWN_UNSYNCED),
+	usage_add_rows(s->usage, id, d->rows, d->copy_rows, d->rows_known ? 0 : d->unknown_why,
 		       unix_bytes);
 	tick_samples_add_rows(s->samples_tick, id, d->rows_known ? d->rows : 0, d->rows_known,
 			      unix_bytes);

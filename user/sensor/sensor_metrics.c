@@ -97,8 +97,8 @@ static void render_events(struct mx_text *t, const struct sensor_metrics *sm)
 		  "Events that could not be written to the output, by event.action.");
 	mx_kv_write(t, "vigie_events_dropped_total", "kind", &sm->dropped);
 	if (!sm->src.syslog) {
-		gauge(t, "vigie_output_queue_depth", "Events waiting in the output queue.",
-		      (double)metrics_output_queue_depth());
+		/* the file or stdout output has no queue */
+		gauge(t, "vigie_output_queue_depth", "Events waiting in the output queue.", 0);
 		return;
 	}
 	{
