@@ -55,7 +55,7 @@ TRACEGEN_SRCS := $(wildcard tools/tracegen/*.c)
 
 VIGIE := $(OUTPUT)/vigie
 
-.PHONY: all clean test unit-test live-test run install uninstall bench demo setup san-daemon deb soak
+.PHONY: all clean test unit-test live-test run install uninstall bench demo setup san-daemon deb soak bench-pgwire
 all: $(VIGIE) $(TOOL_BINS)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests $(OUTPUT)/tools:
@@ -134,6 +134,11 @@ run: $(VIGIE)
 
 bench: $(VIGIE) $(TOOL_BINS)
 	$(Q)tools/bench.sh $(OUTPUT)
+
+# PostgreSQL row counting's cost, plain and TLS (tools/bench-pgwire.sh): a
+# benchmark, not a test.
+bench-pgwire: $(VIGIE) $(OUTPUT)/tests/live_pgwire
+	$(Q)tools/bench-pgwire.sh $(OUTPUT) 3
 
 # 30 minutes of mixed load, fds/RSS/CPU over time, exactness at the end
 # (tools/soak.sh; SOAK_MINUTES=N): a benchmark, not a test.
