@@ -107,6 +107,14 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } pg_params SEC(".maps");
 
+/* Containment's session quarantine (pgwire_abi.h), filled by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PGWIRE_MAX_GUARDS);
+	__type(key, struct pgwire_guard_key);
+	__type(value, struct pgwire_guard);
+} pg_guards SEC(".maps");
+
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&pg_stats, &idx);
@@ -255,6 +263,35 @@ static __always_inline void capture_title(struct pgwire_backend *b)
 		b->flags |= PGWIRE_F_TITLE;
 }
 
+/* A reported value in quarantine ends the backend: SIGTERM, sent in its
+ * own context, is what pg_terminate_backend sends. The backend finishes
+ * the send under way and ends at its next check for interrupts: at login
+ * or after a switch of user, before the next query's first row. */
+static __always_inline void check_guard(struct pgwire_backend *b, struct pgwire_param_event *ev)
+{
+	struct pgwire_guard_key k = {};
+	struct pgwire_guard *g;
+
+	if (ev->flags & PGWIRE_PF_UNREAD)
+		return;
+	if (ev->param == PGWIRE_PARAM_APP_NAME)
+		k.kind = PGWIRE_GUARD_APP_NAME;
+	else
+		k.kind = (ev->flags & PGWIRE_PF_LOGIN) ? PGWIRE_GUARD_LOGIN_ROLE :
+							 PGWIRE_GUARD_SET_ROLE;
+	k.len = ev->len;
+	__builtin_memcpy(k.value, ev->value, sizeof(k.value));
+	g = bpf_map_lookup_elem(&pg_guards, &k);
+	if (!g || bpf_ktime_get_ns() >= g->until_ns)
+		return;
+	if (bpf_send_signal(15 /* SIGTERM */))
+		return;
+	__sync_fetch_and_add(&g->hits, 1);
+	b->flags |= PGWIRE_F_CONTAINED;
+	ev->flags |= PGWIRE_PF_CONTAINED;
+	stat_add(PGWIRE_STAT_CONTAINED, 1);
+}
+
 /* The walk's parameter changes, before its counts are committed (their
  * counters are relative to the buffer). Most walks have none: no lookup. */
 static __always_inline void report_params(struct pgwire_backend *b, const struct pg_walk *w,
@@ -279,6 +316,14 @@ static __always_inline void report_params(struct pgwire_backend *b, const struct
 		 * the start of the TLS write (walked before it is sent), so
 		 * its record goes to the new value, like the rows after it */
 		ev->bytes_at = tls ? b->bytes : ev->bytes_at + b->bytes;
+		if (ev->param == PGWIRE_PARAM_SESSION_AUTH) {
+			/* the first role a backend seen from birth reports
+			 * is its login role */
+			if (!(b->flags & (PGWIRE_F_ROLE_SEEN | PGWIRE_F_MIDSTREAM)))
+				ev->flags |= PGWIRE_PF_LOGIN;
+			b->flags |= PGWIRE_F_ROLE_SEEN;
+		}
+		check_guard(b, ev); /* one lookup per change: rare */
 		if (bpf_ringbuf_output(&pg_params, ev, sizeof(*ev), 0))
 			stat_add(PGWIRE_STAT_PARAM_LOST, 1);
 		else

@@ -55,6 +55,8 @@ enum pgwire_copy {
 #define PGWIRE_F_TLS_RETRY (1u << 8) /* a socket send of its TLS write would block:
 				      * the same write comes again, already walked */
 #define PGWIRE_F_GSSENC (1u << 9)    /* GSSAPI encryption began with the 'G' answer */
+#define PGWIRE_F_ROLE_SEEN (1u << 10) /* its login role was reported */
+#define PGWIRE_F_CONTAINED (1u << 11) /* ended by containment (SIGTERM sent) */
 
 /* pg_postmasters values */
 #define PGWIRE_PM_TRACKED 1
@@ -118,6 +120,9 @@ enum pgwire_param {
 /* pgwire_param_event.flags */
 #define PGWIRE_PF_TRUNCATED (1u << 0) /* value longer than PGWIRE_PARAM_MAX */
 #define PGWIRE_PF_UNREAD (1u << 1)    /* value crossed a send: unknown */
+#define PGWIRE_PF_CONTAINED (1u << 2) /* the value is in quarantine: the kernel
+				       * sent the backend SIGTERM */
+#define PGWIRE_PF_LOGIN (1u << 3)     /* session_authorization: the login role */
 
 struct pgwire_param_event {
 	__u64 created_ns;   /* the backend entry's identity */
@@ -149,7 +154,32 @@ enum pgwire_stat {
 	PGWIRE_STAT_TLS_RETRIES,    /* TLS writes retried after a blocked send */
 	PGWIRE_STAT_PARAM_LOST,     /* changes not reported (too many in one
 				     * send, ring buffer full, name unread) */
+	PGWIRE_STAT_CONTAINED,      /* backends sent SIGTERM by the quarantine */
 	PGWIRE_STAT_MAX,
+};
+
+/* Containment's session quarantine (user/contain/, docs/containment.md):
+ * a backend that reports one of these values is sent SIGTERM by the
+ * kernel in its own context, before the result that follows leaves it.
+ * Keyed by what the backend reports, exactly (value zero-padded). */
+#define PGWIRE_MAX_GUARDS 256
+
+enum pgwire_guard_kind {
+	PGWIRE_GUARD_LOGIN_ROLE = 1, /* session_authorization at login: a database account */
+	PGWIRE_GUARD_APP_NAME = 2,   /* application_name: an application user */
+	PGWIRE_GUARD_SET_ROLE = 3,   /* SET SESSION AUTHORIZATION: an application user */
+};
+
+struct pgwire_guard_key {
+	__u8 kind;  /* enum pgwire_guard_kind */
+	__u8 len;   /* bytes of value */
+	__u8 pad[6];
+	char value[PGWIRE_PARAM_MAX];
+};
+
+struct pgwire_guard {
+	__u64 until_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC): released after */
+	__u64 hits;     /* backends ended */
 };
 
 #endif /* VIGIE_PGWIRE_ABI_H */

@@ -172,3 +172,25 @@ bool app_user_of(const struct app_user_cfg *c, const char *app_name, const char 
 	}
 	return false;
 }
+
+int app_user_render(const struct app_user_cfg *c, const char *user, const char *app, char *out,
+		    size_t size)
+{
+	char u[APP_USER_MAX], a[APP_USER_MAX];
+	const char *cap[2];
+	int n;
+
+	if (!c || !c->pattern || !user || !user[0] || size == 0)
+		return -1;
+	n = c->order[1] ? 2 : 1;
+	for (int i = 0; i < n; i++)
+		cap[i] = c->order[i] == 'u' ? user : (app ? app : "");
+	if (n == 1)
+		snprintf(out, size, "%s%s%s", c->lit[0], cap[0], c->lit[1]);
+	else
+		snprintf(out, size, "%s%s%s%s%s", c->lit[0], cap[0], c->lit[1], cap[1], c->lit[2]);
+	/* only a name that reads back as the same user and application */
+	if (!match(c, out, u, a) || strcmp(u, user) || (app && app[0] && strcmp(a, app)))
+		return -1;
+	return 0;
+}

@@ -39,4 +39,9 @@ bool app_user_enabled(const struct app_user_cfg *c);
 bool app_user_of(const struct app_user_cfg *c, const char *app_name, const char *role,
 		 char user[APP_USER_MAX], char app[APP_USER_MAX]);
 
+/* The application_name that reads as user (and app) through the pattern,
+ * into out. 0, or -1 (no pattern, or no name reads back the same). */
+int app_user_render(const struct app_user_cfg *c, const char *user, const char *app, char *out,
+		    size_t size);
+
 #endif

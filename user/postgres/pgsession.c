@@ -22,14 +22,10 @@ int pg_session_queue(struct pg_session *s, const struct pgwire_param_event *ev)
 	return 0;
 }
 
-static void apply(struct pg_session *s, const struct pgwire_param_event *ev)
+static void set_value(struct pg_param_value *v, const struct pgwire_param_event *ev)
 {
-	struct pg_param_value *v = ev->param == PGWIRE_PARAM_APP_NAME ? &s->app :
-				   ev->param == PGWIRE_PARAM_SESSION_AUTH ? &s->role : NULL;
 	size_t len = ev->len < PGWIRE_PARAM_MAX ? ev->len : PGWIRE_PARAM_MAX;
 
-	if (!v)
-		return;
 	v->set = true;
 	v->unread = ev->flags & PGWIRE_PF_UNREAD;
 	v->truncated = ev->flags & PGWIRE_PF_TRUNCATED;
@@ -41,6 +37,14 @@ static void apply(struct pg_session *s, const struct pgwire_param_event *ev)
 	 * that length the client may have sent more */
 	if (strlen(v->s) >= PG_NAME_MAX)
 		v->truncated = true;
+}
+
+static void apply(struct pg_session *s, const struct pgwire_param_event *ev)
+{
+	if (ev->param == PGWIRE_PARAM_APP_NAME)
+		set_value(&s->app, ev);
+	else if (ev->param == PGWIRE_PARAM_SESSION_AUTH)
+		set_value(&s->role, ev);
 }
 
 static bool same_user(const struct pg_segment *g, const struct pg_session *s)
@@ -117,6 +121,26 @@ int pg_session_split(struct pg_session *s, uint64_t rec0, uint64_t bytes0, uint6
 	memmove(s->queue, s->queue + used, (s->n - used) * sizeof(*s->queue));
 	s->n -= used;
 	return n;
+}
+
+void pg_session_current(const struct pg_session *s, struct pg_param_value *app,
+			struct pg_param_value *role)
+{
+	bool app_done = false, role_done = false;
+
+	*app = s->app;
+	*role = s->role;
+	for (size_t i = s->n; i-- > 0 && !(app_done && role_done);) {
+		const struct pgwire_param_event *ev = &s->queue[i];
+		bool is_app = ev->param == PGWIRE_PARAM_APP_NAME;
+		if (is_app ? app_done : role_done)
+			continue;
+		set_value(is_app ? app : role, ev);
+		if (is_app)
+			app_done = true;
+		else
+			role_done = true;
+	}
 }
 
 void pg_session_free(struct pg_session *s)

@@ -47,6 +47,9 @@ int pg_session_queue(struct pg_session *s, const struct pgwire_param_event *ev);
  * merged), or -ENOMEM. */
 int pg_session_split(struct pg_session *s, uint64_t rec0, uint64_t bytes0, uint64_t rec1,
 		     uint64_t bytes1, struct pg_segment **segs, size_t *cap);
+/* The values now: the last change queued of each, else the last applied. */
+void pg_session_current(const struct pg_session *s, struct pg_param_value *app,
+			struct pg_param_value *role);
 void pg_session_free(struct pg_session *s);
 
 #endif

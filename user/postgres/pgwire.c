@@ -44,6 +44,8 @@ struct pgwire {
 	struct pg_segment *segs;         /* drain: a backend's segments */
 	size_t segs_cap;
 	struct pgtls tls;                /* be_tls_write hooks per executable */
+	pgwire_contained_fn contained_fn; /* the kernel ended a backend */
+	void *contained_ctx;
 };
 
 /* A session parameter change from the kernel, queued on its backend until
@@ -56,6 +58,8 @@ static int on_param(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*ev))
 		return 0;
+	if ((ev->flags & PGWIRE_PF_CONTAINED) && pg->contained_fn)
+		pg->contained_fn(ev, pg->contained_ctx);
 	s = seen_find(&pg->seen, ev->tgid);
 	if (!s) {
 		s = seen_add(&pg->seen, ev->tgid);
@@ -186,6 +190,26 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 cleanup:
 	pgwire_stop(pg);
 	return NULL;
+}
+
+void pgwire_on_contained(struct pgwire *pg, pgwire_contained_fn fn, void *ctx)
+{
+	if (!pg)
+		return;
+	pg->contained_fn = fn;
+	pg->contained_ctx = ctx;
+}
+
+const struct pg_session *pgwire_session(struct pgwire *pg, uint32_t tgid)
+{
+	struct seen *s = pg ? seen_find(&pg->seen, tgid) : NULL;
+
+	return s ? s->sess : NULL;
+}
+
+int pgwire_guard_map_fd(const struct pgwire *pg)
+{
+	return pg ? bpf_map__fd(pg->skel->maps.pg_guards) : -1;
 }
 
 const char *pgwire_probe_name(const struct pgwire *pg)

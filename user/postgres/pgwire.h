@@ -137,6 +137,15 @@ void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st);
 int pgwire_send_prog_fd(const struct pgwire *pg);
 /* fd of the be_tls_write uprobe program (loaded even when not attached), or -1. */
 int pgwire_tls_prog_fd(const struct pgwire *pg);
+/* The kernel sent SIGTERM to a backend that reported a value in
+ * quarantine (containment): ev is the change (PGWIRE_PF_CONTAINED set).
+ * Called from pgwire_drain, before that backend's counts. */
+typedef void (*pgwire_contained_fn)(const struct pgwire_param_event *ev, void *ctx);
+void pgwire_on_contained(struct pgwire *pg, pgwire_contained_fn fn, void *ctx);
+/* The session parameters a backend reported so far, NULL: none. */
+const struct pg_session *pgwire_session(struct pgwire *pg, uint32_t tgid);
+/* fd of the quarantine map (pgwire_guard_key -> pgwire_guard), or -1. */
+int pgwire_guard_map_fd(const struct pgwire *pg);
 /* Accepts NULL. */
 void pgwire_stop(struct pgwire *pg);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "base/event.h"
 #include "postgres/listen_ports.h"
 #include "base/log.h"
@@ -33,6 +34,15 @@ struct pg_awareness {
 	int n_pending;
 	struct pg_port ports[PGA_MAX_PORTS]; /* found, in order */
 	int n_ports;
+	/* containment's session quarantine, kept here so that a counting
+	 * that starts later (auto) gets it too */
+	struct {
+		struct pgwire_guard_key key;
+		uint64_t until_ns;
+	} guards[PGWIRE_MAX_GUARDS];
+	int n_guards;
+	pgwire_contained_fn contained_fn;
+	void *contained_ctx;
 };
 
 static const char *const state_names[] = { "off", "waiting", "on", "failed" };
@@ -122,6 +132,63 @@ static void watch_running_servers(struct pg_awareness *pga)
 	pgb_scan_free(&scan);
 }
 
+static int write_guard(struct pg_awareness *pga, const struct pgwire_guard_key *k,
+		       uint64_t until_ns)
+{
+	struct pgwire_guard g = { .until_ns = until_ns };
+	int fd = pgwire_guard_map_fd(pga->pg);
+
+	if (fd < 0)
+		return 0; /* not counting yet: written when it starts */
+	if (until_ns ? bpf_map_update_elem(fd, k, &g, BPF_ANY) : bpf_map_delete_elem(fd, k))
+		return errno == ENOENT && !until_ns ? 0 : -errno;
+	return 0;
+}
+
+int pg_awareness_guard(struct pg_awareness *pga, const struct pgwire_guard_key *k,
+		       uint64_t until_ns)
+{
+	int i;
+
+	if (!pga)
+		return -ENOTCONN;
+	for (i = 0; i < pga->n_guards; i++)
+		if (!memcmp(&pga->guards[i].key, k, sizeof(*k)))
+			break;
+	if (!until_ns) {
+		if (i < pga->n_guards)
+			pga->guards[i] = pga->guards[--pga->n_guards];
+	} else {
+		if (i == pga->n_guards && pga->n_guards == PGWIRE_MAX_GUARDS)
+			return -ENOSPC;
+		pga->guards[i].key = *k;
+		pga->guards[i].until_ns = until_ns;
+		if (i == pga->n_guards)
+			pga->n_guards++;
+	}
+	return write_guard(pga, k, until_ns);
+}
+
+void pg_awareness_on_contained(struct pg_awareness *pga, pgwire_contained_fn fn, void *ctx)
+{
+	if (!pga)
+		return;
+	pga->contained_fn = fn;
+	pga->contained_ctx = ctx;
+	pgwire_on_contained(pga->pg, fn, ctx);
+}
+
+bool pg_awareness_session(struct pg_awareness *pga, uint32_t pid, struct pg_param_value *app,
+			  struct pg_param_value *role)
+{
+	const struct pg_session *s = pga ? pgwire_session(pga->pg, pid) : NULL;
+
+	if (!s)
+		return false;
+	pg_session_current(s, app, role);
+	return true;
+}
+
 static void start_counting(struct pg_awareness *pga)
 {
 	int n;
@@ -135,6 +202,9 @@ static void start_counting(struct pg_awareness *pga)
 		return;
 	}
 	pga->state = PGA_ON;
+	pgwire_on_contained(pga->pg, pga->contained_fn, pga->contained_ctx);
+	for (int i = 0; i < pga->n_guards; i++)
+		write_guard(pga, &pga->guards[i].key, pga->guards[i].until_ns);
 	n = pgwire_scan(pga->pg);
 	log_info("PostgreSQL row counting on (%s), %d server(s) found", pgwire_probe_name(pga->pg),
 		 n < 0 ? 0 : n);

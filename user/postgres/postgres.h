@@ -44,6 +44,16 @@ int pg_awareness_drain(struct pg_awareness *pga, struct identities *ids, pg_rows
 void pg_attribute(struct identity *id);
 /* "off", "waiting" (auto, no server yet), "on", "failed" */
 const char *pg_awareness_state(const struct pg_awareness *pga);
+/* Containment: a backend reporting this value is ended by the kernel
+ * until until_ns (CLOCK_MONOTONIC; 0: no longer). Kept across a start of
+ * counting. 0 or -errno. */
+int pg_awareness_guard(struct pg_awareness *pga, const struct pgwire_guard_key *k,
+		       uint64_t until_ns);
+/* fn is told each backend the kernel ended (during a drain). */
+void pg_awareness_on_contained(struct pg_awareness *pga, pgwire_contained_fn fn, void *ctx);
+/* The application name and role backend pid reported last; false: none. */
+bool pg_awareness_session(struct pg_awareness *pga, uint32_t pid, struct pg_param_value *app,
+			  struct pg_param_value *role);
 /* Heartbeat / stop statistics under vigie.stats.postgres. */
 void pg_awareness_stats(struct pg_awareness *pga, json_t *ev);
 
