@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/config.h"
+#include "contain/contain.h"
 #include "detect/detect.h"
 #include "base/event.h"
 #include "base/log.h"
@@ -86,6 +87,7 @@ static int build_config(const struct run_opts *o, struct vigie_config *cfg, char
 {
 	const char *file = o->config_path;
 	struct detect_config dcfg;
+	struct contain_config ccfg;
 
 	if (config_init(cfg)) {
 		snprintf(err, errlen, "out of memory");
@@ -122,6 +124,13 @@ static int build_config(const struct run_opts *o, struct vigie_config *cfg, char
 			prefix_file(err, errlen, file);
 		return -1;
 	}
+	if (contain_config_parse(cfg->containment, dcfg.enabled, &ccfg, err, errlen)) {
+		detect_config_free(&dcfg);
+		if (file)
+			prefix_file(err, errlen, file);
+		return -1;
+	}
+	contain_config_free(&ccfg);
 	detect_config_free(&dcfg);
 	return 0;
 }

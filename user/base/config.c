@@ -76,6 +76,7 @@ void config_free(struct vigie_config *cfg)
 	cfgp_free_strv(cfg->data_dirs, &cfg->n_data_dirs);
 	cfgp_free_strv(cfg->server_exes, &cfg->n_server_exes);
 	json_decref(cfg->detection);
+	json_decref(cfg->containment);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -501,7 +502,7 @@ static int parse_limits(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 static int parse_root(const struct parse_ctx *pc, json_t *root, struct vigie_config *cfg)
 {
 	static const char *const keys[] = { "sensor", "network", "databases", "limits",
-					    "detection", "$comment", NULL };
+					    "detection", "containment", "$comment", NULL };
 	json_t *v;
 
 	if (!json_is_object(root)) {
@@ -518,11 +519,17 @@ static int parse_root(const struct parse_ctx *pc, json_t *root, struct vigie_con
 		return -1;
 	if ((v = json_object_get(root, "limits")) && parse_limits(pc, v, cfg))
 		return -1;
-	if ((v = json_object_get(root, "detection"))) {
+	/* kept as JSON for their own modules (detect/, contain/) */
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "containment" : "detection";
+		json_t **slot = i ? &cfg->containment : &cfg->detection;
+
+		if (!(v = json_object_get(root, name)))
+			continue;
 		if (!json_is_object(v))
-			return cfgp_fail(pc, "detection", "detection", "must be an object");
-		json_decref(cfg->detection);
-		cfg->detection = json_incref(v);
+			return cfgp_fail(pc, name, name, "must be an object");
+		json_decref(*slot);
+		*slot = json_incref(v);
 	}
 	return 0;
 }

@@ -87,6 +87,8 @@ struct vigie_config {
 	/* detection settings, kept as JSON for the detection module
 	 * (NULL when the file has none). Owned. */
 	json_t *detection;
+	/* containment settings (user/contain/), JSON like detection. Owned. */
+	json_t *containment;
 };
 
 /* Fill cfg with the built-in defaults. 0 or -ENOMEM. */

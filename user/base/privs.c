@@ -62,11 +62,11 @@ static int get_caps(uint64_t *eff, uint64_t *prm, uint64_t *inh)
 	return 0;
 }
 
-int privs_drop(void)
+int privs_drop(uint64_t extra)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
-	uint64_t keep = privs_keep_mask(), eff, prm, inh;
+	uint64_t keep = privs_keep_mask() | extra, eff, prm, inh;
 	int last = last_cap(), err;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {

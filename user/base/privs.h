@@ -17,7 +17,10 @@
  *   CAP_DAC_READ_SEARCH  read what those paths lead to (a data directory
  *                    owned by postgres, mode 0700)
  * Dropped, among others: CAP_SYS_ADMIN (mounts at start), CAP_SYS_RESOURCE
- * (the memlock limit at load), CAP_NET_ADMIN, CAP_SETUID, CAP_KILL.
+ * (the memlock limit at load), CAP_SETUID, and, unless containment is
+ * enforced (which passes them as extra), CAP_KILL (end PostgreSQL backends,
+ * stop processes) and CAP_NET_ADMIN (destroy sockets, change the address
+ * block).
  */
 #ifndef VIGIE_PRIVS_H
 #define VIGIE_PRIVS_H
@@ -28,9 +31,9 @@
 
 /* The capabilities kept (a mask of CAP_* bits). */
 uint64_t privs_keep_mask(void);
-/* Drop to privs_keep_mask() and set no_new_privs. 0, or a negative errno
- * (logged; the daemon goes on with what it has). */
-int privs_drop(void);
+/* Drop to privs_keep_mask() | extra and set no_new_privs. 0, or a negative
+ * errno (logged; the daemon goes on with what it has). */
+int privs_drop(uint64_t extra);
 /* {"capabilities": ["cap_bpf", ...], "no_new_privs": bool}: what the
  * process has now, read back from the kernel. */
 json_t *privs_json(void);

@@ -99,6 +99,10 @@ struct detect_config {
 int detect_config_parse(json_t *detection, struct detect_config *out, char *err,
 			size_t errlen);
 void detect_config_free(struct detect_config *cfg);
+/* Is this principal never alerted (the allow list, or a profile with
+ * "alert": false)? uid: -1 when unknown. */
+bool detect_allowed(const struct detect_config *cfg, enum principal_kind kind, const char *id,
+		    int64_t uid);
 
 struct detector;
 

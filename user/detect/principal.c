@@ -92,20 +92,34 @@ static bool profile_matches(const struct detect_profile *pr, enum principal_kind
 	}
 }
 
-static void classify(struct detector *d, struct principal *p)
+static int profile_of(const struct detect_config *cfg, enum principal_kind kind, const char *id,
+		      int64_t uid)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (profile_matches(&cfg->profiles[i], kind, id, uid))
+			return i;
+	return -1;
+}
+
+static bool allowed(const struct detect_config *cfg, int profile, enum principal_kind kind,
+		    const char *id)
 {
 	char key[TRACE_EXE_LEN + 128];
 
-	p->profile = -1;
-	for (int i = 0; i < d->cfg.n_profiles; i++) {
-		if (profile_matches(&d->cfg.profiles[i], p->kind, p->id, p->uid)) {
-			p->profile = i;
-			break;
-		}
-	}
-	snprintf(key, sizeof(key), "%s:%s", principal_kind_name(p->kind), p->id);
-	p->allowed = (p->profile >= 0 && !d->cfg.profiles[p->profile].alert) ||
-		     match_list(&d->cfg.allow, key);
+	snprintf(key, sizeof(key), "%s:%s", principal_kind_name(kind), id);
+	return (profile >= 0 && !cfg->profiles[profile].alert) || match_list(&cfg->allow, key);
+}
+
+bool detect_allowed(const struct detect_config *cfg, enum principal_kind kind, const char *id,
+		    int64_t uid)
+{
+	return allowed(cfg, profile_of(cfg, kind, id, uid), kind, id);
+}
+
+static void classify(struct detector *d, struct principal *p)
+{
+	p->profile = profile_of(&d->cfg, p->kind, p->id, p->uid);
+	p->allowed = allowed(&d->cfg, p->profile, p->kind, p->id);
 }
 
 static int grow_table(struct detector *d)

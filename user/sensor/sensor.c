@@ -164,6 +164,7 @@ static void drain(struct sensor *s)
 	if (pg_awareness_drain(s->pga, s->ids, on_pg_rows, s) < 0)
 		s->drain_errors++;
 	tick_samples_deliver(s->samples_tick, s->det, s->rec);
+	sensor_contain_tick(s);
 	s->gen++;
 	identities_purge(s->ids, s->gen);
 }
@@ -306,7 +307,11 @@ static const char *loop(struct sensor *s, double duration_s)
 
 void sensor_emit_detection(json_t *ev, void *ctx)
 {
+	json_incref(ev);
 	sensor_emit(ctx, ev);
+	/* written first: the alert, then what containment did about it */
+	sensor_contain_alert(ctx, ev);
+	json_decref(ev);
 }
 
 /* Detection and recording, both optional; set up before any probe loads so
@@ -338,6 +343,7 @@ static int setup_detection(struct sensor *s)
 
 static void sensor_cleanup(struct sensor *s)
 {
+	sensor_contain_free(s);
 	if (s->rec && trace_writer_close(s->rec))
 		log_error("the recorded trace '%s' may be incomplete", s->cfg->record);
 	detector_free(s->det);
@@ -491,6 +497,8 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 		output_set_tee(s.out, tee_syslog, s.syslog);
 	}
 	err = setup_detection(&s);
+	if (!err)
+		err = sensor_contain_setup(&s);
 	if (err)
 		goto cleanup;
 	if (cfg->metrics_listen) {
@@ -510,6 +518,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 	if (err)
 		goto cleanup;
 	s.pga = pg_awareness_new(cfg->postgres, cfg->postgres_tls_hook, on_pg_port, &s);
+	sensor_contain_attach(&s);
 	s.usage = usage_new(cfg, s.probes.data_dir_paths, cfg->n_data_dirs);
 	s.counters = counters_new(s.probes.skel);
 	if (!s.usage || !s.counters) {
@@ -529,7 +538,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 		goto cleanup;
 	}
 	/* loaded and attached: keep only what the running sensor uses */
-	privs_drop();
+	privs_drop(sensor_contain_caps(&s));
 	s.start_ns = sensor_realtime_ns();
 	s.interval_start_ns = s.start_ns;
 	s.next_usage_ns = s.start_ns + (uint64_t)(cfg->usage_interval_s * 1e9);
@@ -545,6 +554,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 	/* Final drain: everything counted until now is reported. */
 	drain(&s);
 	flush_usage(&s, sensor_realtime_ns(), true);
+	sensor_contain_stop(&s); /* quarantines end with the sensor: said */
 	{
 		json_t *ev = sensor_lifecycle_event(&s, "sensor-stop");
 

@@ -100,6 +100,7 @@ void sensor_add_stats(struct sensor *s, json_t *ev)
 	event_set_count(ev, "vigie.stats.processes_tracked", identities_count(s->ids));
 	event_set(ev, "vigie.stats.probe_mode", json_string(probe_variant_name(s->probes.variant)));
 	pg_awareness_stats(s->pga, ev);
+	sensor_contain_stats(s, ev);
 	event_set(ev, "vigie.stats.postgres.ports", pg_ports_json(s));
 	if (s->det) {
 		struct detect_summary ds;

@@ -17,6 +17,7 @@
 #include "probes/counters.h"
 #include "probes/probes.h"
 #include "sensor/samples.h"
+#include "sensor/sensor_contain.h"
 #include "sensor/sensor.h"
 #include "sensor/sensor_metrics.h"
 #include "sensor/usage.h"
@@ -59,6 +60,7 @@ struct sensor {
 	const struct sensor_reloader *rl; /* NULL: SIGHUP reopens the output only */
 	double heartbeat_s, usage_interval_s;
 	json_t *detection_json;      /* the running detection section (NULL: none) */
+	struct sensor_contain *contain; /* NULL: containment off (sensor_contain.c) */
 };
 
 uint64_t sensor_realtime_ns(void);

@@ -69,6 +69,8 @@ static void restart_needed(const struct vigie_config *a, const struct vigie_conf
 		{ "sensor.output_max_bytes", a->output_max_bytes != b->output_max_bytes },
 		{ "sensor.output_keep", a->output_keep != b->output_keep },
 		{ "sensor.syslog_spool_bytes", a->syslog_spool_bytes != b->syslog_spool_bytes },
+		{ "containment", !json_equal(a->containment, b->containment) &&
+				 (a->containment || b->containment) },
 		{ "network.exclude_loopback", a->exclude_loopback != b->exclude_loopback },
 		{ "network.internal_networks", a->n_internal_nets != b->n_internal_nets ||
 			memcmp(a->internal_nets, b->internal_nets,
