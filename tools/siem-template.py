@@ -21,7 +21,7 @@ process.command_line process.parent.pid user.id user.name destination.ip
 destination.port destination.address destination.bytes source.ip source.port
 source.address source.bytes network.transport network.type network.direction
 file.directory related.user related.ip rule.id rule.name rule.ruleset
-rule.category rule.description""".split()
+rule.category rule.description error.message""".split()
 
 # types both Elasticsearch 8 (basic licence) and OpenSearch 2 index
 PORTABLE = {"wildcard": "keyword", "match_only_text": "text", "constant_keyword": "keyword",

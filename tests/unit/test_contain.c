@@ -385,8 +385,10 @@ static void test_egress_and_limits(struct detect_config *dc)
 	containment_on_alert(c, a, 5 * S, 1700000004 * S);
 	json_decref(a);
 	CHECK_EQ_STR(r.log, "");
+	containment_stats(c, &st);
+	CHECK_EQ_INT(st.skipped_no_action, 1);
 	CHECK_EQ_STR(ev_str(&r, json_array_size(r.events) - 1, "vigie.containment.reason"),
-		     "no_action_applies");
+		     "never"); /* no event for it */
 
 	/* the rate: 2 an hour, the third skipped and said */
 	a = alert("critical", "db_user", "eve", "db_rows");

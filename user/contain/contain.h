@@ -108,6 +108,8 @@ struct contain_stats {
 	uint64_t failures;          /* actions that failed */
 	uint64_t skipped_rate;      /* alerts over max_actions_per_hour */
 	uint64_t skipped_never;     /* targets never contained */
+	uint64_t skipped_no_action; /* alerts no enabled action applies to (e.g. the
+				     * client address of database reads) */
 	uint64_t kernel_ended;      /* sessions the quarantine ended */
 	uint64_t active;            /* quarantines in force */
 };

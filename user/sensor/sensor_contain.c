@@ -302,6 +302,7 @@ void sensor_contain_stats(struct sensor *s, json_t *ev)
 	event_set_count(ev, "vigie.stats.containment.failures", st.failures);
 	event_set_count(ev, "vigie.stats.containment.skipped_rate_limit", st.skipped_rate);
 	event_set_count(ev, "vigie.stats.containment.skipped_never", st.skipped_never);
+	event_set_count(ev, "vigie.stats.containment.skipped_no_action", st.skipped_no_action);
 	event_set_count(ev, "vigie.stats.containment.sessions_ended_by_quarantine", st.kernel_ended);
 	event_set_count(ev, "vigie.stats.containment.quarantines", st.active);
 }

@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live: containment (docs/containment.md). A throw-away PostgreSQL with
+ * honest roles that keep querying, one role that extracts through a
+ * server-side cursor, and one allow-listed role that extracts as much;
+ * a bulk TCP transfer to a peer in a network namespace.
+ *  - enforce: the extracting session is ended within 1 s of its alert
+ *    (the client gets "terminating connection due to administrator
+ *    command"), the rows it received after the alert are counted; each
+ *    reconnection during the quarantine (plain and TLS) gets no row; the
+ *    honest sessions and the allow-listed one go on; the postmaster and
+ *    its other processes are untouched; the quarantine ends and the role
+ *    works again.
+ *  - egress: the transfer stops within 1 s of its alert (the peer's byte
+ *    count stops growing), a new connection to the peer is refused during
+ *    the quarantine and works after it.
+ *  - dry-run, with the built-in severity (critical): events say what would
+ *    be done, nothing is done.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "lib/live.h"
+
+#define QUARANTINE_S 10
+#define LATENCY_BUDGET_S 1.0
+
+/* The database clients: extract (server-side cursor, 1,000 rows a
+ * fetch), reconnect (a 5,000-row query every 0.3 s), honest (20 rows every
+ * 0.1 s on one connection). One line per step: "KIND TIME ROWS [error]". */
+static const char client_py[] =
+	"import os, sys, time, psycopg2\n"
+	"mode, user, arg = sys.argv[1], sys.argv[2], float(sys.argv[3])\n"
+	"tls = len(sys.argv) > 4\n"
+	"def conn():\n"
+	"    if tls:\n"
+	"        return psycopg2.connect(host='127.0.0.1', port=os.environ['PGPORT'], user=user,\n"
+	"                                dbname='postgres', sslmode='require')\n"
+	"    return psycopg2.connect(host=os.environ['PGHOST'], port=os.environ['PGPORT'],\n"
+	"                            user=user, dbname='postgres', sslmode='disable')\n"
+	"def say(*a):\n"
+	"    print(*a, flush=True)\n"
+	"def err(e):\n"
+	"    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__\n"
+	"if mode == 'extract':\n"
+	"    total = 0\n"
+	"    try:\n"
+	"        c = conn(); c.autocommit = False\n"
+	"        cur = c.cursor(name='x'); cur.itersize = 1000\n"
+	"        cur.execute('SELECT g, repeat(chr(120), 64) FROM generate_series(1, %d) g' % arg)\n"
+	"        while True:\n"
+	"            rows = cur.fetchmany(1000)\n"
+	"            if not rows:\n"
+	"                break\n"
+	"            total += len(rows)\n"
+	"            say('ROWS %.6f %d' % (time.time(), total))\n"
+	"            time.sleep(0.002)\n"
+	"    except Exception as e:\n"
+	"        say('END %.6f %d %s' % (time.time(), total, err(e))); sys.exit(3)\n"
+	"    say('DONE %.6f %d' % (time.time(), total))\n"
+	"elif mode == 'reconnect':\n"
+	"    end = time.time() + arg\n"
+	"    while time.time() < end:\n"
+	"        n, e = 0, ''\n"
+	"        try:\n"
+	"            c = conn(); cur = c.cursor()\n"
+	"            cur.execute('SELECT g FROM generate_series(1, 5000) g'); n = len(cur.fetchall())\n"
+	"            c.close()\n"
+	"        except Exception as x:\n"
+	"            e = err(x)\n"
+	"        say('TRY %.6f %d %s' % (time.time(), n, e))\n"
+	"        time.sleep(0.3)\n"
+	"else:\n"
+	"    end, q = time.time() + arg, 0\n"
+	"    try:\n"
+	"        c = conn(); c.autocommit = True; cur = c.cursor()\n"
+	"        say('PID %d' % c.get_backend_pid())\n"
+	"        while time.time() < end:\n"
+	"            cur.execute('SELECT g FROM generate_series(1, 20) g'); q += len(cur.fetchall()) == 20\n"
+	"            time.sleep(0.1)\n"
+	"    except Exception as e:\n"
+	"        say('END %.6f %d %s' % (time.time(), q, err(e))); sys.exit(3)\n"
+	"    say('DONE %.6f %d' % (time.time(), q))\n";
+
+static char *script;
+
+/* Start a client: its lines go to tmpdir/NAME.out. */
+static int client(struct child *c, const char *name, const char *mode, const char *user,
+		  const char *arg, bool tls)
+{
+	char cmd[1024];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	snprintf(cmd, sizeof(cmd), "exec /usr/bin/python3 '%s' %s %s %s %s > '%s/%s.out' 2>&1",
+		 script, mode, user, arg, tls ? "tls" : "", live_tmpdir(), name);
+	return child_spawn(c, &(struct spawn_opts){ 0 }, argv);
+}
+
+/* The last line of tmpdir/NAME.out starting with kind, its time and rows. */
+static bool last_line(const char *name, const char *kind, double *t, long long *rows,
+		      char *rest, size_t rest_len)
+{
+	char path[512], *text, *line, *save = NULL;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/%s.out", live_tmpdir(), name);
+	text = live_read_file(path, NULL);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		int off = 0;
+
+		if (strncmp(line, kind, strlen(kind)) ||
+		    sscanf(line + strlen(kind), " %lf %lld %n", t, rows, &off) < 2)
+			continue;
+		found = true;
+		if (rest)
+			snprintf(rest, rest_len, "%s", line + strlen(kind) + off);
+	}
+	free(text);
+	return found;
+}
+
+/* Rows the extractor had at time t (its last "ROWS" line not after t). */
+static long long rows_at(const char *name, double t)
+{
+	char path[512], *text, *line, *save = NULL;
+	long long n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.out", live_tmpdir(), name);
+	text = live_read_file(path, NULL);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		double lt;
+		long long r;
+
+		if (sscanf(line, "ROWS %lf %lld", &lt, &r) == 2 && lt <= t)
+			n = r;
+	}
+	free(text);
+	return n;
+}
+
+static char *read_out(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s.out", live_tmpdir(), name);
+	return live_read_file(path, NULL);
+}
+
+/* The first containment event of this action (and principal id). */
+static json_t *find_contain(const struct events *e, const char *action, const char *id, size_t *n)
+{
+	json_t *first = NULL;
+
+	*n = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		const char *a = jstr(e->ev[i], "vigie.containment.action");
+
+		if (!a || strcmp(a, action) || (id && (!jstr(e->ev[i], "vigie.principal.id") ||
+						       strcmp(jstr(e->ev[i], "vigie.principal.id"), id))))
+			continue;
+		if (!first)
+			first = e->ev[i];
+		(*n)++;
+	}
+	return first;
+}
+
+/* The first alert of a principal (of this severity when not NULL). */
+static json_t *find_alert(const struct events *e, const char *kind, const char *id,
+			  const char *severity)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		const char *k = jstr(e->ev[i], "vigie.principal.kind"), *p, *sev;
+
+		p = jstr(e->ev[i], "vigie.principal.id");
+		sev = jstr(e->ev[i], "vigie.severity");
+		if (jstr(e->ev[i], "event.action") && !strcmp(jstr(e->ev[i], "event.action"),
+							      "exfiltration-volume") &&
+		    k && !strcmp(k, kind) && p && !strcmp(p, id) &&
+		    (!severity || (sev && !strcmp(sev, severity))))
+			return e->ev[i];
+	}
+	return NULL;
+}
+
+static const char *event_type(json_t *ev)
+{
+	return ev ? json_string_value(json_array_get(jpath(ev, "event.type"), 0)) : NULL;
+}
+
+/* Lines of the test cluster's log holding s. */
+static int server_log_count(const char *s)
+{
+	char path[512], *text, *p;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/server.log", getenv("PGCLUSTER_DIR"));
+	text = live_read_file(path, NULL);
+	for (p = text; p && (p = strstr(p, s)); p += strlen(s))
+		n++;
+	free(text);
+	return n;
+}
+
+/* ---- egress: a sink in the namespace, a paced sender on the host ---- */
+
+struct shared {
+	volatile unsigned long long received; /* by the sink */
+	volatile unsigned long long sent;
+	volatile double end_time;             /* the sender's send failed */
+	volatile int end_errno;
+	volatile int port;
+};
+
+static struct shared *sh;
+static struct netns ns;
+
+static int enter_ns(const char *name)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return r;
+}
+
+static int sink(void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int l, one = 1;
+	char buf[65536];
+
+	(void)arg;
+	if (enter_ns(ns.name))
+		return 1;
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 16) ||
+	    getsockname(l, (struct sockaddr *)&a, &al))
+		return 1;
+	sh->port = ntohs(a.sin_port);
+	for (;;) {
+		int c = accept(l, NULL, NULL);
+		ssize_t n;
+
+		if (c < 0)
+			continue;
+		while ((n = read(c, buf, sizeof(buf))) > 0)
+			__atomic_add_fetch(&sh->received, (unsigned long long)n, __ATOMIC_RELAXED);
+		close(c);
+	}
+	return 0;
+}
+
+static int tcp_connect(const char *ip, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* As nobody: 64 KB every 1.25 ms (about 50 MB/s) until a send fails. */
+static int sender(void *arg)
+{
+	static char buf[65536];
+	int fd;
+
+	(void)arg;
+	if (setgid(65534) || setuid(65534))
+		return 1;
+	fd = tcp_connect(ns.ns_ip, sh->port);
+	if (fd < 0)
+		return 1;
+	for (;;) {
+		ssize_t n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
+
+		if (n <= 0) {
+			sh->end_errno = errno;
+			sh->end_time = live_now();
+			return 0;
+		}
+		sh->sent += (unsigned long long)n;
+		usleep(1250);
+	}
+}
+
+static void wait_exit(struct child *c, const char *name, int timeout_ms)
+{
+	int rc = child_wait(c, timeout_ms);
+
+	if (rc < 0)
+		live_log("%s did not end in %d ms", name, timeout_ms);
+}
+
+/* ---- the phases ---- */
+
+static const char *psql_bin;
+
+static void setup_roles(void)
+{
+	static const char *const roles[] = { "thief", "honest_a", "honest_b", "honest_c", "batch",
+					     "dry_thief" };
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		CHECK(live_sh("'%s' -X -q -c 'CREATE ROLE %s LOGIN'", psql_bin, roles[i]) == 0,
+		      "role %s", roles[i]);
+}
+
+static void enforce(void)
+{
+	struct child thief, again, again_tls, after, batch, honest[3], snk, snd;
+	static const char *const hn[] = { "honest_a", "honest_b", "honest_c" };
+	char cfg[1024], rest[256];
+	long long pm_before = -1, rows = 0, n;
+	double t_alert, t_end = 0, t;
+	struct vigie v;
+	struct events ev;
+	json_t *al, *x;
+	size_t cnt;
+	char *txt;
+	int pm, fd;
+	bool ok;
+
+	live_section("enforce: a database account extracting, an egress transfer");
+	{
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/data/postmaster.pid", getenv("PGCLUSTER_DIR"));
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%lld", &pm_before) != 1)
+			pm_before = -1;
+		if (f)
+			fclose(f);
+	}
+	CHECK(pm_before > 0, "postmaster pid read");
+	snprintf(cfg, sizeof(cfg),
+		 "{\"containment\": {\"mode\": \"enforce\", \"on_severity\": \"medium\", "
+		 "\"quarantine_s\": %d}, \"detection\": {\"allow\": [\"db_user:batch\"]}}",
+		 QUARANTINE_S);
+	if (vigie_start(&v, cfg, NULL)) {
+		CHECK(false, "vigie started (enforce)");
+		return;
+	}
+	for (int i = 0; i < 3; i++)
+		client(&honest[i], hn[i], "honest", hn[i], "14", false);
+	/* the sink and the paced sender */
+	snk.pid = 0;
+	CHECK(child_fork(&snk, sink, NULL) == 0, "sink in the namespace");
+	for (int i = 0; i < 200 && !sh->port; i++)
+		usleep(10000);
+	CHECK(sh->port > 0, "sink listening");
+	usleep(300 * 1000);
+	client(&thief, "thief", "extract", "thief", "50000000", false);
+	client(&batch, "batch", "extract", "batch", "400000", false);
+	CHECK(child_fork(&snd, sender, NULL) == 0, "sender started");
+
+	/* the thief is ended */
+	wait_exit(&thief, "thief", 20000);
+	rest[0] = '\0';
+	ok = last_line("thief", "END", &t_end, &rows, rest, sizeof(rest));
+	CHECK(ok, "the extracting session was ended: %s", rest);
+	/* libpq says the server's FATAL, or, when its next request met the
+	 * closed socket first, that the server closed the connection */
+	CHECK(strstr(rest, "terminating connection due to administrator command") ||
+	      strstr(rest, "server closed the connection unexpectedly"),
+	      "what the client sees: %s", rest);
+	/* it reconnects at once: plain and TLS, every try gets no row */
+	client(&again, "again", "reconnect", "thief", "2", false);
+	client(&again_tls, "again_tls", "reconnect", "thief", "1.2", true);
+	/* the egress transfer is stopped */
+	for (int i = 0; i < 200 && !sh->end_time; i++)
+		usleep(50 * 1000);
+	CHECK(sh->end_time > 0, "the transfer's send failed (errno %d)", sh->end_errno);
+	{
+		unsigned long long r0 = sh->received, r1;
+
+		usleep(500 * 1000);
+		r1 = sh->received;
+		ASSERT_EQ_U64(r1, r0, "the peer's byte count no longer grows");
+	}
+	fd = tcp_connect(ns.ns_ip, sh->port);
+	ASSERT_EQ_INT(fd, -EPERM, "a new connection to the peer is refused in quarantine");
+	if (fd >= 0)
+		close(fd);
+	wait_exit(&again, "reconnect", 8000);
+	wait_exit(&again_tls, "reconnect tls", 8000);
+	wait_exit(&batch, "batch", 30000);
+	for (int i = 0; i < 3; i++)
+		wait_exit(&honest[i], hn[i], 20000);
+
+	/* after the quarantine */
+	{
+		bool released = false;
+
+		for (int i = 0; i < 200 && !released; i++) {
+			usleep(100 * 1000);
+			events_load(&ev, v.out_path);
+			released = find_contain(&ev, "release", "thief", &cnt) != NULL;
+			events_free(&ev);
+		}
+		CHECK(released, "the quarantine of thief was released");
+	}
+	client(&after, "after", "reconnect", "thief", "0.1", false);
+	wait_exit(&after, "after", 8000);
+	fd = tcp_connect(ns.ns_ip, sh->port);
+	CHECK(fd >= 0, "a connection to the peer works after the quarantine (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	child_kill(&snk);
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+
+	/* ---- figures ---- */
+	events_load(&ev, v.out_path);
+	live_check_ecs(&ev, v.out_path);
+	al = find_alert(&ev, "db_user", "thief", NULL);
+	CHECK(al != NULL, "an alert for db_user thief");
+	t_alert = al ? live_parse_ts(jstr(al, "@timestamp")) : 0;
+	if (al) {
+		long long at = rows_at("thief", t_alert);
+
+		live_log("thief: alert %s (%s) at %lld rows received, ended %.3f s after it with "
+			 "%lld rows: %lld after the alert", jstr(al, "vigie.severity"),
+			 jstr(al, "@timestamp"), at, t_end - t_alert, rows, rows - at);
+		CHECK(t_end - t_alert <= LATENCY_BUDGET_S, "session ended %.3f s after its alert "
+		      "(budget %.1f s)", t_end - t_alert, LATENCY_BUDGET_S);
+		CHECK(rows - at <= 20000, "rows received after the alert: %lld", rows - at);
+	}
+	x = find_contain(&ev, "quarantine-sessions", "thief", &cnt);
+	ASSERT_EQ_INT(cnt, 1, "one quarantine of thief");
+	ASSERT_EQ_STR(x ? jstr(x, "event.outcome") : NULL, "success", "quarantine outcome");
+	ASSERT_EQ_STR(x ? event_type(x) : NULL, "denied", "quarantine event.type");
+	ASSERT_EQ_STR(x ? jstr(x, "vigie.episode.id") : NULL, al ? jstr(al, "vigie.episode.id") : "",
+		      "the alert's episode");
+	CHECK(x && jstr(x, "vigie.containment.until") &&
+	      live_parse_ts(jstr(x, "vigie.containment.until")) - t_alert > QUARANTINE_S - 1,
+	      "quarantine end stated");
+	x = find_contain(&ev, "end-sessions", "thief", &cnt);
+	CHECK(cnt >= 1, "sessions of thief ended (%zu events)", cnt);
+	ASSERT_EQ_STR(x ? jstr(x, "event.outcome") : NULL, "success", "end-sessions outcome");
+	ASSERT_EQ_INT(x ? jint(x, "vigie.containment.sessions", -1) : -1, 1,
+		      "one session of thief ended by the alert");
+	/* the reconnections: no row, each ended by the kernel */
+	txt = read_out("again");
+	n = 0;
+	for (char *p = txt; p && (p = strstr(p, "TRY ")); p++) {
+		double tt;
+		long long r;
+
+		if (sscanf(p, "TRY %lf %lld", &tt, &r) == 2) {
+			n++;
+			ASSERT_EQ_INT(r, 0, "rows of a reconnection in quarantine");
+		}
+	}
+	CHECK(n >= 4, "reconnections tried: %lld", n);
+	free(txt);
+	txt = read_out("again_tls");
+	CHECK(txt && strstr(txt, "TRY ") && !strstr(txt, " 5000 "), "TLS reconnections get no row: "
+	      "%s", txt ? txt : "");
+	free(txt);
+	{
+		size_t by_kernel = 0;
+
+		for (size_t i = 0; i < ev.n; i++)
+			if (jstr(ev.ev[i], "vigie.containment.by"))
+				by_kernel++;
+		CHECK(by_kernel >= (size_t)n, "sessions ended by the quarantine: %zu (tries %lld)",
+		      by_kernel, n);
+		/* as pg_terminate_backend ends them: the server says so for
+		 * each (the alert's one, and each ended by the quarantine) */
+		ASSERT_EQ_INT(server_log_count("terminating connection due to administrator "
+					       "command"), (long long)by_kernel + 1,
+			      "sessions the server ended on SIGTERM");
+	}
+	n = -1;
+	ok = last_line("after", "TRY", &t, &n, rest, sizeof(rest));
+	CHECK(ok && n == 5000, "after the quarantine thief gets its 5,000 rows (%lld %s)", n, rest);
+	/* the honest and the allow-listed go on */
+	for (int i = 0; i < 3; i++) {
+		n = -1;
+		ok = last_line(hn[i], "DONE", &t, &n, NULL, 0);
+		CHECK(ok && n >= 100, "%s kept working: %lld queries", hn[i], n);
+		CHECK(!find_contain(&ev, "end-sessions", hn[i], &cnt), "%s never contained", hn[i]);
+	}
+	n = -1;
+	ok = last_line("batch", "DONE", &t, &n, NULL, 0);
+	CHECK(ok && n == 400000, "allow-listed batch extracted its 400,000 rows (%lld)", n);
+	CHECK(!find_alert(&ev, "db_user", "batch", NULL), "no alert for batch");
+	CHECK(!find_contain(&ev, "quarantine-sessions", "batch", &cnt), "batch never contained");
+	pm = (int)pm_before;
+	CHECK(pm > 0 && kill(pm, 0) == 0, "the postmaster %d is alive", pm);
+	CHECK(live_sh("'%s' -X -q -c 'SELECT 1'", psql_bin) == 0, "the server answers");
+
+	/* egress */
+	al = find_alert(&ev, "user", "nobody", NULL);
+	CHECK(al != NULL, "an egress alert");
+	t_alert = al ? live_parse_ts(jstr(al, "@timestamp")) : 0;
+	if (al) {
+		live_log("egress: alert %s at %s, transfer ended %.3f s after it (errno %d), "
+			 "%llu bytes sent, %llu received", jstr(al, "vigie.severity"),
+			 jstr(al, "@timestamp"), sh->end_time - t_alert, sh->end_errno,
+			 (unsigned long long)sh->sent, (unsigned long long)sh->received);
+		CHECK(sh->end_time - t_alert <= LATENCY_BUDGET_S, "transfer ended %.3f s after its "
+		      "alert (budget %.1f s)", sh->end_time - t_alert, LATENCY_BUDGET_S);
+	}
+	x = find_contain(&ev, "block-address", NULL, &cnt);
+	ASSERT_EQ_INT(cnt, 1, "one block of the peer address");
+	ASSERT_EQ_STR(x ? jstr(x, "destination.ip") : NULL, ns.ns_ip, "blocked address");
+	ASSERT_EQ_STR(x ? jstr(x, "event.outcome") : NULL, "success", "block outcome");
+	x = find_contain(&ev, "end-connections", NULL, &cnt);
+	ASSERT_EQ_INT(cnt, 1, "one end-connections");
+	ASSERT_EQ_INT(x ? jint(x, "vigie.containment.connections", -1) : -1, 1,
+		      "the transfer's connection destroyed");
+	x = find_contain(&ev, "release", NULL, &cnt);
+	ASSERT_EQ_INT(cnt, 2, "two releases: thief and the address");
+	events_free(&ev);
+}
+
+static void dry_run(void)
+{
+	struct child thief;
+	struct vigie v;
+	struct events ev;
+	json_t *al, *x;
+	size_t cnt;
+	double t;
+	long long n;
+	bool ok;
+
+	live_section("dry-run, the built-in severity (critical): said, not done");
+	if (vigie_start(&v, "{\"containment\": {\"mode\": \"dry-run\"}}", NULL)) {
+		CHECK(false, "vigie started (dry-run)");
+		return;
+	}
+	client(&thief, "dry", "extract", "dry_thief", "600000", false);
+	wait_exit(&thief, "dry thief", 30000);
+	n = -1;
+	ok = last_line("dry", "DONE", &t, &n, NULL, 0);
+	CHECK(ok && n == 600000, "dry-run: the extraction ran to its end (%lld rows)", n);
+	usleep(1500 * 1000);
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	events_load(&ev, v.out_path);
+	al = find_alert(&ev, "db_user", "dry_thief", "critical");
+	CHECK(al != NULL, "a critical alert for dry_thief");
+	x = find_contain(&ev, "end-sessions", "dry_thief", &cnt);
+	ASSERT_EQ_INT(cnt, 1, "one end-sessions said");
+	ASSERT_EQ_STR(x ? jstr(x, "vigie.containment.mode") : NULL, "dry-run", "mode");
+	ASSERT_EQ_STR(x ? jstr(x, "event.outcome") : NULL, "unknown", "dry-run outcome");
+	ASSERT_EQ_STR(x ? jstr(x, "message") : NULL,
+		      "containment (dry-run) of db_user dry_thief: would end its sessions", "message");
+	x = find_contain(&ev, "quarantine-sessions", "dry_thief", &cnt);
+	ASSERT_EQ_INT(cnt, 1, "one quarantine said");
+	ASSERT_EQ_STR(x ? event_type(x) : NULL, "info", "dry-run event.type");
+	live_check_ecs(&ev, v.out_path);
+	events_free(&ev);
+}
+
+int main(void)
+{
+	live_init("contain");
+	live_on_cleanup(pgcluster_stop);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED || netns_create(&ns, "cnt", 71) ||
+	    pgcluster_start() || !(psql_bin = pgcluster_psql())) {
+		CHECK(false, "namespace and throw-away cluster");
+		return live_finish();
+	}
+	script = live_write_file("client.py", client_py);
+	setup_roles();
+	enforce();
+	dry_run();
+	return live_finish();
+}
