@@ -35,7 +35,7 @@ static void test_config(void)
 	} bad[] = {
 		{ "{\"mode\": \"on\"}", "containment.mode: must be \"off\", \"dry-run\" or \"enforce\"" },
 		{ "{\"on_severity\": \"low\"}", "containment.on_severity: must be" },
-		{ "{\"quarantine_s\": 5}", "containment.quarantine_s: must be from 10 seconds" },
+		{ "{\"quarantine_s\": 0.5}", "containment.quarantine_s: must be from 1 second" },
 		{ "{\"quarantine_s\": \"soon\"}", "containment.quarantine_s: not a duration" },
 		{ "{\"quarantine_s\": 864000}", "containment.quarantine_s: must be from" },
 		{ "{\"metrics\": [\"rows\"]}", "containment.metrics: item 0: unknown name \"rows\"" },

@@ -206,10 +206,10 @@ static int parse_fields(json_t *j, struct contain_config *c, char *err, size_t e
 
 		if (json_is_string(v) && config_parse_seconds(json_string_value(v), &s))
 			return bad(err, errlen, "quarantine_s", "not a duration");
-		if ((!json_is_number(v) && !json_is_string(v)) || !isfinite(s) || s < 10 ||
+		if ((!json_is_number(v) && !json_is_string(v)) || !isfinite(s) || s < 1 ||
 		    s > 7 * 86400)
 			return bad(err, errlen, "quarantine_s",
-				   "must be from 10 seconds to 7 days (a number of seconds or "
+				   "must be from 1 second to 7 days (a number of seconds or "
 				   "\"15m\")");
 		c->quarantine_s = s;
 	}

@@ -153,6 +153,8 @@ void contain_emit_release(struct containment *c, const struct quarantine *q, int
 		set_addr(ev, &q->addr);
 	}
 	event_set(ev, "vigie.containment.reason", json_string(why));
+	/* when it ended in the kernel (this event comes at the next tick) */
+	set_until(ev, q->until_real < now_real ? q->until_real : now_real);
 	if (err)
 		event_set(ev, "error.message", json_string(strerror(-err)));
 	snprintf(msg, sizeof(msg), "containment (%s): quarantine of %s %s released (%s)",
