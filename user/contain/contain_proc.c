@@ -170,7 +170,8 @@ int contain_end_backend(uint32_t pid, bool (*serves)(uint32_t pid, void *ctx), v
 	err = backend_title(pid, &t);
 	why = err ? "not a PostgreSQL backend serving a client" : untouchable(pid);
 	if (!why && serves && !serves(pid, ctx)) {
-		why = "the backend no longer serves this user";
+		why = "the backend no longer serves this user (the quarantine ends it if it "
+		      "switches back)";
 		err = -ESTALE;
 	}
 	if (why) {
