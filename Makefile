@@ -55,7 +55,7 @@ TRACEGEN_SRCS := $(wildcard tools/tracegen/*.c)
 
 VIGIE := $(OUTPUT)/vigie
 
-.PHONY: all clean test unit-test live-test run install uninstall bench demo setup san-daemon deb soak bench-pgwire
+.PHONY: all clean test unit-test live-test run install uninstall bench demo setup san-daemon deb soak bench-pgwire bench-contain
 all: $(VIGIE) $(TOOL_BINS)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/san $(OUTPUT)/tests $(OUTPUT)/tools:
@@ -139,6 +139,10 @@ bench: $(VIGIE) $(TOOL_BINS)
 # benchmark, not a test.
 bench-pgwire: $(VIGIE) $(OUTPUT)/tests/live_pgwire
 	$(Q)tools/bench-pgwire.sh $(OUTPUT) 3
+
+# containment: from an alert to the end of the flow (tools/bench-contain.sh)
+bench-contain: $(VIGIE) $(OUTPUT)/tests/live_contain
+	$(Q)tools/bench-contain.sh $(OUTPUT) 3
 
 # 30 minutes of mixed load, fds/RSS/CPU over time, exactness at the end
 # (tools/soak.sh; SOAK_MINUTES=N): a benchmark, not a test.

@@ -539,6 +539,15 @@ static void enforce(void)
 	/* ---- figures ---- */
 	events_load(&ev, v.out_path);
 	live_check_ecs(&ev, v.out_path);
+	{
+		json_t *caps = jpath(events_find(&ev, "sensor-start"), "vigie.privileges.capabilities");
+		char *c = caps ? json_dumps(caps, JSON_COMPACT) : NULL;
+
+		ASSERT_EQ_STR(c, "[\"cap_dac_read_search\",\"cap_kill\",\"cap_net_admin\","
+				 "\"cap_sys_ptrace\",\"cap_perfmon\",\"cap_bpf\"]",
+			      "enforced: CAP_KILL and CAP_NET_ADMIN kept");
+		free(c);
+	}
 	al = find_alert(&ev, "db_user", "thief", NULL);
 	CHECK(al != NULL, "an alert for db_user thief");
 	t_alert = al ? live_parse_ts(jstr(al, "@timestamp")) : 0;
@@ -552,8 +561,10 @@ static void enforce(void)
 		      "(budget %.1f s)", t_end - t_alert, LATENCY_BUDGET_S);
 		CHECK(rows - at <= 20000, "rows received after the alert: %lld", rows - at);
 	}
+	/* the first quarantine (it may come again once released: thief's
+	 * rows after the release take its volume further) */
 	x = find_contain(&ev, "quarantine-sessions", "thief", &cnt);
-	ASSERT_EQ_INT(cnt, 1, "one quarantine of thief");
+	CHECK(cnt >= 1, "thief in quarantine (%zu times)", cnt);
 	ASSERT_EQ_STR(x ? jstr(x, "event.outcome") : NULL, "success", "quarantine outcome");
 	ASSERT_EQ_STR(x ? event_type(x) : NULL, "denied", "quarantine event.type");
 	ASSERT_EQ_STR(x ? jstr(x, "vigie.episode.id") : NULL, al ? jstr(al, "vigie.episode.id") : "",
@@ -589,6 +600,7 @@ static void enforce(void)
 	free(txt);
 	{
 		size_t by_kernel = 0, by_thief = 0, by_alert = 0;
+		int logged;
 
 		for (size_t i = 0; i < ev.n; i++) {
 			const char *a = jstr(ev.ev[i], "vigie.containment.action");
@@ -605,10 +617,12 @@ static void enforce(void)
 		CHECK(by_thief >= (size_t)n, "thief's sessions ended by the quarantine: %zu (tries "
 		      "%lld)", by_thief, n);
 		/* as pg_terminate_backend ends them: the server says so for
-		 * each, those of the alerts and those of the quarantine */
-		ASSERT_EQ_INT(server_log_count("terminating connection due to administrator "
-					       "command"), (long long)(by_kernel + by_alert),
-			      "sessions the server ended on SIGTERM");
+		 * each of thief's, at least (a pooled backend may be signalled
+		 * twice: by the alert, then at a switch before it ended) */
+		logged = server_log_count("terminating connection due to administrator command");
+		CHECK(logged >= (int)by_thief + 1 && logged <= (int)(by_kernel + by_alert),
+		      "sessions the server ended on SIGTERM: %d (thief %zu + 1, all %zu)", logged,
+		      by_thief, by_kernel + by_alert);
 	}
 	n = -1;
 	ok = last_line("after", "TRY", &t, &n, rest, sizeof(rest));
@@ -654,7 +668,7 @@ static void enforce(void)
 	ASSERT_EQ_INT(x ? json_integer_value(json_array_get(jpath(x, "vigie.containment.pids_stopped"),
 							    0)) : -1, snd.pid, "the sender stopped");
 	x = find_contain(&ev, "release", "thief", &cnt);
-	ASSERT_EQ_INT(cnt, 1, "thief released");
+	CHECK(cnt >= 1, "thief released (%zu times)", cnt);
 	cnt = 0;
 	for (size_t i = 0; i < ev.n; i++)
 		cnt += jstr(ev.ev[i], "vigie.containment.action") &&

@@ -8,7 +8,9 @@
  * destroy), processes through contain/contain_proc.c.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 #include "base/event.h"
 #include "base/log.h"
+#include "base/syslog_url.h"
 #include "contain/contain.h"
 #include "contain/contain_keys.h"
 #include "contain/contain_proc.h"
@@ -216,6 +219,28 @@ static void on_contained(const struct pgwire_param_event *ev, void *ctx)
 	}
 }
 
+/* The sensor's own syslog collector is never blocked: its connection may
+ * predate the block, and the events of the containment go there. */
+static void never_block_collector(struct sensor_contain *sc, const char *url)
+{
+	struct sockaddr_storage ss;
+	enum syslog_transport t;
+	socklen_t len = sizeof(ss);
+	char err[256], ip[INET6_ADDRSTRLEN], entry[80];
+	const void *addr;
+
+	if (!url || syslog_url_parse(url, &t, &ss, &len, err, sizeof(err)) || t == T_UNIX)
+		return;
+	addr = ss.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
+					 (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (!inet_ntop(ss.ss_family, addr, ip, sizeof(ip)) || sc->cfg.n_never >= CONTAIN_MAX_NEVER)
+		return;
+	snprintf(entry, sizeof(entry), "peer:%s", ip);
+	sc->cfg.never[sc->cfg.n_never] = strdup(entry);
+	if (sc->cfg.never[sc->cfg.n_never])
+		sc->cfg.n_never++;
+}
+
 int sensor_contain_setup(struct sensor *s)
 {
 	struct sensor_contain *sc;
@@ -237,6 +262,7 @@ int sensor_contain_setup(struct sensor *s)
 		free(sc);
 		return 0;
 	}
+	never_block_collector(sc, s->cfg->syslog);
 	if (sc->cfg.mode == CONTAIN_ENFORCE && sc->cfg.block_peers) {
 		sc->ng = netguard_open((uint32_t)getpid(), err, sizeof(err));
 		if (!sc->ng) {
