@@ -35,81 +35,6 @@
 #define QUARANTINE_S 4
 #define LATENCY_BUDGET_S 1.0
 
-/* The database clients: extract (server-side cursor, 1,000 rows a
- * fetch), reconnect (a 5,000-row query every 0.3 s), honest (20 rows every
- * 0.1 s on one connection). One line per step: "KIND TIME ROWS [error]". */
-static const char client_py[] =
-	"import os, sys, time, psycopg2\n"
-	"mode, user, arg = sys.argv[1], sys.argv[2], float(sys.argv[3])\n"
-	"tls = len(sys.argv) > 4\n"
-	"def conn():\n"
-	"    if tls:\n"
-	"        return psycopg2.connect(host='127.0.0.1', port=os.environ['PGPORT'], user=user,\n"
-	"                                dbname='postgres', sslmode='require')\n"
-	"    return psycopg2.connect(host=os.environ['PGHOST'], port=os.environ['PGPORT'],\n"
-	"                            user=user, dbname='postgres', sslmode='disable')\n"
-	"def say(*a):\n"
-	"    print(*a, flush=True)\n"
-	"def err(e):\n"
-	"    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__\n"
-	"if mode == 'extract':\n"
-	"    total = 0\n"
-	"    try:\n"
-	"        c = conn(); c.autocommit = False\n"
-	"        cur = c.cursor(name='x'); cur.itersize = 1000\n"
-	"        cur.execute('SELECT g, repeat(chr(120), 64) FROM generate_series(1, %d) g' % arg)\n"
-	"        while True:\n"
-	"            rows = cur.fetchmany(1000)\n"
-	"            if not rows:\n"
-	"                break\n"
-	"            total += len(rows)\n"
-	"            say('ROWS %.6f %d' % (time.time(), total))\n"
-	"            time.sleep(0.002)\n"
-	"    except Exception as e:\n"
-	"        say('END %.6f %d %s' % (time.time(), total, err(e))); sys.exit(3)\n"
-	"    say('DONE %.6f %d' % (time.time(), total))\n"
-	"elif mode == 'reconnect':\n"
-	"    end = time.time() + arg\n"
-	"    while time.time() < end:\n"
-	"        n, e = 0, ''\n"
-	"        try:\n"
-	"            c = conn(); cur = c.cursor()\n"
-	"            cur.execute('SELECT g FROM generate_series(1, 5000) g'); n = len(cur.fetchall())\n"
-	"            c.close()\n"
-	"        except Exception as x:\n"
-	"            e = err(x)\n"
-	"        say('TRY %.6f %d %s' % (time.time(), n, e))\n"
-	"        time.sleep(0.3)\n"
-	"elif mode == 'pool':\n"
-	"    end, c = time.time() + arg, None\n"
-	"    while time.time() < end:\n"
-	"        who = 'alice'\n"
-	"        try:\n"
-	"            if c is None:\n"
-	"                c = conn(); c.autocommit = True\n"
-	"            cur = c.cursor()\n"
-	"            cur.execute(\"SET application_name = 'portail/alice'\")\n"
-	"            cur.execute('SELECT g FROM generate_series(1, 20) g')\n"
-	"            say('ALICE %.6f %d' % (time.time(), len(cur.fetchall())))\n"
-	"            who = 'mallory'\n"
-	"            cur.execute(\"SET application_name = 'portail/mallory'\")\n"
-	"            cur.execute('SELECT g, repeat(chr(120), 64) FROM generate_series(1, 5000) g')\n"
-	"            say('MALLORY %.6f %d' % (time.time(), len(cur.fetchall())))\n"
-	"        except Exception as e:\n"
-	"            say('BROKEN %.6f 0 %s %s' % (time.time(), who, err(e))); c = None\n"
-	"        time.sleep(0.05)\n"
-	"else:\n"
-	"    end, q = time.time() + arg, 0\n"
-	"    try:\n"
-	"        c = conn(); c.autocommit = True; cur = c.cursor()\n"
-	"        say('PID %d' % c.get_backend_pid())\n"
-	"        while time.time() < end:\n"
-	"            cur.execute('SELECT g FROM generate_series(1, 20) g'); q += len(cur.fetchall()) == 20\n"
-	"            time.sleep(0.1)\n"
-	"    except Exception as e:\n"
-	"        say('END %.6f %d %s' % (time.time(), q, err(e))); sys.exit(3)\n"
-	"    say('DONE %.6f %d' % (time.time(), q))\n";
-
 static char *script;
 
 /* Start a client: its lines go to tmpdir/NAME.out. */
@@ -729,7 +654,7 @@ int main(void)
 		CHECK(false, "namespace and throw-away cluster");
 		return live_finish();
 	}
-	script = live_write_file("client.py", client_py);
+	script = strdup(live_source_path("tests/live/contain_client.py"));
 	setup_roles();
 	enforce();
 	dry_run();

@@ -436,12 +436,13 @@ static void test_dry_run_and_processes(struct detect_config *dc)
 	json_decref(a);
 	CHECK_EQ_STR(r.log, ""); /* dry-run: nothing done */
 	CHECK_EQ_INT(json_array_size(r.events), 3);
-	CHECK_EQ_STR(ev_str(&r, 0, "vigie.containment.mode"), "dry-run");
-	CHECK_EQ_STR(ev_str(&r, 0, "event.outcome"), "unknown");
-	CHECK_EQ_STR(ev_str(&r, 0, "event.type"), "info");
-	CHECK_EQ_STR(ev_str(&r, 0, "message"), "containment (dry-run) of user jdupont: would "
+	/* the process first, frozen before its connections end */
+	CHECK_EQ_STR(ev_str(&r, 0, "vigie.containment.action"), "stop-process");
+	CHECK_EQ_STR(ev_str(&r, 1, "vigie.containment.mode"), "dry-run");
+	CHECK_EQ_STR(ev_str(&r, 1, "event.outcome"), "unknown");
+	CHECK_EQ_STR(ev_str(&r, 1, "event.type"), "info");
+	CHECK_EQ_STR(ev_str(&r, 1, "message"), "containment (dry-run) of user jdupont: would "
 					       "refuse connections and datagrams to 203.0.113.45");
-	CHECK_EQ_STR(ev_str(&r, 2, "vigie.containment.action"), "stop-process");
 	containment_tick(c, 901 * S, 1700000900 * S);
 	CHECK_EQ_STR(r.log, "");
 	CHECK_EQ_STR(ev_str(&r, 3, "vigie.containment.action"), "release");

@@ -332,12 +332,14 @@ void containment_on_alert(struct containment *c, const json_t *alert, uint64_t n
 		return;
 	}
 	note_acted(c, now_mono_ns);
+	/* a process is stopped first: frozen as it is for an inspection,
+	 * before the end of its connections makes it exit */
+	if (procs)
+		act_processes(c, &a);
 	if (sessions)
 		act_sessions(c, &a);
 	if (peers)
 		act_peers(c, &a);
-	if (procs)
-		act_processes(c, &a);
 }
 
 /* ---- release ---- */
