@@ -82,6 +82,14 @@ static void check_bad_configs(void)
 		  "{\"limits\": {\n\n\"flow_entries\": 0}}\n",
 		  { "limits.json:3:", "limits.flow_entries", NULL } },
 		{ "not an object", "array.json", "[1, 2]\n", { "array.json", "object", NULL } },
+		{ "containment mode", "contain-mode.json", "{\"containment\": {\"mode\": \"on\"}}\n",
+		  { "contain-mode.json", "containment.mode", "\"dry-run\"" } },
+		{ "containment without detection", "contain-nodet.json",
+		  "{\"detection\": {\"enabled\": false},\n \"containment\": {\"mode\": \"enforce\"}}\n",
+		  { "contain-nodet.json", "containment.mode", "needs detection" } },
+		{ "containment unbounded", "contain-rate.json",
+		  "{\"containment\": {\"mode\": \"enforce\", \"max_actions_per_hour\": 0}}\n",
+		  { "containment.max_actions_per_hour", "without bound", NULL } },
 	};
 
 	live_section("bad configuration files: exit 2, field and line named");

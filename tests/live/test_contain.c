@@ -588,6 +588,16 @@ static void enforce(void)
 	ASSERT_EQ_INT(cnt, 1, "one end-connections");
 	ASSERT_EQ_INT(x ? jint(x, "vigie.containment.connections", -1) : -1, 1,
 		      "the transfer's connection destroyed");
+	x = events_find_last(&ev, "sensor-stop");
+	ASSERT_EQ_INT(x ? jint(x, "vigie.stats.containment.quarantines", -1) : -1, 0,
+		      "sensor-stop: no quarantine left");
+	CHECK(x && jint(x, "vigie.stats.containment.alerts_acted", 0) >= 3 &&
+	      jint(x, "vigie.stats.containment.sessions_ended_by_quarantine", 0) >= 3 &&
+	      jint(x, "vigie.stats.containment.skipped_never", 0) >= 1,
+	      "sensor-stop: containment's counts (acted %lld, ended by quarantine %lld, never %lld)",
+	      x ? jint(x, "vigie.stats.containment.alerts_acted", 0) : -1,
+	      x ? jint(x, "vigie.stats.containment.sessions_ended_by_quarantine", 0) : -1,
+	      x ? jint(x, "vigie.stats.containment.skipped_never", 0) : -1);
 	x = find_contain(&ev, "stop-process", "nobody", &cnt);
 	ASSERT_EQ_INT(cnt, 1, "one stop of nobody's process");
 	ASSERT_EQ_INT(x ? json_integer_value(json_array_get(jpath(x, "vigie.containment.pids_stopped"),

@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/event.h"
 #include "contain/contain.h"
 #include "contain/contain_keys.h"
+#include "contain/contain_proc.h"
 #include "check.h"
 
 #define S 1000000000ull
@@ -477,6 +479,33 @@ static void test_dry_run_and_processes(struct detect_config *dc)
 	contain_config_free(&cfg);
 }
 
+/* The processes no action touches, and bad arguments (nothing is
+ * signalled: each case is refused before any signal). */
+static void test_untouchable(void)
+{
+	json_t *d = json_object();
+
+	CHECK_EQ_INT(contain_stop_process(1, NULL, d), -EPERM);
+	CHECK_EQ_STR(json_string_value(json_object_get(d, "reason")), "pid 1");
+	CHECK_EQ_INT(contain_stop_process((uint32_t)getpid(), NULL, d), -EPERM);
+	CHECK_EQ_STR(json_string_value(json_object_get(d, "reason")), "the sensor itself");
+	CHECK_EQ_INT(contain_stop_process(2, NULL, d), -EPERM); /* kthreadd */
+	CHECK_EQ_STR(json_string_value(json_object_get(d, "reason")), "a kernel thread");
+	CHECK_EQ_INT(contain_end_backend((uint32_t)getpid(), NULL, NULL, d), -EPERM);
+	CHECK_EQ_STR(json_string_value(json_object_get(d, "reason")),
+		     "not a PostgreSQL backend serving a client");
+	CHECK_EQ_INT(contain_end_backend(0x7ffffff0, NULL, NULL, d), -ESRCH);
+	CHECK_EQ_STR(json_string_value(json_object_get(d, "reason")), "the backend has exited");
+	CHECK_EQ_INT(contain_stop_process(0, "/nonexistent/exe@nobody", d), -ESRCH);
+	CHECK_EQ_STR(json_string_value(json_object_get(d, "reason")), "no such process runs");
+	CHECK_EQ_INT(contain_stop_process(0, "no-user-part", d), -EINVAL);
+	CHECK_EQ_INT(contain_stop_process(0, NULL, d), -EINVAL);
+	CHECK_EQ_INT(contain_end_db_sessions("", d), -EINVAL);
+	CHECK_EQ_INT(contain_end_db_sessions(NULL, d), -EINVAL);
+	CHECK(json_object_get(d, "pids_stopped") == NULL);
+	json_decref(d);
+}
+
 int main(void)
 {
 	struct detect_config dc;
@@ -487,6 +516,7 @@ int main(void)
 	test_config();
 	test_peers();
 	test_keys();
+	test_untouchable();
 	CHECK_EQ_INT(detect_config_parse(d, &dc, err, sizeof(err)), 0);
 	json_decref(d);
 	test_db_user(&dc);
