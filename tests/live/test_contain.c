@@ -388,7 +388,8 @@ static void enforce(void)
 		 "{\"containment\": {\"mode\": \"enforce\", \"on_severity\": \"medium\", "
 		 "\"quarantine_s\": %d, \"never\": [\"db_user:portal\"], \"actions\": "
 		 "{\"stop_processes\": true}}, \"detection\": {\"allow\": [\"db_user:batch\"]}, "
-		 "\"databases\": {\"app_user\": {\"pattern\": \"portail/{user}\"}}}",
+		 "\"databases\": {\"app_user\": {\"pattern\": \"portail/{user}\"}}, "
+		 "\"sensor\": {\"metrics_listen\": \"127.0.0.1:19471\"}}",
 		 QUARANTINE_S);
 	if (vigie_start(&v, cfg, NULL)) {
 		CHECK(false, "vigie started (enforce)");
@@ -459,6 +460,19 @@ static void enforce(void)
 		close(fd);
 	child_kill(&snk);
 	child_kill(&snd);
+	{
+		char *m = live_path("metrics.txt"), *text;
+
+		live_sh("curl -s -o '%s' http://127.0.0.1:19471/metrics", m);
+		text = live_read_file(m, NULL);
+		ASSERT_CONTAINS(text, "\nvigie_containment_events_total{action=\"block-address\"} 1\n",
+				"metrics: the address block");
+		ASSERT_CONTAINS(text, "\nvigie_containment_events_total{action=\"end-connections\"} 1\n",
+				"metrics: the connections ended");
+		CHECK(text && !strstr(text, "vigie_containment_failures_total{action=\"block-address\"}"),
+		      "metrics: no failed block");
+		free(text);
+	}
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
 
 	/* ---- figures ---- */

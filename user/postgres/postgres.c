@@ -150,8 +150,12 @@ int pg_awareness_guard(struct pg_awareness *pga, const struct pgwire_guard_key *
 {
 	int i;
 
-	if (!pga)
+	/* row counting off or failed: no backend's reports are read, the
+	 * quarantine would hold nothing (said, not pretended) */
+	if (until_ns && (!pga || pga->state == PGA_OFF || pga->state == PGA_FAILED))
 		return -ENOTCONN;
+	if (!pga)
+		return 0;
 	for (i = 0; i < pga->n_guards; i++)
 		if (!memcmp(&pga->guards[i].key, k, sizeof(*k)))
 			break;

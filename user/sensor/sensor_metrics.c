@@ -22,6 +22,7 @@ struct sensor_metrics {
 	struct mx_kv written;  /* by event.action */
 	struct mx_kv dropped;
 	struct mx_kv alerts;   /* by vigie.severity */
+	struct mx_kv contained, contain_failed; /* by vigie.containment.action */
 	struct mx_hist drain, tick;
 };
 
@@ -46,8 +47,17 @@ static void on_written(json_t *ev, int err, void *ctx)
 	const char *ecs_kind = field(ev, "event", "kind");
 
 	mx_kv_add(err ? &sm->dropped : &sm->written, kind, 1);
-	if (ecs_kind && !strcmp(ecs_kind, "alert"))
+	if (kind && !strcmp(kind, "containment")) {
+		const char *a = json_string_value(json_object_get(
+			json_object_get(json_object_get(ev, "vigie"), "containment"), "action"));
+		const char *outcome = field(ev, "event", "outcome");
+
+		mx_kv_add(&sm->contained, a, 1);
+		if (outcome && !strcmp(outcome, "failure"))
+			mx_kv_add(&sm->contain_failed, a, 1);
+	} else if (ecs_kind && !strcmp(ecs_kind, "alert")) {
 		mx_kv_add(&sm->alerts, field(ev, "vigie", "severity"), 1);
+	}
 }
 
 static uint64_t now_realtime_ns(void)
@@ -190,6 +200,12 @@ static void render_detection(struct mx_text *t, const struct sensor_metrics *sm)
 		ds.suppressed);
 	counter(t, "vigie_episodes_total", "Episodes begun.", ds.episodes);
 	gauge(t, "vigie_episodes_open", "Episodes open now.", (double)ds.episodes_open);
+	mx_family(t, "vigie_containment_events_total", "counter",
+		  "Containment events written (docs/containment.md), by action.");
+	mx_kv_write(t, "vigie_containment_events_total", "action", &sm->contained);
+	mx_family(t, "vigie_containment_failures_total", "counter",
+		  "Containment actions that failed, by action.");
+	mx_kv_write(t, "vigie_containment_failures_total", "action", &sm->contain_failed);
 }
 
 static void render(struct mx_text *t, void *ctx)
