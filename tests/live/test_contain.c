@@ -602,6 +602,13 @@ static void enforce(void)
 	ASSERT_EQ_INT(cnt, 1, "one end-connections");
 	ASSERT_EQ_INT(x ? jint(x, "vigie.containment.connections", -1) : -1, 1,
 		      "the transfer's connection destroyed");
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "->%s:%d", ns.ns_ip, sh->port);
+		ASSERT_CONTAINS(x ? json_string_value(json_array_get(jpath(x, "vigie.containment.sockets"),
+								     0)) : NULL, want, "which connection");
+	}
 	x = events_find_last(&ev, "sensor-stop");
 	ASSERT_EQ_INT(x ? jint(x, "vigie.stats.containment.quarantines", -1) : -1, 0,
 		      "sensor-stop: no quarantine left");

@@ -163,6 +163,19 @@ static int op_end_connections(void *ctx, const struct contain_addr *a, json_t *d
 	(void)ctx;
 	err = sock_destroy_peer(a->family, a->addr, 0, self, n_self, &r);
 	json_object_set_new(detail, "connections", json_integer(r.destroyed));
+	if (r.n_inodes) {
+		/* which ones: "LOCAL_PORT->ADDRESS:PORT" (the first 16) */
+		json_t *socks = json_array();
+
+		for (uint32_t i = 0; i < r.n_inodes; i++) {
+			char one[96];
+
+			snprintf(one, sizeof(one), a->family == AF_INET6 ? "%u->[%s]:%u" : "%u->%s:%u",
+				 r.local_ports[i], a->text, r.remote_ports[i]);
+			json_array_append_new(socks, json_string(one));
+		}
+		json_object_set_new(detail, "sockets", socks);
+	}
 	if (r.failed)
 		json_object_set_new(detail, "connections_failed", json_integer(r.failed));
 	return err;
