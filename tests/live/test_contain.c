@@ -307,7 +307,7 @@ static void pooled(const struct events *ev)
 	for (size_t i = 0; i < ev->n; i++)
 		if (jstr(ev->ev[i], "vigie.containment.by") &&
 		    !strcmp(jstr(ev->ev[i], "vigie.principal.id"), "mallory@portail"))
-			by_kernel++;
+			by_kernel += (size_t)jint(ev->ev[i], "vigie.containment.sessions", 0);
 	CHECK(by_kernel >= 1, "switches to mallory@portail ended by the quarantine: %zu", by_kernel);
 	x = find_contain(ev, "skip", "portal", &cnt);
 	ASSERT_EQ_STR(x ? jstr(x, "vigie.containment.reason") : NULL, "never",
@@ -547,8 +547,11 @@ static void enforce(void)
 			if (!a || strcmp(a, "end-sessions"))
 				continue;
 			if (jstr(ev.ev[i], "vigie.containment.by")) {
-				by_kernel++;
-				by_thief += !strcmp(jstr(ev.ev[i], "vigie.principal.id"), "thief");
+				size_t k = (size_t)jint(ev.ev[i], "vigie.containment.sessions", 0);
+
+				by_kernel += k; /* one event a tick for the sessions it ended */
+				if (!strcmp(jstr(ev.ev[i], "vigie.principal.id"), "thief"))
+					by_thief += k;
 			} else if (!strcmp(jstr(ev.ev[i], "event.outcome"), "success")) {
 				by_alert += json_array_size(jpath(ev.ev[i], "vigie.containment.pids"));
 			}

@@ -164,6 +164,7 @@ static void test_keys(void)
 struct rec {
 	char log[4096];
 	int fail_end; /* end_db_sessions returns this */
+	int fail_guard; /* guard_sessions (on) returns this */
 	json_t *events;
 };
 
@@ -203,7 +204,7 @@ static int r_guard(void *ctx, enum principal_kind kind, const char *id, uint64_t
 
 	snprintf(k, sizeof(k), "%s:%s", principal_kind_name(kind), id);
 	logf_(ctx, on ? "guard" : "unguard", k, "");
-	return 0;
+	return on ? ((struct rec *)ctx)->fail_guard : 0;
 }
 
 static int r_conns(void *ctx, const struct contain_addr *a, json_t *detail)
@@ -276,7 +277,7 @@ static void test_db_user(struct detect_config *dc)
 {
 	struct contain_config cfg;
 	struct rec r;
-	struct containment *c = make(&cfg, dc, &r, "{\"mode\": \"enforce\", \"quarantine_s\": 60}");
+	struct containment *c = make(&cfg, dc, &r, "{\"mode\": \"enforce\", \"quarantine_s\": 120}");
 	struct contain_stats st;
 	json_t *a;
 
@@ -299,7 +300,7 @@ static void test_db_user(struct detect_config *dc)
 	CHECK_EQ_STR(ev_str(&r, 0, "event.outcome"), "success");
 	CHECK_EQ_STR(ev_str(&r, 0, "event.dataset"), "vigie.containment");
 	CHECK_EQ_STR(ev_str(&r, 0, "vigie.episode.id"), "1700000000-7");
-	CHECK_EQ_STR(ev_str(&r, 0, "vigie.containment.until"), "2023-11-14T22:14:21.000000Z");
+	CHECK_EQ_STR(ev_str(&r, 0, "vigie.containment.until"), "2023-11-14T22:15:21.000000Z");
 	CHECK_EQ_STR(ev_str(&r, 0, "vigie.containment.mode"), "enforce");
 	CHECK_EQ_STR(ev_str(&r, 1, "vigie.containment.action"), "end-sessions");
 	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(json_object_get(
@@ -311,35 +312,54 @@ static void test_db_user(struct detect_config *dc)
 	CHECK_EQ_INT(json_array_size(r.events), 2);
 	json_decref(a);
 
-	/* the kernel ends a new session: said, with the quarantine's episode */
+	/* the kernel ends new sessions: said at the next tick, one event for
+	 * all of them, with the quarantine's episode */
 	containment_kernel_ended(c, 5151, PK_DB_USER, "thief", 1700000010 * S);
+	CHECK_EQ_INT(json_array_size(r.events), 2);
+	containment_tick(c, 10 * S, 1700000010 * S);
 	CHECK_EQ_STR(ev_str(&r, 2, "vigie.containment.by"), "quarantine");
 	CHECK_EQ_STR(ev_str(&r, 2, "vigie.episode.id"), "1700000000-7");
 	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(json_array_get(r.events, 2),
 			"process"), "pid")), 5151);
+	containment_kernel_ended(c, 5152, PK_DB_USER, "thief", 1700000011 * S);
+	containment_kernel_ended(c, 5153, PK_DB_USER, "thief", 1700000011 * S);
+	containment_tick(c, 11 * S, 1700000011 * S); /* within the minute: later */
+	CHECK_EQ_INT(json_array_size(r.events), 3);
+	containment_tick(c, 70 * S, 1700000011 * S);
+	CHECK_EQ_INT(json_array_size(r.events), 4);
+	CHECK_EQ_STR(ev_str(&r, 3, "message"), "containment (enforce) of db_user thief: 2 new "
+					       "sessions ended by its quarantine");
+	CHECK_EQ_INT(json_array_size(json_object_get(json_object_get(json_object_get(
+		json_array_get(r.events, 3), "vigie"), "containment"), "pids")), 2);
+	CHECK(json_object_get(json_array_get(r.events, 3), "process") == NULL);
+	containment_tick(c, 71 * S, 1700000012 * S); /* nothing new: no event */
+	CHECK_EQ_INT(json_array_size(r.events), 4);
+	/* the last ones are said at the release */
+	containment_kernel_ended(c, 5154, PK_DB_USER, "thief", 1700000013 * S);
 
 	/* released at the end of its quarantine, not before */
-	containment_tick(c, 61 * S, 1700000060 * S);
-	CHECK_EQ_INT(json_array_size(r.events), 3);
-	containment_tick(c, 62 * S, 1700000061 * S);
+	containment_tick(c, 121 * S, 1700000120 * S);
+	CHECK_EQ_INT(json_array_size(r.events), 4);
+	containment_tick(c, 122 * S, 1700000121 * S);
 	CHECK_EQ_STR(r.log, "guard(db_user:thief);end_db(thief);unguard(db_user:thief);");
-	CHECK_EQ_STR(ev_str(&r, 3, "vigie.containment.action"), "release");
-	CHECK_EQ_STR(ev_str(&r, 3, "event.type"), "allowed");
-	CHECK_EQ_STR(ev_str(&r, 3, "vigie.containment.reason"), "quarantine_ended");
+	CHECK_EQ_STR(ev_str(&r, 4, "vigie.containment.by"), "quarantine"); /* the last one */
+	CHECK_EQ_STR(ev_str(&r, 5, "vigie.containment.action"), "release");
+	CHECK_EQ_STR(ev_str(&r, 5, "event.type"), "allowed");
+	CHECK_EQ_STR(ev_str(&r, 5, "vigie.containment.reason"), "quarantine_ended");
 	containment_stats(c, &st);
 	CHECK_EQ_INT(st.alerts_acted, 1);
 	CHECK_EQ_INT(st.actions, 2);
-	CHECK_EQ_INT(st.kernel_ended, 1);
+	CHECK_EQ_INT(st.kernel_ended, 4);
 	CHECK_EQ_INT(st.active, 0);
 
 	/* a failure is reported, never silent */
 	r.fail_end = -ESRCH;
 	a = alert("critical", "db_user", "thief", "db_rows");
-	containment_on_alert(c, a, 100 * S, 1700000100 * S);
+	containment_on_alert(c, a, 200 * S, 1700000200 * S);
 	json_decref(a);
-	CHECK_EQ_STR(ev_str(&r, 5, "vigie.containment.action"), "end-sessions");
-	CHECK_EQ_STR(ev_str(&r, 5, "event.outcome"), "failure");
-	CHECK_EQ_STR(ev_str(&r, 5, "error.message"), "No such process");
+	CHECK_EQ_STR(ev_str(&r, 7, "vigie.containment.action"), "end-sessions");
+	CHECK_EQ_STR(ev_str(&r, 7, "event.outcome"), "failure");
+	CHECK_EQ_STR(ev_str(&r, 7, "error.message"), "No such process");
 	containment_stats(c, &st);
 	CHECK_EQ_INT(st.failures, 1);
 	containment_free(c);
@@ -471,6 +491,20 @@ static void test_dry_run_and_processes(struct detect_config *dc)
 	containment_on_alert(c, a, 2 * S, 1700000001 * S);
 	json_decref(a);
 	CHECK_EQ_STR(r.log, "guard(app_user:alice@portail);end_app(31337,alice@portail);");
+	/* a quarantine that cannot hold says why, and is not in force */
+	r.fail_guard = -ENOKEY;
+	a = alert("critical", "app_user", "bob@crm", "db_rows");
+	containment_on_alert(c, a, 3 * S, 1700000002 * S);
+	json_decref(a);
+	{
+		size_t i = json_array_size(r.events) - 2;
+
+		CHECK_EQ_STR(ev_str(&r, i, "vigie.containment.action"), "quarantine-sessions");
+		CHECK_EQ_STR(ev_str(&r, i, "event.outcome"), "failure");
+		CHECK_EQ_STR(ev_str(&r, i, "vigie.containment.reason"),
+			     "nothing a backend reports names this user (databases.app_user)");
+		CHECK(ev_str(&r, i, "vigie.containment.until") == NULL);
+	}
 	/* off: no containment at all */
 	CHECK(containment_new(&(struct contain_config){ .mode = CONTAIN_OFF }, dc, &rec_ops, &r,
 			      collect, &r) == NULL);

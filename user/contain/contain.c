@@ -344,11 +344,27 @@ void containment_on_alert(struct containment *c, const json_t *alert, uint64_t n
 
 /* ---- release ---- */
 
+/* Say the sessions the kernel ended: the first ones at once, then at most
+ * once a minute, and all that are left when forced (the release). */
+static void flush_ended(struct containment *c, struct quarantine *q, uint64_t now_mono,
+			uint64_t now_real, bool force)
+{
+	if (!q->ended)
+		return;
+	if (!force && q->ended_said_mono && now_mono - q->ended_said_mono < CONTAIN_ENDED_EVERY_NS)
+		return;
+	contain_emit_kernel_end(c, q, now_real);
+	q->ended = 0;
+	q->n_ended_pids = 0;
+	q->ended_said_mono = now_mono ? now_mono : 1;
+}
+
 static void release(struct containment *c, size_t i, uint64_t now_real, const char *why)
 {
 	struct quarantine q = c->q[i];
 	int err = 0;
 
+	flush_ended(c, &q, 0, now_real, true);
 	c->q[i] = c->q[--c->n];
 	if (!q.dry_run) {
 		if (q.what == Q_SESSIONS)
@@ -363,6 +379,8 @@ void containment_tick(struct containment *c, uint64_t now_mono_ns, uint64_t now_
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->n; i++)
+		flush_ended(c, &c->q[i], now_mono_ns, now_real_ns, false);
 	for (size_t i = 0; i < c->n;) {
 		if (now_mono_ns >= c->q[i].until_mono)
 			release(c, i, now_real_ns, "quarantine_ended");
@@ -385,9 +403,19 @@ void containment_kernel_ended(struct containment *c, uint32_t pid, enum principa
 
 	if (!c || !id)
 		return;
-	q = contain_find(c, Q_SESSIONS, kind, id);
 	c->st.kernel_ended++;
-	contain_emit_kernel_end(c, q, pid, kind, id, now_real_ns);
+	q = contain_find(c, Q_SESSIONS, kind, id);
+	if (!q) { /* released meanwhile: said at once */
+		struct quarantine gone = { .what = Q_SESSIONS, .kind = kind, .ended = 1,
+					   .n_ended_pids = 1, .ended_pids = { pid } };
+
+		snprintf(gone.id, sizeof(gone.id), "%s", id);
+		contain_emit_kernel_end(c, &gone, now_real_ns);
+		return;
+	}
+	if (q->n_ended_pids < sizeof(q->ended_pids) / sizeof(q->ended_pids[0]))
+		q->ended_pids[q->n_ended_pids++] = pid;
+	q->ended++;
 }
 
 void containment_stats(const struct containment *c, struct contain_stats *st)

@@ -8,6 +8,7 @@
  * success, failure, or unknown (dry-run: nothing was tried).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "base/event.h"
@@ -108,8 +109,17 @@ void contain_emit_action(struct containment *c, const struct contain_alert *a, c
 	pids = json_object_get(detail, "pids");
 	if (json_array_size(pids) == 1)
 		event_set(ev, "process.pid", json_incref(json_array_get(pids, 0)));
-	if (err && !dry)
+	if (err && !dry) {
 		event_set(ev, "error.message", json_string(strerror(-err)));
+		if (err == -ENOKEY)
+			event_set(ev, "vigie.containment.reason",
+				  json_string("nothing a backend reports names this user "
+					      "(databases.app_user)"));
+		else if (err == -ENOTCONN)
+			event_set(ev, "vigie.containment.reason",
+				  json_string(addr ? "the address block is not loaded" :
+						     "PostgreSQL row counting is not running"));
+	}
 	snprintf(msg, sizeof(msg), "containment (%s) of %s %s: %s%s%s%s%s",
 		 contain_mode_name(c->cfg->mode), principal_kind_name(a->kind), a->id,
 		 what_done(action, dry), addr ? " " : "", addr ? addr->text : "",
@@ -163,22 +173,28 @@ void contain_emit_release(struct containment *c, const struct quarantine *q, int
 	emit(c, ev, msg);
 }
 
-void contain_emit_kernel_end(struct containment *c, const struct quarantine *q, uint32_t pid,
-			     enum principal_kind kind, const char *id, uint64_t now_real)
+void contain_emit_kernel_end(struct containment *c, const struct quarantine *q,
+			     uint64_t now_real)
 {
 	json_t *ev = new_event(c, now_real, "denied", "success", "end-sessions");
+	json_t *pids = json_array();
 	char msg[512];
 
-	if (!ev)
+	if (!ev) {
+		json_decref(pids);
 		return;
-	set_principal(ev, kind, id, q ? q->episode : NULL);
+	}
+	set_principal(ev, q->kind, q->id, q->episode);
 	event_set(ev, "vigie.containment.by", json_string("quarantine"));
-	event_set(ev, "vigie.containment.pids", json_pack("[I]", (json_int_t)pid));
-	event_set(ev, "process.pid", json_integer(pid));
-	if (q)
-		set_until(ev, q->until_real);
-	snprintf(msg, sizeof(msg), "containment (%s) of %s %s: new session ended by its "
-		 "quarantine (backend %u)", contain_mode_name(c->cfg->mode),
-		 principal_kind_name(kind), id, pid);
+	event_set_count(ev, "vigie.containment.sessions", q->ended);
+	for (uint32_t i = 0; i < q->n_ended_pids; i++)
+		json_array_append_new(pids, json_integer(q->ended_pids[i]));
+	if (q->ended == 1 && q->n_ended_pids == 1)
+		event_set(ev, "process.pid", json_integer(q->ended_pids[0]));
+	event_set(ev, "vigie.containment.pids", pids);
+	set_until(ev, q->until_real);
+	snprintf(msg, sizeof(msg), "containment (%s) of %s %s: %llu new session%s ended by its "
+		 "quarantine", contain_mode_name(c->cfg->mode), principal_kind_name(q->kind), q->id,
+		 (unsigned long long)q->ended, q->ended == 1 ? "" : "s");
 	emit(c, ev, msg);
 }

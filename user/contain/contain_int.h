@@ -8,6 +8,7 @@
 
 #define CONTAIN_RATE_RING 1000 /* >= the largest max_actions_per_hour */
 #define CONTAIN_MAX_TARGETS 8
+#define CONTAIN_ENDED_EVERY_NS 60000000000ull /* sessions ended: one event a minute */
 
 enum contain_what { Q_SESSIONS = 0, Q_ADDRESS };
 
@@ -20,6 +21,14 @@ struct quarantine {
 	char episode[64];         /* of the alert that started it */
 	uint64_t until_mono, until_real;
 	bool dry_run;             /* said, not done: nothing to undo */
+	/* sessions the kernel ended and not said yet: the first at the next
+	 * tick, then those of each minute in one event, the rest at the
+	 * release (a thief reconnecting every second for 15 minutes is 16
+	 * events, not 900) */
+	uint32_t ended_pids[CONTAIN_MAX_TARGETS * 2];
+	uint32_t n_ended_pids;
+	uint64_t ended;
+	uint64_t ended_said_mono; /* when they were last said, 0: never */
 };
 
 /* The alert being acted on. */
@@ -64,7 +73,9 @@ void contain_emit_skip(struct containment *c, const struct contain_alert *a, con
 		       const char *target);
 void contain_emit_release(struct containment *c, const struct quarantine *q, int err,
 			  uint64_t now_real, const char *why);
-void contain_emit_kernel_end(struct containment *c, const struct quarantine *q, uint32_t pid,
-			     enum principal_kind kind, const char *id, uint64_t now_real);
+/* The sessions of q the kernel ended since the last tick (q->ended, pids
+ * in q->ended_pids). */
+void contain_emit_kernel_end(struct containment *c, const struct quarantine *q,
+			     uint64_t now_real);
 
 #endif
