@@ -35,7 +35,8 @@ if [ -x "$B/asan/vigie" ]; then
 	export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	run env VIGIE_BUILD="$B/asan" tests/run-suite.sh live-asan \
 		"$B/tests/live_identity" "$B/tests/live_overflow" "$B/tests/live_dbfile" \
-		"$B/tests/live_cli" "$B/tests/live_postgres" "$B/tests/live_volume" "$B/tests/live_privs" "$B/tests/live_metrics" "$B/tests/live_reload" || rc=1
+		"$B/tests/live_cli" "$B/tests/live_postgres" "$B/tests/live_volume" "$B/tests/live_privs" "$B/tests/live_metrics" "$B/tests/live_reload" \
+		"$B/tests/live_contain" || rc=1
 fi
 
 passed=0; failed=0; skipped=0
