@@ -182,7 +182,7 @@ static int targets_add(struct targets *t, const struct inet_diag_msg *m)
 static int take_dump_part(const void *buf, size_t len, uint32_t seq, const struct peer_filter *f,
 			  struct targets *t, struct sock_destroy_result *r)
 {
-	int size = (int)len;
+	unsigned int size = (unsigned int)len; /* NLMSG_OK compares it with a __u32 */
 
 	for (const struct nlmsghdr *h = buf; NLMSG_OK(h, size); h = NLMSG_NEXT(h, size)) {
 		const struct inet_diag_msg *m = NLMSG_DATA(h);
@@ -242,7 +242,7 @@ static int destroy_target(int fd, const struct target *tg, uint32_t seq)
 
 	for (int i = 0; ret == 0 && i < MAX_ACK_READS; i++) {
 		ssize_t n = recv_reply(fd, buf, sizeof(buf));
-		int size = (int)n;
+		unsigned int size = n > 0 ? (unsigned int)n : 0;
 
 		if (n < 0)
 			return (int)n;
