@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/config.h"
+#include "contain/contain.h"
 #include "detect/detect.h"
 #include "base/event.h"
 #include "base/log.h"
@@ -20,6 +21,8 @@
 
 struct replay {
 	const char *config_path, *state_path, *output_path;
+	struct contain_config cc;    /* its mode forced to dry-run: a replay never acts */
+	struct containment *contain; /* NULL: containment off in the config */
 	bool quiet, progress;
 	struct output *out;
 	bool output_failed;
@@ -31,7 +34,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vigie replay [-c CONFIG] [--state FILE] [-o OUTPUT] [-q] TRACE...\n"
-		"  -c, --config FILE   sensor config (its \"detection\" section is used)\n"
+		"  -c, --config FILE   sensor config (its \"detection\" section is used; with\n"
+		"                      \"containment\" on, what it would do: dry-run)\n"
 		"      --state FILE    load learned baselines from FILE if it exists,\n"
 		"                      save them back at the end\n"
 		"  -o, --output FILE   append events to FILE (default: stdout)\n"
@@ -42,7 +46,7 @@ static void usage(FILE *f)
 		"      3 bad trace, 4 done but bad lines were skipped\n");
 }
 
-static void emit(json_t *ev, void *ctx)
+static void write_event(json_t *ev, void *ctx)
 {
 	struct replay *r = ctx;
 
@@ -50,6 +54,21 @@ static void emit(json_t *ev, void *ctx)
 		r->output_failed = true;
 	json_decref(ev);
 }
+
+/* An event of detection, then what containment would do about it, at the
+ * alert's own time (the trace's). */
+static void emit(json_t *ev, void *ctx)
+{
+	struct replay *r = ctx;
+	uint64_t t = 0;
+
+	json_incref(ev);
+	write_event(ev, r);
+	if (r->contain && !parse_rfc3339(json_string_value(json_object_get(ev, "@timestamp")), &t))
+		containment_on_alert(r->contain, ev, t, t);
+	json_decref(ev);
+}
+
 
 static int parse_args(struct replay *r, int argc, char **argv)
 {
@@ -114,6 +133,7 @@ static int replay_file(struct replay *r, struct detector *d, const char *path)
 	}
 	while ((rc = trace_reader_next(tr, &s)) == 1) {
 		detector_feed(d, &s);
+		containment_tick(r->contain, s.ts_ns, s.ts_ns);
 		r->samples++;
 		r->last_ts = s.ts_ns;
 		r->have_ts = true;
@@ -145,7 +165,14 @@ static int load_detection(struct replay *r, struct detect_config *dc)
 	if (!rc && detect_config_parse(cfg.detection, dc, err, sizeof(err))) {
 		log_error("%s: %s", r->config_path ? r->config_path : "defaults", err);
 		rc = -1;
+	} else if (!rc && contain_config_parse(cfg.containment, dc->enabled, &r->cc, err,
+						sizeof(err))) {
+		log_error("%s: %s", r->config_path ? r->config_path : "defaults", err);
+		detect_config_free(dc);
+		rc = -1;
 	}
+	if (!rc && r->cc.mode == CONTAIN_ENFORCE)
+		r->cc.mode = CONTAIN_DRY_RUN; /* a replay says, it never acts */
 	config_free(&cfg);
 	return rc;
 }
@@ -194,6 +221,9 @@ int replay_main(int argc, char **argv)
 	d = detector_new(&dc, emit, &r);
 	if (!d || (r.state_path && detector_state_load(d, r.state_path) < 0))
 		goto usage_error;
+	if (r.cc.mode != CONTAIN_OFF &&
+	    !(r.contain = containment_new(&r.cc, &dc, NULL, NULL, write_event, &r)))
+		goto usage_error;
 	r.out = output_open(r.output_path);
 	if (!r.out) {
 		detector_free(d);
@@ -207,16 +237,29 @@ int replay_main(int argc, char **argv)
 	if (r.state_path && detector_state_save(d, r.state_path))
 		r.output_failed = true;
 	summary(&r, d);
+	if (r.contain) {
+		struct contain_stats cs;
+
+		containment_stats(r.contain, &cs);
+		fprintf(stderr, "replay: containment (dry-run): %llu alerts acted on, %llu actions, "
+			"%llu skipped by the rate, %llu never\n", (unsigned long long)cs.alerts_acted,
+			(unsigned long long)cs.actions, (unsigned long long)cs.skipped_rate,
+			(unsigned long long)cs.skipped_never);
+	}
 	if (code == REPLAY_OK && r.skipped)
 		code = REPLAY_SKIPPED;
 	if (r.output_failed)
 		code = REPLAY_RUNTIME;
 	output_close(r.out);
+	containment_free(r.contain);
+	contain_config_free(&r.cc);
 	detector_free(d);
 	detect_config_free(&dc);
 	pidlock_release(&lock);
 	return code;
 usage_error:
+	containment_free(r.contain);
+	contain_config_free(&r.cc);
 	detector_free(d);
 	detect_config_free(&dc);
 	pidlock_release(&lock);

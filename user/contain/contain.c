@@ -52,7 +52,7 @@ struct containment *containment_new(const struct contain_config *cfg,
 {
 	struct containment *c;
 
-	if (!cfg || cfg->mode == CONTAIN_OFF)
+	if (!cfg || cfg->mode == CONTAIN_OFF || (!ops && cfg->mode == CONTAIN_ENFORCE))
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -269,11 +269,13 @@ static void read_tops(const json_t *alert, struct contain_alert *a)
 		a->peers[a->n_peers++] = a->id;
 }
 
-static bool already_contained(struct containment *c, const struct contain_alert *a)
+/* Nothing left to do: the sessions, or every address, in quarantine
+ * already, and no process to stop. */
+static bool already_contained(struct containment *c, const struct contain_alert *a, bool procs)
 {
 	if (a->kind == PK_DB_USER || a->kind == PK_APP_USER)
 		return contain_find(c, Q_SESSIONS, a->kind, a->id) != NULL;
-	if (a->metric == M_EGRESS_BYTES && a->n_peers && !c->cfg->stop_processes) {
+	if (a->metric == M_EGRESS_BYTES && a->n_peers && !procs) {
 		for (size_t i = 0; i < a->n_peers; i++) {
 			struct contain_addr ad;
 
@@ -309,17 +311,17 @@ void containment_on_alert(struct containment *c, const json_t *alert, uint64_t n
 	a.metric = (enum metric)m;
 	a.alert = alert;
 	read_tops(alert, &a);
-	if (already_contained(c, &a))
+	sessions = c->cfg->end_sessions && (a.kind == PK_DB_USER || a.kind == PK_APP_USER);
+	peers = c->cfg->block_peers && a.metric == M_EGRESS_BYTES && a.n_peers &&
+		a.kind != PK_DB_USER && a.kind != PK_APP_USER;
+	procs = c->cfg->stop_processes && (a.kind == PK_PROCESS || (a.kind == PK_USER && a.n_pids));
+	if (already_contained(c, &a, procs))
 		return;
 	if (contain_never(c, a.kind, a.id)) {
 		c->st.skipped_never++;
 		contain_emit_skip(c, &a, "never", NULL);
 		return;
 	}
-	sessions = c->cfg->end_sessions && (a.kind == PK_DB_USER || a.kind == PK_APP_USER);
-	peers = c->cfg->block_peers && a.metric == M_EGRESS_BYTES && a.n_peers &&
-		a.kind != PK_DB_USER && a.kind != PK_APP_USER;
-	procs = c->cfg->stop_processes && (a.kind == PK_PROCESS || (a.kind == PK_USER && a.n_pids));
 	if (!sessions && !peers && !procs) {
 		/* by design (a client address, a database account's process)
 		 * or by configuration: counted, not an event each */

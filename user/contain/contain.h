@@ -84,8 +84,9 @@ struct contain_ops {
 struct containment;
 typedef void (*contain_emit_fn)(json_t *event, void *ctx); /* takes the reference */
 
-/* cfg and dcfg are copied by reference: keep them alive. NULL when mode is
- * off (nothing to do) or out of memory. */
+/* cfg and dcfg are copied by reference: keep them alive. ops may be NULL in
+ * dry-run (nothing is asked of them: vigie replay). NULL when mode is off
+ * (nothing to do), enforce without ops, or out of memory. */
 struct containment *containment_new(const struct contain_config *cfg,
 				    const struct detect_config *dcfg, const struct contain_ops *ops,
 				    void *ops_ctx, contain_emit_fn emit, void *emit_ctx);
