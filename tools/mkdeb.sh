@@ -25,6 +25,10 @@ gzip -9n <packaging/vigie.8 >"$stage/usr/share/man/man8/vigie.8.gz"
 install -m 0600 packaging/vigie.json "$stage/etc/vigie/vigie.json"
 install -m 0644 packaging/vigie.logrotate "$stage/etc/logrotate.d/vigie"
 install -m 0644 packaging/deb/copyright "$stage/usr/share/doc/vigie/copyright"
+# the documents the man page names, compressed as Debian's policy asks
+for doc in README.md docs/containment.md; do
+	gzip -9n <"$doc" >"$stage/usr/share/doc/vigie/$(basename "$doc").gz"
+done
 install -m 0644 packaging/deb/lintian-overrides "$stage/usr/share/lintian/overrides/vigie"
 {
 	echo "vigie ($version) unstable; urgency=medium"
