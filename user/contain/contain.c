@@ -299,7 +299,8 @@ void containment_on_alert(struct containment *c, const json_t *alert, uint64_t n
 	if (!c || !alert || strcmp(jget_str(alert, "event", "kind") ?: "", "alert"))
 		return;
 	v = json_object_get(alert, "vigie");
-	a.severity = severity_level(jget_str(v, "severity", NULL));
+	a.severity_name = jget_str(v, "severity", NULL);
+	a.severity = severity_level(a.severity_name);
 	k = kind_of(jget_str(v, "principal", "kind"));
 	m = metric_of(jget_str(v, "metric", NULL));
 	a.id = jget_str(v, "principal", "id");
@@ -309,7 +310,6 @@ void containment_on_alert(struct containment *c, const json_t *alert, uint64_t n
 		return;
 	a.kind = (enum principal_kind)k;
 	a.metric = (enum metric)m;
-	a.alert = alert;
 	read_tops(alert, &a);
 	sessions = c->cfg->end_sessions && (a.kind == PK_DB_USER || a.kind == PK_APP_USER);
 	peers = c->cfg->block_peers && a.metric == M_EGRESS_BYTES && a.n_peers &&

@@ -97,8 +97,7 @@ void contain_emit_action(struct containment *c, const struct contain_alert *a, c
 		return;
 	}
 	set_principal(ev, a->kind, a->id, a->episode);
-	event_set(ev, "vigie.severity", json_string(a->severity == 3 ? "critical" :
-						    a->severity == 2 ? "high" : "medium"));
+	event_set(ev, "vigie.severity", json_string(a->severity_name));
 	event_set(ev, "vigie.metric", json_string(metric_name(a->metric)));
 	set_until(ev, until_real);
 	set_addr(ev, addr);

@@ -33,8 +33,8 @@ struct quarantine {
 
 /* The alert being acted on. */
 struct contain_alert {
-	const json_t *alert;
-	int severity;
+	int severity;              /* 1 medium, 2 high, 3 critical */
+	const char *severity_name; /* as the alert says it */
 	enum principal_kind kind;
 	enum metric metric;
 	const char *id;

@@ -43,7 +43,7 @@ uint64_t sensor_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t monotonic_ns(void)
+uint64_t sensor_monotonic_ns(void)
 {
 	struct timespec ts;
 
@@ -55,7 +55,7 @@ static uint64_t monotonic_ns(void)
 static uint64_t detection_ns(struct sensor *s)
 {
 	bool stepped;
-	uint64_t t = vclock_now(&s->dclock, sensor_realtime_ns(), monotonic_ns(), &stepped);
+	uint64_t t = vclock_now(&s->dclock, sensor_realtime_ns(), sensor_monotonic_ns(), &stepped);
 
 	if (stepped)
 		log_warn("the wall clock stepped: it is now %+.3f s from detection time, which goes "
@@ -199,10 +199,10 @@ static void tick(struct sensor *s)
 	s->ticks++;
 	output_check(s->out); /* a removed file or directory: reopened, or counted */
 	now = sensor_realtime_ns();
-	syslog_service(s->syslog, monotonic_ns());
-	if (s->watchdog_ns && monotonic_ns() >= s->next_watchdog_ns) {
+	syslog_service(s->syslog, sensor_monotonic_ns());
+	if (s->watchdog_ns && sensor_monotonic_ns() >= s->next_watchdog_ns) {
 		sd_notify_send("WATCHDOG=1");
-		s->next_watchdog_ns = monotonic_ns() + s->watchdog_ns;
+		s->next_watchdog_ns = sensor_monotonic_ns() + s->watchdog_ns;
 	}
 	if (now >= s->next_usage_ns) {
 		flush_usage(s, now, false);
@@ -548,7 +548,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 	drain(&s);
 	sd_notify_send("READY=1\nSTATUS=watching");
 	s.watchdog_ns = sd_watchdog_interval_ns();
-	s.next_watchdog_ns = monotonic_ns() + s.watchdog_ns;
+	s.next_watchdog_ns = sensor_monotonic_ns() + s.watchdog_ns;
 	reason = loop(&s, duration_s);
 	sd_notify_send("STOPPING=1");
 	/* Final drain: everything counted until now is reported. */

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "base/event.h"
 #include "base/log.h"
@@ -46,14 +45,6 @@ struct sensor_contain {
 	struct guard_rec *recs;
 	size_t n_recs, cap_recs;
 };
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- operations ---- */
 
@@ -318,13 +309,13 @@ uint64_t sensor_contain_caps(const struct sensor *s)
 void sensor_contain_alert(struct sensor *s, const json_t *ev)
 {
 	if (s->contain)
-		containment_on_alert(s->contain->c, ev, monotonic_ns(), sensor_realtime_ns());
+		containment_on_alert(s->contain->c, ev, sensor_monotonic_ns(), sensor_realtime_ns());
 }
 
 void sensor_contain_tick(struct sensor *s)
 {
 	if (s->contain)
-		containment_tick(s->contain->c, monotonic_ns(), sensor_realtime_ns());
+		containment_tick(s->contain->c, sensor_monotonic_ns(), sensor_realtime_ns());
 }
 
 void sensor_contain_stats(struct sensor *s, json_t *ev)
@@ -349,7 +340,7 @@ void sensor_contain_stats(struct sensor *s, json_t *ev)
 void sensor_contain_stop(struct sensor *s)
 {
 	if (s->contain)
-		containment_release_all(s->contain->c, monotonic_ns(), sensor_realtime_ns());
+		containment_release_all(s->contain->c, sensor_monotonic_ns(), sensor_realtime_ns());
 }
 
 void sensor_contain_free(struct sensor *s)
@@ -359,7 +350,7 @@ void sensor_contain_free(struct sensor *s)
 	if (!sc)
 		return;
 	/* the quarantines end with the sensor: said, if not yet */
-	containment_release_all(sc->c, monotonic_ns(), sensor_realtime_ns());
+	containment_release_all(sc->c, sensor_monotonic_ns(), sensor_realtime_ns());
 	containment_free(sc->c);
 	netguard_close(sc->ng);
 	contain_config_free(&sc->cfg);

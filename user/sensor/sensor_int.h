@@ -64,6 +64,7 @@ struct sensor {
 };
 
 uint64_t sensor_realtime_ns(void);
+uint64_t sensor_monotonic_ns(void); /* CLOCK_MONOTONIC */
 /* Write ev (and release it), counting it. */
 void sensor_emit(struct sensor *s, json_t *ev);
 /* sensor_events.c */
