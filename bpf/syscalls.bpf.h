@@ -285,9 +285,9 @@ static __always_inline int on_sys_exit(long ret)
 			return 0;
 	}
 	if (s->send_on && fill_task(&s->send))
-		count_bytes(&s->send, bytes);
+		count_bytes(&s->send, bytes, 1);
 	if (s->recv_on && fill_task(&s->recv))
-		count_bytes(&s->recv, bytes);
+		count_bytes(&s->recv, bytes, 1);
 	return 0;
 }
 

@@ -91,7 +91,7 @@ int BPF_PROG(uring_complete, struct io_ring_ctx *ring, void *req_ptr, struct io_
 	}
 	task = BPF_CORE_READ(req, tctx, task);
 	if (fill_from_task(&k, task))
-		count_bytes(&k, (__u64)res);
+		count_bytes(&k, (__u64)res, 1);
 	return 0;
 }
 

@@ -156,11 +156,11 @@ static __always_inline bool port_is_db(__u16 port)
 	return ((db_port_bits[word] | db_port_found[word]) >> (port & 63)) & 1;
 }
 
-/* Add bytes to the detailed map; when it is full, to the coarse totals;
- * when that is full too, to the per-class lost counters. */
-static __always_inline void count_bytes(struct vigie_flow_key *k, __u64 bytes)
+/* Add bytes (of ops events) to the detailed map; when it is full, to the
+ * coarse totals; when that is full too, to the per-class lost counters. */
+static __always_inline void count_bytes(struct vigie_flow_key *k, __u64 bytes, __u64 ops)
 {
-	struct vigie_counter init = { .bytes = bytes, .ops = 1 };
+	struct vigie_counter init = { .bytes = bytes, .ops = ops };
 	struct vigie_total_key tk = {};
 	struct vigie_counter *c;
 	__u32 zero = 0;
@@ -197,7 +197,7 @@ static __always_inline void count_bytes(struct vigie_flow_key *k, __u64 bytes)
 	return;
 add:
 	__sync_fetch_and_add(&c->bytes, bytes);
-	__sync_fetch_and_add(&c->ops, 1);
+	__sync_fetch_and_add(&c->ops, ops);
 }
 
 /* Fill the process part of the key. False for our own process. One BTF
@@ -407,10 +407,14 @@ static __always_inline void take_udp_dest(struct vigie_flow_key *k, __u64 cookie
 
 /* ---- sock mode -------------------------------------------------------- */
 
+#include "flowcache.bpf.h"
+
 static __always_inline int on_sock_length(struct sock *sk, int ret, int flags, bool send,
 					  bool btf)
 {
 	struct vigie_flow_key k = {};
+	bool counted, cached;
+	__u32 gen;
 
 	if (send && ret <= 0) {
 		/* a failed UDP send still consumes its stashed destination */
@@ -428,14 +432,24 @@ static __always_inline int on_sock_length(struct sock *sk, int ret, int flags, b
 		if (!port_is_db(bpf_ntohs(rport)))
 			return 0;
 	}
+	if (btf && cache_hit(sk, (__u64)ret, send))
+		return 0;
+	gen = class_gen;
 	if (btf ? !sock_endpoint_btf(sk, &k) : !sock_endpoint_core(sk, &k))
 		return 0;
 	if (send && k.proto == IPPROTO_UDP)
 		take_udp_dest(&k, btf ? bpf_get_socket_cookie(sk) : 0);
-	if (send ? !classify_send(&k, (__u64)sk, btf) : !classify_recv(&k, (__u64)sk, btf))
+	/* TCP on sock-btf: the flow (even one not counted) goes to the cache. */
+	cached = btf && k.proto == IPPROTO_TCP;
+	counted = send ? classify_send(&k, (__u64)sk, btf) : classify_recv(&k, (__u64)sk, btf);
+	if ((!counted && !cached) || !fill_task(&k))
 		return 0;
-	if (fill_task(&k))
-		count_bytes(&k, (__u64)ret);
+	if (!counted)
+		k.cls = VIGIE_CLASS_NOT_COUNTED;
+	if (cached)
+		cache_fill(sk, &k, (__u64)ret, send, gen);
+	else
+		count_bytes(&k, (__u64)ret, 1);
 	return 0;
 }
 

@@ -55,6 +55,24 @@ struct vigie_counter {
 	__u64 ops;
 };
 
+/* One slot of the per-CPU flow cache of the sock-btf programs
+ * (bpf/flowcache.bpf.h): a TCP socket's flow in one direction, as counted
+ * on one CPU since the last drain. User space reads the idle copy at each
+ * drain like the flow maps, then zeroes it. cookie 0: empty slot. */
+#define VIGIE_FLOW_CACHE_SLOTS 256 /* per CPU, at most (limits.flow_cache_slots) */
+#define VIGIE_CLASS_NOT_COUNTED 0xff /* cached "not counted" (key.cls) */
+
+struct vigie_flow_slot {
+	__u64 cookie;     /* socket cookie */
+	__u64 cred;       /* owner: task->cred and task->cgroups (tgid in key) */
+	__u64 css;
+	__u32 gen;        /* classification generation when filled */
+	__u8 send;        /* 1 sends, 0 receives */
+	__u8 pad[3];
+	struct vigie_flow_key key; /* key.cls: class, or VIGIE_CLASS_NOT_COUNTED */
+	struct vigie_counter c;
+};
+
 /* Endpoint key for configured database addresses (addr:port). */
 struct vigie_endpoint_key {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes */

@@ -50,6 +50,7 @@ static void test_defaults(void)
 	CHECK_EQ_INT(cfg.probes, PROBES_AUTO);
 	CHECK_EQ_INT(cfg.postgres, PG_AUTO);
 	CHECK(cfg.detection == NULL);
+	CHECK_EQ_INT(cfg.flow_cache_slots, 256);
 	config_free(&cfg);
 }
 
@@ -65,7 +66,7 @@ static void test_overrides(void)
 		"              \"internal_networks\": [\"10.0.0.0/8\", \"fd00::/8\", \"192.168.1.7\"]},\n"
 		"  \"databases\": {\"ports\": [6543], \"endpoints\": [\"10.1.2.3:6000\", \"[2001:db8::5]:7000\", \"10.9.9.9\"],\n"
 		"                \"data_directories\": [\"/var/lib/postgresql\"], \"postgres\": \"off\"},\n"
-		"  \"limits\": {\"flow_entries\": 4},\n"
+		"  \"limits\": {\"flow_entries\": 4, \"flow_cache_slots\": 0},\n"
 		"  \"detection\": {\"anything\": 1}\n"
 		"}\n";
 
@@ -96,6 +97,7 @@ static void test_overrides(void)
 	CHECK_EQ_STR(cfg.data_dirs[0], "/var/lib/postgresql");
 	CHECK_EQ_INT(cfg.postgres, PG_OFF);
 	CHECK_EQ_INT(cfg.flow_entries, 4);
+	CHECK_EQ_INT(cfg.flow_cache_slots, 0);
 	CHECK(json_is_object(cfg.detection));
 	config_free(&cfg);
 }
@@ -128,6 +130,10 @@ static void test_errors(void)
 	expect_error("{\"databases\": {\"data_directories\": [\"relative/dir\"]}}", "data_directories[0]", "absolute");
 	expect_error("{\"databases\": {\"postgres\": true}}", "databases.postgres", NULL);
 	expect_error("{\"limits\": {\"flow_entries\": 0}}", "limits.flow_entries", NULL);
+	expect_error("{\"limits\": {\"flow_cache_slots\": 3}}", "limits.flow_cache_slots",
+		     "power of two, not 3");
+	expect_error("{\"limits\": {\"flow_cache_slots\": 512}}", "limits.flow_cache_slots", NULL);
+	expect_error("{\"limits\": {\"flow_cache_slots\": -1}}", "limits.flow_cache_slots", NULL);
 	expect_error("{\"detection\": []}", "detection", "object");
 	expect_error("{\"sensor\": {}, \"sensor\": {}}", "invalid JSON", "duplicate");
 	/* the line is the bad item's, and a key mentioned in a comment is

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include "base/config.h"
 #include "base/config_parse.h"
+#include "vigie.h"
 #include "base/log.h"
 
 static const uint16_t default_db_ports[] = { 5432, 3306, 1521, 50000, 1433, 27017 };
@@ -39,6 +40,7 @@ int config_init(struct vigie_config *cfg)
 	cfg->postgres = PG_AUTO;
 	cfg->postgres_tls_hook = true;
 	cfg->flow_entries = 32768;
+	cfg->flow_cache_slots = 256;
 	cfg->total_entries = 8192;
 	for (size_t i = 0; i < sizeof(default_db_ports) / sizeof(default_db_ports[0]); i++)
 		cfg->db_ports[cfg->n_db_ports++] = default_db_ports[i];
@@ -485,7 +487,8 @@ static int parse_network(const struct parse_ctx *pc, json_t *o, struct vigie_con
 
 static int parse_limits(const struct parse_ctx *pc, json_t *o, struct vigie_config *cfg)
 {
-	static const char *const keys[] = { "flow_entries", "total_entries", NULL };
+	static const char *const keys[] = { "flow_entries", "total_entries", "flow_cache_slots",
+					    NULL };
 	json_t *v;
 
 	if (cfgp_check_keys(pc, o, "limits", keys))
@@ -496,6 +499,15 @@ static int parse_limits(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 	if ((v = json_object_get(o, "total_entries")) &&
 	    cfgp_get_u32(pc, v, "limits.total_entries", "total_entries", 1, 1 << 22, &cfg->total_entries))
 		return -1;
+	if ((v = json_object_get(o, "flow_cache_slots"))) {
+		if (cfgp_get_u32(pc, v, "limits.flow_cache_slots", "flow_cache_slots", 0,
+				 VIGIE_FLOW_CACHE_SLOTS, &cfg->flow_cache_slots))
+			return -1;
+		if (cfg->flow_cache_slots & (cfg->flow_cache_slots - 1))
+			return cfgp_fail(pc, "limits.flow_cache_slots", "flow_cache_slots",
+					 "must be 0 (no cache) or a power of two, not %u",
+					 cfg->flow_cache_slots);
+	}
 	return 0;
 }
 

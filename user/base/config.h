@@ -84,6 +84,7 @@ struct vigie_config {
 	/* map sizes */
 	uint32_t flow_entries;
 	uint32_t total_entries;
+	uint32_t flow_cache_slots;   /* per CPU, a power of two; 0: no cache */
 	/* detection settings, kept as JSON for the detection module
 	 * (NULL when the file has none). Owned. */
 	json_t *detection;

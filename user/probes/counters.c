@@ -21,7 +21,19 @@ struct map_pair {
 	bool batch_ok;
 };
 
+/* The per-CPU flow cache (bpf/flowcache.bpf.h), double-buffered too. */
+struct cache_pair {
+	bool on;                      /* the sock-btf programs are loaded */
+	int outer_fd;
+	int inner_fd[2];
+	int active;
+	uint32_t slots;               /* per CPU */
+	struct vigie_flow_slot *vals; /* one slot on every CPU */
+	struct vigie_flow_slot *zero;
+};
+
 struct counters {
+	struct cache_pair cache;
 	struct map_pair flows;
 	struct map_pair totals;
 	int stats_fd;
@@ -45,21 +57,35 @@ static int pair_init(struct map_pair *mp, struct bpf_map *outer, struct bpf_map 
 	return mp->keys && mp->vals ? 0 : -ENOMEM;
 }
 
+static int cache_init(struct cache_pair *cp, struct vigie_bpf *skel, int ncpus)
+{
+	cp->on = skel->rodata->cache_on && (bpf_program__autoload(skel->progs.sock_send_btf) ||
+					    bpf_program__autoload(skel->progs.sock_recv_btf));
+	cp->slots = skel->rodata->cache_mask + 1;
+	cp->outer_fd = bpf_map__fd(skel->maps.flow_cache);
+	cp->inner_fd[0] = bpf_map__fd(skel->maps.cache_a);
+	cp->inner_fd[1] = bpf_map__fd(skel->maps.cache_b);
+	cp->active = 0;
+	cp->vals = calloc((size_t)ncpus, sizeof(*cp->vals));
+	cp->zero = calloc((size_t)ncpus, sizeof(*cp->zero));
+	return cp->vals && cp->zero ? 0 : -ENOMEM;
+}
+
 struct counters *counters_new(struct vigie_bpf *skel)
 {
 	struct counters *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus <= 0 || cache_init(&c->cache, skel, c->ncpus))
+		goto fail;
 	if (pair_init(&c->flows, skel->maps.flows, skel->maps.flows_a, skel->maps.flows_b,
 		      sizeof(struct vigie_flow_key)) ||
 	    pair_init(&c->totals, skel->maps.totals, skel->maps.totals_a, skel->maps.totals_b,
 		      sizeof(struct vigie_total_key)))
 		goto fail;
 	c->stats_fd = bpf_map__fd(skel->maps.stats);
-	c->ncpus = libbpf_num_possible_cpus();
-	if (c->ncpus <= 0)
-		goto fail;
 	c->percpu = calloc((size_t)c->ncpus, sizeof(uint64_t));
 	if (!c->percpu)
 		goto fail;
@@ -71,14 +97,50 @@ fail:
 
 /* Point the kernel at the spare map; returns when no program still uses
  * the old one (map-in-map updates wait for an RCU grace period). */
-static int pair_swap(struct map_pair *mp)
+static int outer_swap(int outer_fd, const int inner_fd[2], int *active)
 {
 	uint32_t zero = 0;
-	int spare = !mp->active;
+	int spare = !*active;
 
-	if (bpf_map_update_elem(mp->outer_fd, &zero, &mp->inner_fd[spare], BPF_ANY))
+	if (bpf_map_update_elem(outer_fd, &zero, &inner_fd[spare], BPF_ANY))
 		return -errno;
-	mp->active = spare;
+	*active = spare;
+	return 0;
+}
+
+static int pair_swap(struct map_pair *mp)
+{
+	return outer_swap(mp->outer_fd, mp->inner_fd, &mp->active);
+}
+
+/* Deliver every counted slot of the idle cache (on every CPU) and zero the
+ * slots that were in use, so that the copy starts empty when it is active
+ * again. */
+static int cache_read_idle(struct counters *c, int fd, counter_fn fn, void *ctx, int *n_out)
+{
+	struct cache_pair *cp = &c->cache;
+	int n = 0;
+
+	for (uint32_t i = 0; i < cp->slots; i++) {
+		bool used = false;
+
+		if (bpf_map_lookup_elem(fd, &i, cp->vals))
+			return -errno;
+		for (int cpu = 0; cpu < c->ncpus; cpu++) {
+			const struct vigie_flow_slot *s = &cp->vals[cpu];
+
+			if (!s->cookie)
+				continue;
+			used = true;
+			if (s->key.cls == VIGIE_CLASS_NOT_COUNTED || !s->c.ops)
+				continue;
+			fn(&s->key, &s->c, false, ctx);
+			n++;
+		}
+		if (used && bpf_map_update_elem(fd, &i, cp->zero, BPF_ANY))
+			return -errno;
+	}
+	*n_out = n;
 	return 0;
 }
 
@@ -141,10 +203,16 @@ int counters_drain(struct counters *c, counter_fn fn, void *ctx)
 {
 	int old_flows = c->flows.inner_fd[c->flows.active];
 	int old_totals = c->totals.inner_fd[c->totals.active];
+	int old_cache = c->cache.inner_fd[c->cache.active];
 	uint32_t nf = 0, nt = 0;
-	int err;
+	int nc = 0, err = 0;
 
-	err = pair_swap(&c->totals);
+	/* The cache first: its evictions go to the flow map still active,
+	 * which is swapped and read below. */
+	if (c->cache.on)
+		err = outer_swap(c->cache.outer_fd, c->cache.inner_fd, &c->cache.active);
+	if (!err)
+		err = pair_swap(&c->totals);
 	if (!err)
 		err = pair_swap(&c->flows);
 	if (err) {
@@ -159,6 +227,13 @@ int counters_drain(struct counters *c, counter_fn fn, void *ctx)
 		return err;
 	}
 	c->last_flows = nf;
+	if (c->cache.on) {
+		err = cache_read_idle(c, old_cache, fn, ctx, &nc);
+		if (err) {
+			log_error("cannot read the flow cache: %s", strerror(-err));
+			return err;
+		}
+	}
 	for (uint32_t i = 0; i < nf; i++)
 		fn((struct vigie_flow_key *)c->flows.keys + i, &c->flows.vals[i], false, ctx);
 	for (uint32_t i = 0; i < nt; i++) {
@@ -167,7 +242,7 @@ int counters_drain(struct counters *c, counter_fn fn, void *ctx)
 
 		fn(&k, &c->totals.vals[i], true, ctx);
 	}
-	return (int)(nf + nt);
+	return (int)(nf + nt) + nc;
 }
 
 int counters_stats(struct counters *c, uint64_t out[VIGIE_STAT_MAX])
@@ -189,6 +264,8 @@ void counters_free(struct counters *c)
 {
 	if (!c)
 		return;
+	free(c->cache.vals);
+	free(c->cache.zero);
 	free(c->flows.keys);
 	free(c->flows.vals);
 	free(c->totals.keys);

@@ -121,6 +121,10 @@ static void set_settings(struct vigie_bpf *skel, const struct vigie_config *cfg,
 	bpf_map__set_max_entries(skel->maps.flows_b, cfg->flow_entries);
 	bpf_map__set_max_entries(skel->maps.totals_a, cfg->total_entries);
 	bpf_map__set_max_entries(skel->maps.totals_b, cfg->total_entries);
+	/* the arrays keep their compiled size (a map of maps wants its
+	 * template's): the mask uses the first flow_cache_slots of them */
+	skel->rodata->cache_on = cfg->flow_cache_slots > 0;
+	skel->rodata->cache_mask = cfg->flow_cache_slots ? cfg->flow_cache_slots - 1 : 0;
 }
 
 /* Walk a data directory and mark every regular file under it by inode, so
@@ -344,10 +348,15 @@ void probes_stop(struct probes *p)
 
 int probes_add_db_port(struct probes *p, uint16_t port)
 {
+	uint64_t bit = 1ull << (port & 63);
+
 	if (!p || !p->skel || !p->skel->bss || !port)
 		return -EINVAL;
-	__atomic_or_fetch(&p->skel->bss->db_port_found[port >> 6], 1ull << (port & 63),
-			  __ATOMIC_RELAXED);
+	if (__atomic_fetch_or(&p->skel->bss->db_port_found[port >> 6], bit, __ATOMIC_SEQ_CST) &
+	    bit)
+		return 0;
+	/* sockets classified before now take the full path again */
+	__atomic_add_fetch(&p->skel->bss->class_gen, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

@@ -89,6 +89,7 @@ static void restart_needed(const struct vigie_config *a, const struct vigie_conf
 		{ "databases.app_user", app_user_differs(&a->app_user, &b->app_user) },
 		{ "limits.flow_entries", a->flow_entries != b->flow_entries },
 		{ "limits.total_entries", a->total_entries != b->total_entries },
+		{ "limits.flow_cache_slots", a->flow_cache_slots != b->flow_cache_slots },
 	};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
