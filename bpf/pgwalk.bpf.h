@@ -321,10 +321,29 @@ static __always_inline void pg_message(struct pg_walk *w, __u8 t, __u32 len, __u
 
 #define PG_ROW_RUN 32
 
-/* A result is mostly DataRows: those that follow, whose headers are in the
- * window already read, are counted here without leaving the step (one
- * bpf_loop iteration for up to PG_ROW_RUN + 1 messages instead of one
- * each). Anything else (another type, a header across the window's end, an
+/* Messages that only count, outside COPY: their walk is msgs (and rows
+ * for 'D') and nothing else (CommandComplete, ReadyForQuery and
+ * ErrorResponse end a COPY, which is not under way). */
+static __always_inline bool pg_counting_only(const struct pg_walk *w, __u8 t)
+{
+	if (t == 'D')
+		return true;
+	if (w->st.copy != PGWIRE_COPY_NONE)
+		return false;
+	switch (t) {
+	case 'T': case 'C': case 'Z': case 'E': case 'N': case 'n': case 't':
+	case '1': case '2': case '3': case 's': case 'I':
+		return true;
+	}
+	return false;
+}
+
+/* A result is mostly DataRows, and a short query's answer a few messages
+ * that only count (RowDescription, DataRow, CommandComplete,
+ * ReadyForQuery): those that follow, whose headers are in the window
+ * already read, are counted here without leaving the step (one bpf_loop
+ * iteration for up to PG_ROW_RUN + 1 messages instead of one each).
+ * Anything else (another type, a header across the window's end, an
  * impossible length) is left to the step, which checks it. */
 static __always_inline void pg_datarow_run(struct pg_walk *w, const struct pg_scratch *sc)
 {
@@ -342,12 +361,12 @@ static __always_inline void pg_datarow_run(struct pg_walk *w, const struct pg_sc
 			break;
 		barrier_var(idx); /* the pointer is made from the checked register */
 		h = sc->b + idx;
-		if (h[0] != 'D')
+		if (!pg_counting_only(w, h[0]))
 			break;
 		mlen = ((__u32)h[1] << 24) | ((__u32)h[2] << 16) | ((__u32)h[3] << 8) | h[4];
-		if (!pg_msg_valid('D', mlen))
+		if (!pg_msg_valid(h[0], mlen))
 			break;
-		w->rows++;
+		w->rows += h[0] == 'D';
 		w->msgs++;
 		end = off + 1 + mlen;
 		if (end > w->len || end < off) { /* the body goes on in the next send */
