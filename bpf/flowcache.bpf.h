@@ -123,4 +123,42 @@ static __always_inline void cache_fill(struct sock *sk, const struct vigie_flow_
 	s->c.ops = k->cls == VIGIE_CLASS_NOT_COUNTED ? 0 : 1;
 }
 
+/* Counting at a syscall's exit (syscalls mode, db_file): no socket cookie
+ * there, the slot is picked and tagged by the whole key, resolved already
+ * (cookie VIGIE_SLOT_KEYED). Same single-CPU rule: these programs run with
+ * preemption disabled and no sock program nests into them. */
+static __always_inline void cache_count_key(struct vigie_flow_key *k, __u64 bytes)
+{
+	const __u64 *w = (const __u64 *)k, *sw;
+	struct vigie_flow_slot *s = NULL;
+	__u64 h;
+
+	if (cache_on) {
+		h = (w[0] ^ w[1] * 0xff51afd7ed558ccdull ^ w[2] ^ w[3] * 0xc4ceb9fe1a85ec53ull ^
+		     w[4]) | 1;
+		s = cache_slot(h, false);
+	}
+	if (!s) {
+		count_bytes(k, bytes, 1);
+		return;
+	}
+	sw = (const __u64 *)&s->key;
+	if (s->cookie == VIGIE_SLOT_KEYED && sw[0] == w[0] && sw[1] == w[1] && sw[2] == w[2] &&
+	    sw[3] == w[3] && sw[4] == w[4]) {
+		s->c.bytes += bytes;
+		s->c.ops++;
+		return;
+	}
+	if (s->c.ops && s->key.cls != VIGIE_CLASS_NOT_COUNTED)
+		count_bytes(&s->key, s->c.bytes, s->c.ops);
+	s->cookie = VIGIE_SLOT_KEYED;
+	s->cred = 0;
+	s->css = 0;
+	s->gen = 0;
+	s->send = 0;
+	s->key = *k;
+	s->c.bytes = bytes;
+	s->c.ops = 1;
+}
+
 #endif

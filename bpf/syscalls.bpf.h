@@ -183,9 +183,11 @@ static __always_inline __u64 msg_name_of(__u64 umsg)
 	return (__u64)name;
 }
 
-/* Key of a socket file's connection, classified; false if not counted. */
+/* Key of a socket file's connection, classified; false if not counted.
+ * dest: the user sockaddr of a sendto, or the user msghdr of a sendmsg
+ * (dest_msg) whose msg_name it is; read for UDP only. */
 static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key *k, bool send,
-					  __u64 dest)
+					  __u64 dest, bool dest_msg)
 {
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 	struct sock *sk = BPF_CORE_READ(sock, sk);
@@ -193,46 +195,122 @@ static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key 
 	if (!sk || !sock_endpoint_core(sk, k))
 		return false;
 	if (send && dest && k->proto == IPPROTO_UDP)
-		user_dest(k, dest);
+		user_dest(k, dest_msg ? msg_name_of(dest) : dest);
 	return send ? classify_send(k, (__u64)sk, false) : classify_recv(k, (__u64)sk, false);
 }
 
+/* What a send/recv/read family syscall moves, resolved: the flow keys of
+ * its ends (out_fd written, in_fd read; -1: none), in s. False when
+ * nothing of it is counted. */
+/* What a descriptor resolved to, per CPU: most calls repeat the last one
+ * on their descriptor. Tagged by the file and its inode number (sockfs and
+ * file systems do not reuse those while the file is open; the file alone
+ * is often reused at once by the next socket), the thread group and the
+ * classification generation. A hit costs three reads instead of up to
+ * nine. Not for UDP (a destination per send). */
+#define FD_SLOTS 256
+
+struct fd_slot {
+	__u64 file;
+	__u64 ino;
+	__u32 tgid;
+	__s32 fd;
+	__u32 gen;
+	__u8 send;
+	__u8 sock;      /* a socket (MSG_PEEK applies) */
+	__u8 on;        /* counted: key valid (task fields aside) */
+	__u8 pad;
+	struct vigie_flow_key key;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fd_slot);
+} fd_cache SEC(".maps");
+
+/* Key of what fd is for this call (send: written, else read); false when
+ * it is not counted. */
+static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, bool dest_msg,
+				   struct vigie_flow_key *k)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, gen = class_gen, idx;
+	struct file *f = fd_file(fd);
+	struct inode *inode;
+	struct fd_slot *c;
+	bool on = false, sock = false;
+	__u16 mode;
+	__u64 ino;
+
+	if (!f)
+		return false;
+	inode = BPF_CORE_READ(f, f_inode);
+	ino = BPF_CORE_READ(inode, i_ino);
+	idx = (__u32)((((__u64)tgid << 32 | (__u32)fd) * 2 + send) * 0x9e3779b97f4a7c15ull >> 40) &
+	      (FD_SLOTS - 1);
+	c = bpf_map_lookup_elem(&fd_cache, &idx);
+	if (c && c->file == (__u64)f && c->ino == ino && c->tgid == tgid && c->fd == fd &&
+	    c->send == send && c->gen == gen) {
+		/* peeked bytes are read again later: count them then */
+		if (!c->on || (c->sock && (flags & MSG_PEEK)))
+			return false;
+		*k = c->key;
+		return true;
+	}
+	mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
+	if (mode == S_IFSOCK && count_sock_syscalls) {
+		sock = true;
+		if (flags & MSG_PEEK)
+			return false; /* classified at the next call */
+		on = sock_file_key(f, k, send, send ? dest : 0, dest_msg);
+		if (k->family && (k->proto == IPPROTO_UDP || !k->rport))
+			return on; /* not cached: no fixed peer */
+	} else if (mode == S_IFREG && count_dbfile && !send) {
+		__s32 dir = file_data_dir(f, inode);
+
+		if (dir >= 0) {
+			k->cls = VIGIE_CLASS_DB_FILE;
+			k->lport = (__u16)dir;
+			on = true;
+		}
+	}
+	if (c) {
+		c->file = (__u64)f;
+		c->ino = ino;
+		c->tgid = tgid;
+		c->fd = fd;
+		c->gen = gen;
+		c->send = send;
+		c->sock = sock;
+		c->on = on;
+		c->key = *k;
+	}
+	return on;
+}
+
+/* What a send/recv/read family syscall moves, resolved: the flow keys of
+ * its ends (out_fd written, in_fd read; -1: none), in s. False when
+ * nothing of it is counted. */
+static __always_inline bool sys_keys(struct sys_stash *s, int out_fd, int in_fd, __u64 flags,
+				     __u64 dest, bool dest_msg)
+{
+	if (count_sock_syscalls && out_fd >= 0)
+		s->send_on = fd_key(out_fd, true, 0, dest, dest_msg, &s->send);
+	if (in_fd >= 0 && (count_sock_syscalls || count_dbfile))
+		s->recv_on = fd_key(in_fd, false, flags, 0, false, &s->recv);
+	return s->send_on || s->recv_on;
+}
+
 static __always_inline int on_sys_enter(int out_fd, int in_fd, __u64 mmsg, __u64 flags,
-					__u64 dest)
+					__u64 dest, bool dest_msg)
 {
 	struct sys_stash s = {}, *slot;
 	__u64 id = bpf_get_current_pid_tgid();
-	struct file *f;
 
 	if ((__u32)(id >> 32) == self_tgid)
 		return 0;
-	if (count_sock_syscalls && out_fd >= 0) {
-		f = fd_file(out_fd);
-		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK)
-			s.send_on = sock_file_key(f, &s.send, true, dest);
-	}
-	if (in_fd >= 0 && (count_sock_syscalls || count_dbfile)) {
-		f = fd_file(in_fd);
-		if (f) {
-			struct inode *inode = BPF_CORE_READ(f, f_inode);
-			__u16 mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
-
-			if (count_sock_syscalls && mode == S_IFSOCK) {
-				/* peeked bytes are read again later: count them then */
-				if (!(flags & MSG_PEEK))
-					s.recv_on = sock_file_key(f, &s.recv, false, 0);
-			} else if (count_dbfile && mode == S_IFREG) {
-				__s32 dir = file_data_dir(f, inode);
-
-				if (dir >= 0) {
-					s.recv.cls = VIGIE_CLASS_DB_FILE;
-					s.recv.lport = (__u16)dir;
-					s.recv_on = 1;
-				}
-			}
-		}
-	}
-	if (!s.send_on && !s.recv_on)
+	if (!sys_keys(&s, out_fd, in_fd, flags, dest, dest_msg))
 		return 0;
 	s.mmsg = mmsg;
 	s.active = 1;
@@ -263,18 +341,11 @@ static long mmsg_sum_one(__u32 i, void *data)
 	return 0;
 }
 
-static __always_inline int on_sys_exit(long ret)
+/* Count what a syscall moved (ret > 0) at the keys resolved for it. */
+static __always_inline void sys_count(struct sys_stash *s, long ret)
 {
-	struct sys_stash *s;
-	__u64 bytes;
+	__u64 bytes = (__u64)ret;
 
-	s = bpf_task_storage_get(&sys_stash, bpf_get_current_task_btf(), 0, 0);
-	if (!s || !s->active)
-		return 0;
-	s->active = 0;
-	if (ret <= 0)
-		return 0;
-	bytes = (__u64)ret;
 	if (s->mmsg) {
 		struct mmsg_sum_ctx c = { .vec = s->mmsg };
 		__u32 n = ret > MMSG_MAX ? MMSG_MAX : (__u32)ret;
@@ -282,48 +353,107 @@ static __always_inline int on_sys_exit(long ret)
 		bpf_loop(n, mmsg_sum_one, &c, 0);
 		bytes = c.sum;
 		if (!bytes)
-			return 0;
+			return;
 	}
 	if (s->send_on && fill_task(&s->send))
-		count_bytes(&s->send, bytes, 1);
+		cache_count_key(&s->send, bytes);
 	if (s->recv_on && fill_task(&s->recv))
-		count_bytes(&s->recv, bytes, 1);
+		cache_count_key(&s->recv, bytes);
+}
+
+static __always_inline int on_sys_exit(long ret)
+{
+	struct sys_stash *s;
+
+	s = bpf_task_storage_get(&sys_stash, bpf_get_current_task_btf(), 0, 0);
+	if (!s || !s->active)
+		return 0;
+	s->active = 0;
+	if (ret > 0)
+		sys_count(s, ret);
 	return 0;
 }
 
-#define SYS_ENTER(name, out_fd, in_fd, mmsg, flags, dest)                     \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                           \
-	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)           \
-	{                                                                     \
-		return on_sys_enter(out_fd, in_fd, mmsg, flags, dest);        \
-	}                                                                     \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                            \
-	int sys_exit_##name(struct trace_event_raw_sys_exit *ctx)             \
-	{                                                                     \
-		return on_sys_exit(ctx->ret);                                 \
+/* Exit only (Linux >= 5.15): the arguments come from the user registers
+ * saved at entry (bpf_task_pt_regs), so no enter program is attached (an
+ * enter tracepoint costs every syscall of the host) and nothing is stashed
+ * per thread. Chosen by trying; the enter/exit pair is the fallback. The
+ * descriptor is resolved after the call: one closed by another thread in
+ * between is not counted (the pair has the same window before the call). */
+static __always_inline int on_sys_ret(long ret, int out_fd, int in_fd, __u64 mmsg, __u64 flags,
+				      __u64 dest, bool dest_msg)
+{
+	struct sys_stash s = {};
+
+	if (ret <= 0 || (__u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	if (!sys_keys(&s, out_fd, in_fd, flags, dest, dest_msg))
+		return 0;
+	s.mmsg = mmsg;
+	sys_count(&s, ret);
+	return 0;
+}
+
+static __always_inline __u64 sys_reg(struct pt_regs *r, int n)
+{
+	switch (n) {
+	case 0: return PT_REGS_PARM1_SYSCALL(r);
+	case 1: return PT_REGS_PARM2_SYSCALL(r);
+	case 2: return PT_REGS_PARM3_SYSCALL(r);
+	case 3: return PT_REGS_PARM4_SYSCALL(r);
+	default: return PT_REGS_PARM5_SYSCALL(r);
+	}
+}
+
+/* Both ways for one syscall: the pair (sys_enter_NAME, sys_exit_NAME) and
+ * the exit only program (sys_ret_NAME). A(n) is its argument n. */
+#define SYS_PROGS(name, out_fd, in_fd, mmsg, flags, dest, dest_msg)                       \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                       \
+	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)                       \
+	{                                                                                 \
+		__u64 *a = (__u64 *)ctx->args;                                            \
+		return on_sys_enter(out_fd, in_fd, mmsg, flags, dest, dest_msg);          \
+	}                                                                                 \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                        \
+	int sys_exit_##name(struct trace_event_raw_sys_exit *ctx)                         \
+	{                                                                                 \
+		return on_sys_exit(ctx->ret);                                             \
+	}                                                                                 \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                        \
+	int sys_ret_##name(struct trace_event_raw_sys_exit *ctx)                          \
+	{                                                                                 \
+		struct pt_regs *r;                                                        \
+		__u64 a[5];                                                               \
+                                                                                          \
+		if (ctx->ret <= 0)                                                        \
+			return 0;                                                         \
+		r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());       \
+		for (int i = 0; i < 5; i++)                                               \
+			a[i] = sys_reg(r, i);                                             \
+		return on_sys_ret(ctx->ret, out_fd, in_fd, mmsg, flags, dest, dest_msg);  \
 	}
 
-#define ARG(n) ((int)ctx->args[n])
+#define FD(n) ((int)a[n])
 
 /* send family: the socket is written */
-SYS_ENTER(sendto, ARG(0), -1, 0, 0, ctx->args[4])
-SYS_ENTER(sendmsg, ARG(0), -1, 0, 0, msg_name_of(ctx->args[1]))
-SYS_ENTER(sendmmsg, ARG(0), -1, ctx->args[1], 0, msg_name_of(ctx->args[1]))
-SYS_ENTER(write, ARG(0), -1, 0, 0, 0)
-SYS_ENTER(writev, ARG(0), -1, 0, 0, 0)
+SYS_PROGS(sendto, FD(0), -1, 0, 0, a[4], false)
+SYS_PROGS(sendmsg, FD(0), -1, 0, 0, a[1], true)
+SYS_PROGS(sendmmsg, FD(0), -1, a[1], 0, a[1], true)
+SYS_PROGS(write, FD(0), -1, 0, 0, 0, false)
+SYS_PROGS(writev, FD(0), -1, 0, 0, 0, false)
 /* recv family: the socket is read */
-SYS_ENTER(recvfrom, -1, ARG(0), 0, ctx->args[3], 0)
-SYS_ENTER(recvmsg, -1, ARG(0), 0, ctx->args[2], 0)
-SYS_ENTER(recvmmsg, -1, ARG(0), ctx->args[1], ctx->args[3], 0)
+SYS_PROGS(recvfrom, -1, FD(0), 0, a[3], 0, false)
+SYS_PROGS(recvmsg, -1, FD(0), 0, a[2], 0, false)
+SYS_PROGS(recvmmsg, -1, FD(0), a[1], a[3], 0, false)
 /* read family: a socket or a file is read */
-SYS_ENTER(read, -1, ARG(0), 0, 0, 0)
-SYS_ENTER(readv, -1, ARG(0), 0, 0, 0)
-SYS_ENTER(pread64, -1, ARG(0), 0, 0, 0)
-SYS_ENTER(preadv, -1, ARG(0), 0, 0, 0)
-SYS_ENTER(preadv2, -1, ARG(0), 0, 0, 0)
+SYS_PROGS(read, -1, FD(0), 0, 0, 0, false)
+SYS_PROGS(readv, -1, FD(0), 0, 0, 0, false)
+SYS_PROGS(pread64, -1, FD(0), 0, 0, 0, false)
+SYS_PROGS(preadv, -1, FD(0), 0, 0, 0, false)
+SYS_PROGS(preadv2, -1, FD(0), 0, 0, 0, false)
 /* both ends: sendfile(out, in), splice(in, off, out), copy_file_range(in, off, out) */
-SYS_ENTER(sendfile64, ARG(0), ARG(1), 0, 0, 0)
-SYS_ENTER(splice, ARG(2), ARG(0), 0, 0, 0)
-SYS_ENTER(copy_file_range, -1, ARG(0), 0, 0, 0)
+SYS_PROGS(sendfile64, FD(0), FD(1), 0, 0, 0, false)
+SYS_PROGS(splice, FD(2), FD(0), 0, 0, 0, false)
+SYS_PROGS(copy_file_range, -1, FD(0), 0, 0, 0, false)
 
 #endif

@@ -77,7 +77,7 @@ int BPF_PROG(uring_complete, struct io_ring_ctx *ring, void *req_ptr, struct io_
 	inode = BPF_CORE_READ(f, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
 	if (mode == S_IFSOCK) {
-		if (!count_sock_syscalls || !sock_file_key(f, &k, uring_is_write(op), 0))
+		if (!count_sock_syscalls || !sock_file_key(f, &k, uring_is_write(op), 0, false))
 			return 0;
 	} else if (mode == S_IFREG && count_dbfile && uring_is_read(op)) {
 		__s32 dir = file_data_dir(f, inode);

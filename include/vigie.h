@@ -58,9 +58,11 @@ struct vigie_counter {
 /* One slot of the per-CPU flow cache of the sock-btf programs
  * (bpf/flowcache.bpf.h): a TCP socket's flow in one direction, as counted
  * on one CPU since the last drain. User space reads the idle copy at each
- * drain like the flow maps, then zeroes it. cookie 0: empty slot. */
+ * drain like the flow maps, then zeroes it. cookie 0: empty slot. The
+ * syscall programs tag theirs by the whole key (cookie VIGIE_SLOT_KEYED). */
 #define VIGIE_FLOW_CACHE_SLOTS 256 /* per CPU, at most (limits.flow_cache_slots) */
 #define VIGIE_CLASS_NOT_COUNTED 0xff /* cached "not counted" (key.cls) */
+#define VIGIE_SLOT_KEYED (~0ull) /* cookie of a slot tagged by its whole key */
 
 struct vigie_flow_slot {
 	__u64 cookie;     /* socket cookie */

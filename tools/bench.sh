@@ -230,6 +230,7 @@ section1_mode() { # sensor-mode floor-mode label
 			if (n == "sock_send_tp") return "floor_send_tp"
 			if (n == "sock_recv_tp") return "floor_recv_tp"
 			if (n ~ /^sys_(enter|exit)_/ || n ~ /^process_/) return "floor_" n
+			if (n ~ /^sys_ret_/) return "floor_sys_exit_" substr(n, 9)
 			# PostgreSQL awareness (bpf/pgwire.bpf.c) on the same hooks
 			if (n == "pg_sock_send") return "floor_send_btf"
 			if (n ~ /^pg_sys_(enter|exit)_/) return "floor_" substr(n, 4)
@@ -253,6 +254,23 @@ section1_mode() { # sensor-mode floor-mode label
 					printf "%-9s %-22s %10d %9.1f %9s %7s %9s\n", label, n, cnt[n], pe, "-", "-", "-"
 			}
 			if (skipped) printf "%-9s (%d other programs ran fewer than %d times during the load)\n", label, skipped, min
+			# syscalls mode, per syscall: all its programs against the
+			# empty programs of the same hooks, and against an empty
+			# enter+exit pair (what a stash-at-enter design needs)
+			for (i = 1; i <= NR; i++) {
+				n = name[i]
+				if (n !~ /^sys_(ret|exit)_/ || cnt[n] < min) continue
+				x = n; sub(/^sys_(ret|exit)_/, "", x)
+				fx = "floor_sys_exit_" x; fn = "floor_sys_enter_" x
+				if (!(fx in cnt) || !(fn in cnt) || cnt[fx] == 0 || cnt[fn] == 0) continue
+				pe = ns[n] / cnt[n]; own = ns[fx] / cnt[fx]; pair = own + ns[fn] / cnt[fn]
+				if (n ~ /^sys_exit_/) {
+					e = "sys_enter_" x
+					if (!(e in cnt) || cnt[e] == 0) continue
+					pe += ns[e] / cnt[e]; own = pair; how = "enter+exit"
+				} else how = "exit only"
+				printf "   syscalls %s (%s): %.0f ns per call; empty programs of its hooks %.0f ns: %.2fx; empty enter+exit pair %.0f ns: %.2fx\n", x, how, pe, own, pe / own, pair, pe / pair
+			}
 		}' "$TMP/delta.txt" | tee -a "$SUMMARY"
 }
 

@@ -59,8 +59,18 @@ static int pair_init(struct map_pair *mp, struct bpf_map *outer, struct bpf_map 
 
 static int cache_init(struct cache_pair *cp, struct vigie_bpf *skel, int ncpus)
 {
-	cp->on = skel->rodata->cache_on && (bpf_program__autoload(skel->progs.sock_send_btf) ||
-					    bpf_program__autoload(skel->progs.sock_recv_btf));
+	struct bpf_program *prog;
+
+	/* its users: the sock-btf programs and the syscall exit programs */
+	cp->on = false;
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+
+		if (bpf_program__autoload(prog) &&
+		    (!strncmp(name, "sock_", 5) || !strncmp(name, "sys_", 4)))
+			cp->on = true;
+	}
+	cp->on = cp->on && skel->rodata->cache_on;
 	cp->slots = skel->rodata->cache_mask + 1;
 	cp->outer_fd = bpf_map__fd(skel->maps.flow_cache);
 	cp->inner_fd[0] = bpf_map__fd(skel->maps.cache_a);

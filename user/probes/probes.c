@@ -70,8 +70,10 @@ static bool in_list(const char *name, const char *const *list)
 	return false;
 }
 
+/* sys_ret: the exit only programs (sys_ret_NAME) rather than the
+ * enter/exit pairs, for the syscalls of syscalls mode and db_file. */
 static void choose_programs(struct vigie_bpf *skel, enum probe_variant v, bool dbfile,
-			    bool uring)
+			    bool uring, bool sys_ret)
 {
 	struct bpf_program *prog;
 
@@ -93,11 +95,14 @@ static void choose_programs(struct vigie_bpf *skel, enum probe_variant v, bool d
 			on = v == VARIANT_SOCK_BTF;
 		else if (!strcmp(name, "sock_send_tp") || !strcmp(name, "sock_recv_tp"))
 			on = v == VARIANT_SOCK_TP;
-		else if (!strncmp(name, "sys_enter_", 10) || !strncmp(name, "sys_exit_", 9)) {
-			const char *sc = name + (name[4] == 'e' && name[5] == 'n' ? 10 : 9);
+		else if (!strncmp(name, "sys_enter_", 10) || !strncmp(name, "sys_exit_", 9) ||
+			 !strncmp(name, "sys_ret_", 8)) {
+			bool ret = name[4] == 'r';
+			const char *sc = name + (ret ? 8 : name[4] == 'e' && name[5] == 'n' ? 10 : 9);
 
-			on = (v == VARIANT_SYSCALLS && in_list(sc, sock_syscalls)) ||
-			     (dbfile && in_list(sc, dbfile_syscalls));
+			on = ret == sys_ret &&
+			     ((v == VARIANT_SYSCALLS && in_list(sc, sock_syscalls)) ||
+			      (dbfile && in_list(sc, dbfile_syscalls)));
 		}
 		bpf_program__set_autoload(prog, on);
 	}
@@ -253,7 +258,7 @@ static void attach_udp_hooks(struct probes *p)
 }
 
 static int try_variant(struct probes *p, const struct vigie_config *cfg, enum probe_variant v,
-		       bool uring)
+		       bool uring, bool sys_ret)
 {
 	struct vigie_bpf *skel = NULL;
 	int err;
@@ -264,7 +269,7 @@ static int try_variant(struct probes *p, const struct vigie_config *cfg, enum pr
 		log_error("cannot open the BPF object: %s", strerror(-err));
 		goto cleanup;
 	}
-	choose_programs(skel, v, p->dbfile, uring);
+	choose_programs(skel, v, p->dbfile, uring, sys_ret);
 	set_settings(skel, cfg, v, p->dbfile);
 	err = vigie_bpf__load(skel);
 	if (err) {
@@ -284,6 +289,7 @@ static int try_variant(struct probes *p, const struct vigie_config *cfg, enum pr
 	}
 	p->variant = v;
 	p->uring = uring && (v == VARIANT_SYSCALLS || p->dbfile);
+	p->sys_ret = sys_ret && (v == VARIANT_SYSCALLS || p->dbfile);
 	p->n_attached = 0;
 	{
 		struct bpf_program *prog;
@@ -312,19 +318,29 @@ int probes_start(struct probes *p, const struct vigie_config *cfg)
 		first = VARIANT_SYSCALLS;
 	probes_mount_fs();
 	for (enum probe_variant v = first; v <= last; v++) {
-		/* io_uring completions need tp_btf/io_uring_complete; without it
+		bool sys = v == VARIANT_SYSCALLS || p->dbfile;
+
+		/* Syscall tracepoints: exit only where the kernel lets a program
+		 * read the entry registers (bpf_task_pt_regs), else the pairs.
+		 * io_uring completions need tp_btf/io_uring_complete; without it
 		 * the variant still works, io_uring I/O aside. */
-		err = try_variant(p, cfg, v, true);
-		if (err && (v == VARIANT_SYSCALLS || p->dbfile)) {
-			err = try_variant(p, cfg, v, false);
+		err = try_variant(p, cfg, v, true, sys);
+		if (err && sys)
+			err = try_variant(p, cfg, v, true, false);
+		if (err && sys) {
+			err = try_variant(p, cfg, v, false, true);
+			if (err)
+				err = try_variant(p, cfg, v, false, false);
 			if (!err)
 				log_warn("io_uring completions cannot be traced here: io_uring %s not counted",
 					 v == VARIANT_SYSCALLS ? "socket and file I/O is" : "file reads are");
 		}
 		if (!err) {
 			attach_udp_hooks(p);
-			log_info("probes: %s (%d programs%s)", probe_variant_name(v), p->n_attached,
-				 p->dbfile ? ", db_file on" : "");
+			log_info("probes: %s (%d programs%s%s)", probe_variant_name(v), p->n_attached,
+				 p->dbfile ? ", db_file on" : "",
+				 !sys ? "" : p->sys_ret ? ", syscalls at exit only" :
+							  ", syscalls at enter and exit");
 			return 0;
 		}
 	}

@@ -29,6 +29,7 @@ struct probes {
 	struct bpf_link *udp_links[2]; /* cgroup sendmsg4/6 on the cgroup v2 root */
 	bool udp_dest;            /* unconnected UDP destinations known */
 	bool uring;               /* io_uring completions counted */
+	bool sys_ret;             /* syscall tracepoints at exit only (else enter and exit) */
 };
 
 const char *probe_variant_name(enum probe_variant v);
