@@ -411,7 +411,8 @@ static __always_inline __u64 sys_reg(struct pt_regs *r, int n)
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                       \
 	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)                       \
 	{                                                                                 \
-		__u64 *a = (__u64 *)ctx->args;                                            \
+		__u64 a[5] = { ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3],    \
+			       ctx->args[4] };                                            \
 		return on_sys_enter(out_fd, in_fd, mmsg, flags, dest, dest_msg);          \
 	}                                                                                 \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                        \

@@ -80,7 +80,10 @@ static void check_sent(const char *what, const struct sent *s, unsigned long lon
 	ASSERT_EQ_U64(s->value, bytes, msg);
 }
 
-static void run_mode(const char *mode)
+/* pair: syscalls mode with the enter/exit pairs, the fallback of kernels
+ * without bpf_task_pt_regs (VIGIE_SYSCALLS_PAIR=1), instead of the exit
+ * only programs. */
+static void run_mode(const char *mode, bool pair)
 {
 	struct vigie v;
 	struct events ev;
@@ -97,11 +100,22 @@ static void run_mode(const char *mode)
 	size_t nev;
 	json_t *e;
 
-	live_section("egress, --probes %s", mode);
-	if (vigie_start(&v, NULL, "--probes", mode, "--tick", "0.2", "--usage-interval", "0.5",
-			NULL)) {
+	live_section("egress, --probes %s%s", mode, pair ? ", enter/exit pairs" : "");
+	if (pair)
+		setenv("VIGIE_SYSCALLS_PAIR", "1", 1);
+	st = vigie_start(&v, NULL, "--probes", mode, "--tick", "0.2", "--usage-interval", "0.5",
+			 "-v", NULL);
+	unsetenv("VIGIE_SYSCALLS_PAIR");
+	if (st) {
 		CHECK(0, "vigie --probes %s started", mode);
 		return;
+	}
+	if (!strcmp(mode, "syscalls")) {
+		char *log = live_read_file(v.err_path, NULL);
+
+		ASSERT_CONTAINS(log, pair ? "syscalls at enter and exit" : "syscalls at exit only",
+				"the syscall programs chosen");
+		free(log);
 	}
 	/* 1. TCP, many 4 KiB writes, to the namespace peer */
 	tcp = tcp_send(ns.ns_ip, NULL, TCP_BYTES, NULL, "4096");
@@ -458,8 +472,9 @@ int main(void)
 		return live_finish();
 	}
 	in_ns.netns = ns.name;
-	run_mode("sock");
-	run_mode("syscalls");
+	run_mode("sock", false);
+	run_mode("syscalls", false);
+	run_mode("syscalls", true);
 	run_config("sock");
 	run_config("syscalls");
 	netns_destroy(&ns);

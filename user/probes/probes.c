@@ -319,17 +319,21 @@ int probes_start(struct probes *p, const struct vigie_config *cfg)
 	probes_mount_fs();
 	for (enum probe_variant v = first; v <= last; v++) {
 		bool sys = v == VARIANT_SYSCALLS || p->dbfile;
+		/* VIGIE_SYSCALLS_PAIR=1: the fallback, as on a kernel without
+		 * bpf_task_pt_regs (tests, diagnosis) */
+		const char *pair = getenv("VIGIE_SYSCALLS_PAIR");
+		bool ret = sys && !(pair && !strcmp(pair, "1"));
 
 		/* Syscall tracepoints: exit only where the kernel lets a program
 		 * read the entry registers (bpf_task_pt_regs), else the pairs.
 		 * io_uring completions need tp_btf/io_uring_complete; without it
 		 * the variant still works, io_uring I/O aside. */
-		err = try_variant(p, cfg, v, true, sys);
-		if (err && sys)
+		err = try_variant(p, cfg, v, true, ret);
+		if (err && ret)
 			err = try_variant(p, cfg, v, true, false);
 		if (err && sys) {
-			err = try_variant(p, cfg, v, false, true);
-			if (err)
+			err = try_variant(p, cfg, v, false, ret);
+			if (err && ret)
 				err = try_variant(p, cfg, v, false, false);
 			if (!err)
 				log_warn("io_uring completions cannot be traced here: io_uring %s not counted",
