@@ -6,7 +6,7 @@ set -eu
 PACKAGES="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev \
 bpftool pkg-config iproute2 postgresql postgresql-client postgresql-contrib \
 libclang-rt-dev openssl procps jq time man-db libpq-dev curl python3-psycopg2 rsyslog \
-prometheus lintian"
+prometheus lintian tmux chromium"
 # Benchmarks only (make bench): bpftrace.
 [ "${VIGIE_SETUP_BENCH:-0}" = 1 ] && PACKAGES="$PACKAGES bpftrace"
 

@@ -108,6 +108,9 @@ static void test_errors(void)
 	expect_error("[]", "must be a JSON object", NULL);
 	expect_error("{\"sensor\": {\"output_max_bytes\": 1000}}", "sensor.output_max_bytes", ">= 65536");
 	expect_error("{\"sensor\": {\"output_keep\": 0}}", "sensor.output_keep", NULL);
+	expect_error("{\"sensor\": {\"control_socket\": \"run/vigie.sock\"}}",
+		     "sensor.control_socket", "absolute path");
+	expect_error("{\"sensor\": {\"control_socket\": 5}}", "sensor.control_socket", NULL);
 	expect_error("{\"sensor\": {\"syslog_spool\": \"spool\"}}", "sensor.syslog_spool", "absolute path");
 	expect_error("{\"sensor\": {\"syslog_spool_bytes\": 10}}", "sensor.syslog_spool_bytes", NULL);
 	expect_error("{\"databases\": {\"postgres_tls\": true}}", "databases.postgres_tls",
@@ -209,6 +212,8 @@ static void test_installed_is_default(void)
 	      inst.usage_coarse_interval_s == def.usage_coarse_interval_s &&
 	      inst.usage_top_flows == def.usage_top_flows);
 	CHECK(inst.metrics_listen == NULL && inst.output == NULL && inst.state_file == NULL);
+	CHECK_EQ_STR(inst.control_socket, def.control_socket);
+	CHECK_EQ_STR(def.control_socket, "/run/vigie/control.sock");
 	CHECK(inst.output_group == NULL && inst.syslog == NULL &&
 	      inst.syslog_facility == def.syslog_facility &&
 	      inst.syslog_queue_bytes == def.syslog_queue_bytes &&

@@ -41,6 +41,9 @@ int config_init(struct vigie_config *cfg)
 	cfg->postgres_tls_hook = true;
 	cfg->flow_entries = 32768;
 	cfg->flow_cache_slots = 256;
+	cfg->control_socket = strdup(CONFIG_CONTROL_SOCKET);
+	if (!cfg->control_socket)
+		return -ENOMEM;
 	cfg->total_entries = 8192;
 	for (size_t i = 0; i < sizeof(default_db_ports) / sizeof(default_db_ports[0]); i++)
 		cfg->db_ports[cfg->n_db_ports++] = default_db_ports[i];
@@ -75,6 +78,7 @@ void config_free(struct vigie_config *cfg)
 	free(cfg->syslog);
 	free(cfg->syslog_spool);
 	free(cfg->metrics_listen);
+	free(cfg->control_socket);
 	cfgp_free_strv(cfg->data_dirs, &cfg->n_data_dirs);
 	cfgp_free_strv(cfg->server_exes, &cfg->n_server_exes);
 	json_decref(cfg->detection);
@@ -501,7 +505,8 @@ static int parse_limits(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 		return -1;
 	if ((v = json_object_get(o, "flow_cache_slots"))) {
 		if (cfgp_get_u32(pc, v, "limits.flow_cache_slots", "flow_cache_slots", 0,
-				 VIGIE_FLOW_CACHE_SLOTS, &cfg->flow_cache_slots))
+				 VIGIE_FLOW_CACHE_SLOTS,
+				 &cfg->flow_cache_slots))
 			return -1;
 		if (cfg->flow_cache_slots & (cfg->flow_cache_slots - 1))
 			return cfgp_fail(pc, "limits.flow_cache_slots", "flow_cache_slots",

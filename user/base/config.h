@@ -16,6 +16,7 @@
 #define CONFIG_MAX_ENDPOINTS 256
 #define CONFIG_MAX_DATA_DIRS 16
 #define CONFIG_MAX_SERVER_EXES 32
+#define CONFIG_CONTROL_SOCKET "/run/vigie/control.sock"
 
 enum probe_mode { PROBES_AUTO = 0, PROBES_SOCK, PROBES_SYSCALLS };
 enum pg_mode { PG_AUTO = 0, PG_ON, PG_OFF };
@@ -65,6 +66,9 @@ struct vigie_config {
 	char *state_file;          /* detection state, NULL: none */
 	char *metrics_listen;      /* Prometheus endpoint as written, NULL: off */
 	struct config_endpoint metrics_addr; /* its address and port when on */
+	/* sensor.control_socket: vigie top's read-only Unix socket (docs/top.md),
+	 * default CONFIG_CONTROL_SOCKET, NULL: none */
+	char *control_socket;
 	/* network */
 	bool exclude_loopback;
 	struct config_net internal_nets[CONFIG_MAX_NETS];

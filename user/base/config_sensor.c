@@ -110,7 +110,7 @@ int config_parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 					    "usage_top_flows", "metrics_listen", "syslog",
 					    "syslog_facility", "syslog_queue_bytes", "syslog_spool",
 					    "syslog_spool_bytes", "output_max_bytes",
-					    "output_keep", "output_group",
+					    "output_keep", "output_group", "control_socket",
 					    NULL };
 	json_t *v;
 
@@ -145,6 +145,17 @@ int config_parse_sensor(const struct parse_ctx *pc, json_t *o, struct vigie_conf
 			return cfgp_fail(pc, "sensor.metrics_listen", "metrics_listen",
 				    "must be \"ADDRESS:PORT\" with an IPv4 address (\"127.0.0.1:9464\") "
 				    "or a bracketed IPv6 one (\"[::1]:9464\"), port 1-65535");
+	}
+	if ((v = json_object_get(o, "control_socket"))) {
+		if (cfgp_get_string(pc, v, "sensor.control_socket", "control_socket",
+				    &cfg->control_socket))
+			return -1;
+		/* sun_path holds 108 bytes, the terminating NUL included */
+		if (cfg->control_socket &&
+		    (cfg->control_socket[0] != '/' || strlen(cfg->control_socket) > 107))
+			return cfgp_fail(pc, "sensor.control_socket", "control_socket",
+				    "must be an absolute path of at most 107 bytes (or null: no "
+				    "control socket)");
 	}
 	if ((v = json_object_get(o, "output_group"))) {
 		struct group *g;

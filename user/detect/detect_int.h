@@ -172,6 +172,11 @@ void groups_free(struct detector *d);
 extern const char *const reference_names[N_REFS];
 bool own_established(const struct detector *d, const struct principal *p, int m, int w);
 void lag_record_day(struct detector *d, struct metric_state *ms, int32_t day);
+/* normal of a window (a->refs, a->normal; REF_* or -1) and the ceiling that
+ * applies (-1 if none, *ref set): read only, also used by detect_view.c */
+int detect_normal_of(struct detector *d, struct principal *p, int m, int w,
+		     struct alert_info *a);
+double detect_ceiling_of(struct detector *d, struct principal *p, int m, int w, int *ref);
 bool detect_over_threshold(struct detector *d, struct principal *p, int m, struct alert_info *a);
 
 /* detect_event.c: build events (the caller emits them) */

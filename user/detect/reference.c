@@ -90,8 +90,9 @@ static double lagged_normal(const struct detector *d, const struct metric_state 
 	return v;
 }
 
-/* Fills a->refs and returns the reference that sets normal (largest), -1. */
-static int normal_of(struct detector *d, struct principal *p, int m, int w,
+/* Fills a->refs and returns the reference that sets normal (largest), -1.
+ * Reads the detector only (detect_view.c shows it too). */
+int detect_normal_of(struct detector *d, struct principal *p, int m, int w,
 		     struct alert_info *a)
 {
 	const struct detect_config *c = &d->cfg;
@@ -135,7 +136,7 @@ static bool first_seen(const struct detector *d, const struct metric_state *ms, 
 }
 
 /* The ceiling that applies (reference new_principal or first_seen), or -1. */
-static double ceiling_of(struct detector *d, struct principal *p, int m, int w, int *ref)
+double detect_ceiling_of(struct detector *d, struct principal *p, int m, int w, int *ref)
 {
 	const struct detect_config *c = &d->cfg;
 	bool profiled = p->profile >= 0 && c->profiles[p->profile].per_day[m] > 0;
@@ -172,13 +173,13 @@ static bool window_over(struct detector *d, struct principal *p, int m, int w,
 	a->window = w;
 	a->observed = obs;
 	a->ceiling = -1;
-	ref = normal_of(d, p, m, w, a);
+	ref = detect_normal_of(d, p, m, w, a);
 	if (ref >= 0) {
 		a->ratio = (double)obs / a->normal;
 		if (a->ratio < d->cfg.ratio)
 			ref = -1;
 	}
-	ceiling = ceiling_of(d, p, m, w, &cref);
+	ceiling = detect_ceiling_of(d, p, m, w, &cref);
 	if (ceiling > 0 && (double)obs >= ceiling) {
 		/* assumed normal: the ceiling over the ratio */
 		double normal = ceiling / d->cfg.ratio;

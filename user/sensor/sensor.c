@@ -26,6 +26,7 @@
 #include "output/syslog.h"
 #include "postgres/postgres.h"
 #include "probes/probes.h"
+#include "sensor/control.h"
 #include "sensor/samples.h"
 #include "sensor/sensor_metrics.h"
 #include "sensor/sensor.h"
@@ -221,6 +222,7 @@ static void tick(struct sensor *s)
 		s->next_heartbeat_ns = next_deadline(s->next_heartbeat_ns, now, s->heartbeat_s);
 	}
 	sensor_metrics_tick(s->metrics, drained - t0, mono_s() - t0);
+	control_tick(s->control);
 }
 
 static int setup_fds(struct sensor *s)
@@ -259,6 +261,9 @@ static int setup_fds(struct sensor *s)
 	if (s->metrics &&
 	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, sensor_metrics_fd(s->metrics), &ev))
 		return -errno;
+	ev.data.u32 = 4;
+	if (s->control && epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, control_fd(s->control), &ev))
+		return -errno;
 	return 0;
 }
 
@@ -296,6 +301,8 @@ static const char *loop(struct sensor *s, double duration_s)
 					tick(s);
 			} else if (evs[i].data.u32 == 3) {
 				sensor_metrics_service(s->metrics);
+			} else if (evs[i].data.u32 == 4) {
+				control_service(s->control);
 			} else {
 				ring_buffer__consume(s->rb);
 			}
@@ -343,6 +350,7 @@ static int setup_detection(struct sensor *s)
 
 static void sensor_cleanup(struct sensor *s)
 {
+	control_free(s->control);
 	sensor_contain_free(s);
 	if (s->rec && trace_writer_close(s->rec))
 		log_error("the recorded trace '%s' may be incomplete", s->cfg->record);
@@ -508,6 +516,9 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 			goto cleanup;
 		}
 	}
+	err = control_start(&s);
+	if (err)
+		goto cleanup;
 	s.ids = identities_new();
 	s.samples_tick = tick_samples_new();
 	if (!s.ids || !s.samples_tick) {

@@ -23,6 +23,8 @@
 #include "sensor/usage.h"
 #include "trace/trace.h"
 
+struct control;
+
 struct sensor {
 	const struct vigie_config *cfg;
 	struct probes probes;
@@ -38,6 +40,7 @@ struct sensor {
 	struct tick_samples *samples_tick;
 	struct pg_awareness *pga;
 	struct sensor_metrics *metrics; /* NULL: sensor.metrics_listen unset */
+	struct control *control;     /* NULL: no control socket (control.h) */
 	uint64_t next_state_save_ns;
 	int sig_fd;
 	int timer_fd;

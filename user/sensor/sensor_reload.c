@@ -62,6 +62,7 @@ static void restart_needed(const struct vigie_config *a, const struct vigie_conf
 						  b->usage_coarse_interval_s },
 		{ "sensor.usage_top_flows", a->usage_top_flows != b->usage_top_flows },
 		{ "sensor.metrics_listen", str_differs(a->metrics_listen, b->metrics_listen) },
+		{ "sensor.control_socket", str_differs(a->control_socket, b->control_socket) },
 		{ "sensor.syslog", str_differs(a->syslog, b->syslog) },
 		{ "sensor.syslog_facility", a->syslog_facility != b->syslog_facility },
 		{ "sensor.syslog_queue_bytes", a->syslog_queue_bytes != b->syslog_queue_bytes },
