@@ -533,8 +533,12 @@ if [[ " $SECTIONS " == *" 4 "* ]]; then
 	sent=$(field sent "$res")
 	errs=$(field errors "$res")
 	# What vigie reported for the load: bytes to the black hole from benchload.
-	counted=$(jq -s --arg ip "$HOLE_IP" '[.[] | select(.event.action == "usage" and .destination.ip == $ip and .vigie.class == "egress") | .vigie.bytes] | add // 0' "$TMP/s4.json")
-	nev=$(jq -s --arg ip "$HOLE_IP" '[.[] | select(.event.action == "usage" and .destination.ip == $ip)] | length' "$TMP/s4.json")
+	# (usage is summarised per process by default: the load's events are
+	# those of benchload's egress; a flow event names the black hole)
+	sel='select(.event.action == "usage" and .vigie.class == "egress" and
+		(.process.name == "benchload" or .destination.ip == $ip))'
+	counted=$(jq -s --arg ip "$HOLE_IP" "[.[] | $sel | .vigie.bytes] | add // 0" "$TMP/s4.json")
+	nev=$(jq -s --arg ip "$HOLE_IP" "[.[] | $sel] | length" "$TMP/s4.json")
 	stopstats=$(jq -c 'select(.event.action == "sensor-stop") | .vigie.stats | {map_entries_peak, map_fill, flow_fallbacks, failed_inserts, drain_errors}' "$TMP/s4.json" 2>/dev/null)
 	out ""
 	out "== 4. vigie user space at $SPREAD_RATE sends/s over $SPREAD_KEYS (process, peer) keys, default settings, ${SPREAD_SECONDS}s"
