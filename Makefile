@@ -163,6 +163,7 @@ install: $(VIGIE)
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/vigie/README.md
 	install -D -m 0644 docs/containment.md $(DESTDIR)$(PREFIX)/share/doc/vigie/containment.md
 	install -D -m 0644 docs/top.md $(DESTDIR)$(PREFIX)/share/doc/vigie/top.md
+	install -D -m 0644 docs/report.md $(DESTDIR)$(PREFIX)/share/doc/vigie/report.md
 	sed -i 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $(DESTDIR)$(UNITDIR)/vigie.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json || \
 		install -D -m 0600 packaging/vigie.json $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.json

@@ -30,7 +30,7 @@ dpkg-deb -f "$deb" Depends | grep -q "libbpf1"; check "Depends names libbpf1" $?
 dpkg -i "$deb" >"$T/dpkg" 2>&1; check "dpkg -i" $?
 for f in /usr/sbin/vigie /lib/systemd/system/vigie.service /usr/share/man/man8/vigie.8.gz \
 	/etc/vigie/vigie.json /etc/logrotate.d/vigie /usr/share/doc/vigie/copyright \
-	/usr/share/doc/vigie/README.md.gz /usr/share/doc/vigie/containment.md.gz /usr/share/doc/vigie/top.md.gz; do
+	/usr/share/doc/vigie/README.md.gz /usr/share/doc/vigie/containment.md.gz /usr/share/doc/vigie/top.md.gz /usr/share/doc/vigie/report.md.gz; do
 	test -f "$f"; check "installed $f" $?
 done
 test "$(stat -c %a /etc/vigie/vigie.json)" = 600; check "configuration is mode 0600" $?

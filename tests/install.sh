@@ -13,7 +13,7 @@ check() { if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "ok   $1"; else f
 make --no-print-directory -s install OUTPUT="$B" DESTDIR="$D" PREFIX=/usr >"$D/log" 2>&1
 check "make install DESTDIR=... PREFIX=/usr" $?
 for f in usr/sbin/vigie usr/share/man/man8/vigie.8 lib/systemd/system/vigie.service \
-	etc/vigie/vigie.json etc/logrotate.d/vigie usr/share/doc/vigie/README.md usr/share/doc/vigie/containment.md usr/share/doc/vigie/top.md; do
+	etc/vigie/vigie.json etc/logrotate.d/vigie usr/share/doc/vigie/README.md usr/share/doc/vigie/containment.md usr/share/doc/vigie/top.md usr/share/doc/vigie/report.md; do
 	test -f "$D/$f"; check "installed $f" $?
 done
 test "$(stat -c %a "$D/etc/vigie/vigie.json")" = 600; check "configuration is mode 0600" $?

@@ -16,7 +16,7 @@ run() {
 rc=0
 echo "== unit tests (ASan, UBSan)"
 run tests/run-unit.sh $(ls "$B"/tests/test_* 2>/dev/null | grep -v '\.d$') || rc=1
-for script in tests/golden-replay.sh tests/detect-scenarios.sh tests/install.sh tests/deb.sh tests/demo-smoke.sh; do
+for script in tests/golden-replay.sh tests/golden-report.sh tests/detect-scenarios.sh tests/install.sh tests/deb.sh tests/demo-smoke.sh; do
 	if [ -x "$script" ]; then
 		echo "== $script"
 		run "$script" "$B" || rc=1

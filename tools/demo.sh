@@ -5,7 +5,8 @@
 #     accounts do a few lookups each, one account extracts the whole table;
 #     the sensor counts rows per database account and raises the alert;
 #  2. offline: a generated day of 300 advisors with the same bulk extraction
-#     mixed in, replayed through the same detection.
+#     mixed in, replayed through the same detection;
+#  3. the report of that replay, BUILD/demo-report.html (vigie report).
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd)
 cd "$(dirname "$0")/.."
@@ -90,4 +91,9 @@ jq -c 'select(.event.action == "exfiltration-volume") | {
 	"@timestamp", severity: .event.severity, principal: .vigie.principal.id,
 	metric: .vigie.metric, window: .vigie.window, ratio: .vigie.ratio}' "$T/replay.json" | head -3
 echo "ground truth: $(jq -c '.' "$T/day.jsonl.gz.truth.json" 2>/dev/null | head -c 300)"
+
+say "The same replay as a report: one HTML file (vigie report)"
+"$B/vigie" report -q -c examples/vigie.json -o "$B/demo-report.html" "$T/day.jsonl.gz"
+chmod 644 "$B/demo-report.html" # generated data: readable by the browser of any user
+echo "Report: $B/demo-report.html (open it in a browser: no script, nothing fetched)"
 say "Demo done"

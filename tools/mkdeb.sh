@@ -26,7 +26,7 @@ install -m 0600 packaging/vigie.json "$stage/etc/vigie/vigie.json"
 install -m 0644 packaging/vigie.logrotate "$stage/etc/logrotate.d/vigie"
 install -m 0644 packaging/deb/copyright "$stage/usr/share/doc/vigie/copyright"
 # the documents the man page names, compressed as Debian's policy asks
-for doc in README.md docs/containment.md docs/top.md; do
+for doc in README.md docs/containment.md docs/top.md docs/report.md; do
 	gzip -9n <"$doc" >"$stage/usr/share/doc/vigie/$(basename "$doc").gz"
 done
 install -m 0644 packaging/deb/lintian-overrides "$stage/usr/share/lintian/overrides/vigie"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vigie: command line. Sub-commands: run (default), replay, top. */
+/* vigie: command line. Sub-commands: run (default), replay, top, report. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "replay.h"
 #include "sensor/sensor.h"
+#include "view/report.h"
 #include "view/top.h"
 
 #define EXIT_USAGE 2
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 		"Usage: vigie [run] [OPTION]...\n"
 		"       vigie replay [-c CONFIG] [--state FILE] [-o FILE] TRACE...\n"
 		"       vigie top [--once|--json] [--standalone] [--socket PATH]\n"
+		"       vigie report [-c CONFIG] [--state FILE] -o FILE.html TRACE...\n"
 		"\n"
 		"Vigie counts, per process and per user, database reads and network egress\n"
 		"with eBPF, and writes newline-delimited JSON events (Elastic Common Schema).\n"
@@ -259,6 +261,8 @@ int main(int argc, char **argv)
 		return replay_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "top"))
 		return top_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	if (argc >= 2 && argv[1][0] != '-') {
 		log_error("unknown command '%s' (see vigie --help)", argv[1]);
 		return EXIT_USAGE;

@@ -19,15 +19,23 @@
 
 #define PROGRESS_EVERY (1u << 20)
 
-struct replay {
-	const char *config_path, *state_path, *output_path;
+/* One run of the engine (replay_run). */
+struct engine {
+	const struct replay_opts *o;
+	const struct replay_hooks *h;
+	struct replay_result *res;
 	struct contain_config cc;    /* its mode forced to dry-run: a replay never acts */
 	struct containment *contain; /* NULL: containment off in the config */
-	bool quiet, progress;
-	struct output *out;
+	bool progress;
 	bool output_failed;
-	uint64_t samples, skipped, ignored, last_ts;
 	bool have_ts, host_set;
+};
+
+/* vigie replay's own: where the events go. */
+struct replay {
+	const char *config_path, *state_path, *output_path;
+	bool quiet;
+	struct output *out;
 };
 
 static void usage(FILE *f)
@@ -48,10 +56,10 @@ static void usage(FILE *f)
 
 static void write_event(json_t *ev, void *ctx)
 {
-	struct replay *r = ctx;
+	struct engine *e = ctx;
 
-	if (output_write(r->out, ev))
-		r->output_failed = true;
+	if (e->h->event && e->h->event(e->h->ctx, ev))
+		e->output_failed = true;
 	json_decref(ev);
 }
 
@@ -59,13 +67,13 @@ static void write_event(json_t *ev, void *ctx)
  * alert's own time (the trace's). */
 static void emit(json_t *ev, void *ctx)
 {
-	struct replay *r = ctx;
+	struct engine *e = ctx;
 	uint64_t t = 0;
 
 	json_incref(ev);
-	write_event(ev, r);
-	if (r->contain && !parse_rfc3339(json_string_value(json_object_get(ev, "@timestamp")), &t))
-		containment_on_alert(r->contain, ev, t, t);
+	write_event(ev, e);
+	if (e->contain && !parse_rfc3339(json_string_value(json_object_get(ev, "@timestamp")), &t))
+		containment_on_alert(e->contain, ev, t, t);
 	json_decref(ev);
 }
 
@@ -101,18 +109,20 @@ static int parse_args(struct replay *r, int argc, char **argv)
 	return 1;
 }
 
-static void progress(struct replay *r, const char *name)
+static void progress(struct engine *e, const char *name)
 {
 	char ts[48];
 
-	fprintf(stderr, "\rreplay: %s: %llu samples, at %s ", name,
-		(unsigned long long)r->samples, format_rfc3339(r->last_ts, ts, sizeof(ts)));
+	fprintf(stderr, "\r%s: %s: %llu samples, at %s ", e->o->name, name,
+		(unsigned long long)e->res->samples,
+		format_rfc3339(e->res->last_ts, ts, sizeof(ts)));
 	fflush(stderr);
 }
 
 /* One trace into the detector. REPLAY_OK or REPLAY_BAD_TRACE. */
-static int replay_file(struct replay *r, struct detector *d, const char *path)
+static int replay_file(struct engine *e, struct detector *d, const char *path)
 {
+	struct replay_result *res = e->res;
 	char err[600];
 	struct trace_reader *tr = trace_reader_open(path, err, sizeof(err));
 	struct trace_sample s;
@@ -120,38 +130,48 @@ static int replay_file(struct replay *r, struct detector *d, const char *path)
 
 	if (!tr) {
 		log_error("%s", err);
+		snprintf(res->error, sizeof(res->error), "%s", err);
 		return REPLAY_BAD_TRACE;
 	}
-	trace_reader_set_quiet(tr, r->quiet);
-	if (r->have_ts)
-		trace_reader_set_min_ts(tr, r->last_ts);
-	if (!r->host_set) {
+	trace_reader_set_quiet(tr, e->o->quiet);
+	if (e->have_ts)
+		trace_reader_set_min_ts(tr, res->last_ts);
+	if (!e->host_set) {
 		event_set_host(trace_reader_header(tr)->host);
 		/* reproducible event.id: seeded from the trace's host */
 		event_seed_ids(event_seed_of(trace_reader_header(tr)->host));
-		r->host_set = true;
+		e->host_set = true;
 	}
+	if (e->h->trace)
+		e->h->trace(e->h->ctx, path, trace_reader_header(tr));
 	while ((rc = trace_reader_next(tr, &s)) == 1) {
+		if (e->h->sample)
+			e->h->sample(e->h->ctx, d, &s);
 		detector_feed(d, &s);
-		containment_tick(r->contain, s.ts_ns, s.ts_ns);
-		r->samples++;
-		r->last_ts = s.ts_ns;
-		r->have_ts = true;
-		if (r->progress && (r->samples & (PROGRESS_EVERY - 1)) == 0)
-			progress(r, path);
+		containment_tick(e->contain, s.ts_ns, s.ts_ns);
+		res->samples++;
+		if (!e->have_ts)
+			res->first_ts = s.ts_ns;
+		res->last_ts = s.ts_ns;
+		e->have_ts = true;
+		if (e->progress && (res->samples & (PROGRESS_EVERY - 1)) == 0)
+			progress(e, path);
 	}
-	if (r->progress)
+	if (e->progress)
 		fputc('\n', stderr);
-	if (rc < 0)
+	if (rc < 0) {
 		log_error("%s", trace_reader_error(tr));
-	r->skipped += trace_reader_skipped(tr);
-	r->ignored += trace_reader_ignored(tr);
+		snprintf(res->error, sizeof(res->error), "%s", trace_reader_error(tr));
+	}
+	res->skipped += trace_reader_skipped(tr);
+	res->ignored += trace_reader_ignored(tr);
 	trace_reader_close(tr);
 	return rc < 0 ? REPLAY_BAD_TRACE : REPLAY_OK;
 }
 
-static int load_detection(struct replay *r, struct detect_config *dc)
+static int load_detection(struct engine *e, struct detect_config *dc)
 {
+	const char *config_path = e->o->config_path;
 	struct vigie_config cfg;
 	char err[512];
 	int rc = 0;
@@ -160,108 +180,144 @@ static int load_detection(struct replay *r, struct detect_config *dc)
 		log_error("out of memory");
 		return -1;
 	}
-	if (r->config_path && config_load_file(&cfg, r->config_path))
+	if (config_path && config_load_file(&cfg, config_path))
 		rc = -1;
 	if (!rc && detect_config_parse(cfg.detection, dc, err, sizeof(err))) {
-		log_error("%s: %s", r->config_path ? r->config_path : "defaults", err);
+		log_error("%s: %s", config_path ? config_path : "defaults", err);
 		rc = -1;
-	} else if (!rc && contain_config_parse(cfg.containment, dc->enabled, &r->cc, err,
+	} else if (!rc && contain_config_parse(cfg.containment, dc->enabled, &e->cc, err,
 						sizeof(err))) {
-		log_error("%s: %s", r->config_path ? r->config_path : "defaults", err);
+		log_error("%s: %s", config_path ? config_path : "defaults", err);
 		detect_config_free(dc);
 		rc = -1;
 	}
-	if (!rc && r->cc.mode == CONTAIN_ENFORCE)
-		r->cc.mode = CONTAIN_DRY_RUN; /* a replay says, it never acts */
+	if (!rc && e->cc.mode == CONTAIN_ENFORCE)
+		e->cc.mode = CONTAIN_DRY_RUN; /* a replay says, it never acts */
 	config_free(&cfg);
 	return rc;
 }
 
-static void summary(const struct replay *r, const struct detector *d)
+static void summary(const struct engine *e)
 {
-	struct detect_summary s;
+	const struct replay_result *r = e->res;
+	const struct detect_summary *s = &r->sum;
 
-	detector_summary(d, &s);
 	fprintf(stderr,
-		"replay: %llu samples, %llu principals, %llu alerts (%llu suppressed), "
-		"%llu episodes, %llu skipped lines, %llu ignored lines\n",
-		(unsigned long long)r->samples, (unsigned long long)s.principals,
-		(unsigned long long)s.alerts, (unsigned long long)s.suppressed,
-		(unsigned long long)s.episodes, (unsigned long long)r->skipped,
+		"%s: %llu samples, %llu principals, %llu alerts (%llu suppressed), "
+		"%llu episodes, %llu skipped lines, %llu ignored lines\n", e->o->name,
+		(unsigned long long)r->samples, (unsigned long long)s->principals,
+		(unsigned long long)s->alerts, (unsigned long long)s->suppressed,
+		(unsigned long long)s->episodes, (unsigned long long)r->skipped,
 		(unsigned long long)r->ignored);
+}
+
+int replay_run(const struct replay_opts *o, const struct replay_hooks *h,
+	       struct replay_result *res)
+{
+	static const struct replay_hooks none;
+	struct replay_result local;
+	struct engine e = { .o = o, .h = h ? h : &none, .res = res ? res : &local };
+	struct detect_config dc;
+	struct detector *d = NULL;
+	struct pidlock lock = { .fd = -1 };
+	int code = REPLAY_OK;
+
+	memset(e.res, 0, sizeof(*e.res));
+	e.progress = !o->quiet && isatty(STDERR_FILENO);
+	if (load_detection(&e, &dc)) {
+		contain_config_free(&e.cc);
+		return REPLAY_USAGE;
+	}
+	if (o->state_path) {
+		pid_t holder;
+		int err = pidlock_take(&lock, o->state_path, &holder);
+
+		if (err) {
+			if (err == -EBUSY)
+				log_error("a vigie (pid %d) is using the state '%s': stop it, or replay "
+					  "with a copy", (int)holder, o->state_path);
+			else
+				log_error("cannot lock '%s.lock': %s", o->state_path, strerror(-err));
+			code = REPLAY_USAGE;
+			goto out;
+		}
+	}
+	d = detector_new(&dc, emit, &e);
+	if (!d || (o->state_path && detector_state_load(d, o->state_path) < 0)) {
+		code = REPLAY_USAGE;
+		goto out;
+	}
+	if (e.cc.mode != CONTAIN_OFF &&
+	    !(e.contain = containment_new(&e.cc, &dc, NULL, NULL, write_event, &e))) {
+		code = REPLAY_USAGE;
+		goto out;
+	}
+	if (e.h->start && e.h->start(e.h->ctx, d, &dc)) {
+		code = REPLAY_RUNTIME;
+		goto out;
+	}
+	e.res->started = true;
+	for (int i = 0; i < o->n_traces && code == REPLAY_OK; i++)
+		code = replay_file(&e, d, o->traces[i]);
+	if (e.h->finish)
+		e.h->finish(e.h->ctx, d);
+	detector_finish(d, e.res->last_ts);
+	if (o->state_path && detector_state_save(d, o->state_path))
+		e.output_failed = true;
+	detector_summary(d, &e.res->sum);
+	summary(&e);
+	if (e.contain) {
+		struct contain_stats cs;
+
+		containment_stats(e.contain, &cs);
+		fprintf(stderr, "%s: containment (dry-run): %llu alerts acted on, %llu actions, "
+			"%llu skipped by the rate, %llu never\n", o->name,
+			(unsigned long long)cs.alerts_acted, (unsigned long long)cs.actions,
+			(unsigned long long)cs.skipped_rate, (unsigned long long)cs.skipped_never);
+	}
+	if (code == REPLAY_OK && e.res->skipped)
+		code = REPLAY_SKIPPED;
+	if (e.output_failed)
+		code = REPLAY_RUNTIME;
+out:
+	containment_free(e.contain);
+	contain_config_free(&e.cc);
+	detector_free(d);
+	detect_config_free(&dc);
+	pidlock_release(&lock);
+	return code;
+}
+
+static int replay_start(void *ctx, struct detector *d, const struct detect_config *dc)
+{
+	struct replay *r = ctx;
+
+	r->out = output_open(r->output_path);
+	return r->out ? 0 : -1;
+}
+
+static int replay_event(void *ctx, json_t *ev)
+{
+	struct replay *r = ctx;
+
+	return output_write(r->out, ev) ? -1 : 0;
 }
 
 int replay_main(int argc, char **argv)
 {
 	struct replay r = { 0 };
-	struct detect_config dc;
-	struct detector *d = NULL;
-	struct pidlock lock = { .fd = -1 };
-	int rc = parse_args(&r, argc, argv), code = REPLAY_OK;
+	struct replay_opts o = { .name = "replay" };
+	struct replay_hooks h = { .ctx = &r, .start = replay_start, .event = replay_event };
+	int rc = parse_args(&r, argc, argv), code;
 
 	if (rc <= 0)
 		return rc == 0 ? REPLAY_OK : REPLAY_USAGE;
-	r.progress = !r.quiet && isatty(STDERR_FILENO);
-	if (load_detection(&r, &dc))
-		return REPLAY_USAGE;
-	if (r.state_path) {
-		pid_t holder;
-		int err = pidlock_take(&lock, r.state_path, &holder);
-
-		if (err) {
-			if (err == -EBUSY)
-				log_error("a vigie (pid %d) is using the state '%s': stop it, or replay "
-					  "with a copy", (int)holder, r.state_path);
-			else
-				log_error("cannot lock '%s.lock': %s", r.state_path, strerror(-err));
-			detect_config_free(&dc);
-			return REPLAY_USAGE;
-		}
-	}
-	d = detector_new(&dc, emit, &r);
-	if (!d || (r.state_path && detector_state_load(d, r.state_path) < 0))
-		goto usage_error;
-	if (r.cc.mode != CONTAIN_OFF &&
-	    !(r.contain = containment_new(&r.cc, &dc, NULL, NULL, write_event, &r)))
-		goto usage_error;
-	r.out = output_open(r.output_path);
-	if (!r.out) {
-		detector_free(d);
-		detect_config_free(&dc);
-		pidlock_release(&lock);
-		return REPLAY_RUNTIME;
-	}
-	for (int i = optind; i < argc && code == REPLAY_OK; i++)
-		code = replay_file(&r, d, argv[i]);
-	detector_finish(d, r.last_ts);
-	if (r.state_path && detector_state_save(d, r.state_path))
-		r.output_failed = true;
-	summary(&r, d);
-	if (r.contain) {
-		struct contain_stats cs;
-
-		containment_stats(r.contain, &cs);
-		fprintf(stderr, "replay: containment (dry-run): %llu alerts acted on, %llu actions, "
-			"%llu skipped by the rate, %llu never\n", (unsigned long long)cs.alerts_acted,
-			(unsigned long long)cs.actions, (unsigned long long)cs.skipped_rate,
-			(unsigned long long)cs.skipped_never);
-	}
-	if (code == REPLAY_OK && r.skipped)
-		code = REPLAY_SKIPPED;
-	if (r.output_failed)
-		code = REPLAY_RUNTIME;
+	o.config_path = r.config_path;
+	o.state_path = r.state_path;
+	o.quiet = r.quiet;
+	o.traces = argv + optind;
+	o.n_traces = argc - optind;
+	code = replay_run(&o, &h, NULL);
 	output_close(r.out);
-	containment_free(r.contain);
-	contain_config_free(&r.cc);
-	detector_free(d);
-	detect_config_free(&dc);
-	pidlock_release(&lock);
 	return code;
-usage_error:
-	containment_free(r.contain);
-	contain_config_free(&r.cc);
-	detector_free(d);
-	detect_config_free(&dc);
-	pidlock_release(&lock);
-	return REPLAY_USAGE;
 }

@@ -8,6 +8,12 @@
 #ifndef VIGIE_REPLAY_H
 #define VIGIE_REPLAY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "detect/detect.h"
+#include "trace/trace.h"
+
 /* Same meaning as for vigie run where they overlap: 1 runtime, 2 usage. */
 enum replay_exit {
 	REPLAY_OK = 0,           /* every line used */
@@ -19,5 +25,49 @@ enum replay_exit {
 
 /* argv[0] is "replay". Returns the exit code above. */
 int replay_main(int argc, char **argv);
+
+/*
+ * The replay engine, shared by vigie replay and vigie report (user/view/):
+ * the same configuration and state handling, trace reading, detection,
+ * containment in dry-run and exit codes. Every hook is optional.
+ */
+
+struct replay_hooks {
+	void *ctx;
+	/* the detector is ready (configuration and state loaded), nothing read
+	 * yet; non-zero: stop with REPLAY_RUNTIME */
+	int (*start)(void *ctx, struct detector *d, const struct detect_config *dc);
+	/* each trace opened, with its header */
+	void (*trace)(void *ctx, const char *path, const struct trace_header *h);
+	/* each sample, before the detector gets it (the detector as of the
+	 * sample before: detect_view.h) */
+	void (*sample)(void *ctx, struct detector *d, const struct trace_sample *s);
+	/* after the last sample, before open episodes are closed */
+	void (*finish)(void *ctx, struct detector *d);
+	/* each event (alert, episode end, containment's); it stays the
+	 * engine's. 0, or -1: could not be written (exit REPLAY_RUNTIME) */
+	int (*event)(void *ctx, json_t *ev);
+};
+
+struct replay_opts {
+	const char *name;         /* prefix of progress and summary lines */
+	const char *config_path;  /* NULL: built-in defaults */
+	const char *state_path;   /* NULL: none */
+	bool quiet;               /* no progress, no per-line warnings */
+	char *const *traces;      /* read in order as one stream */
+	int n_traces;
+};
+
+struct replay_result {
+	bool started;             /* the detector ran (start hook called) */
+	uint64_t samples, skipped, ignored;
+	uint64_t first_ts, last_ts; /* of the samples read (0: none) */
+	struct detect_summary sum;
+	char error[600];          /* why a trace stopped ("" if none) */
+};
+
+/* Runs a replay: enum replay_exit. res may be NULL. */
+int replay_run(const struct replay_opts *o, const struct replay_hooks *h,
+	       struct replay_result *res);
 
 #endif

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vigie report [-c CONFIG] [--state FILE] [-q] -o FILE.html TRACE...
+ *
+ * Replays the traces as vigie replay does (the same engine: configuration,
+ * state, detection, exit codes) and writes one self-contained HTML page of
+ * what happened (docs/report.md). The page is written to a temporary file
+ * beside FILE (mode 0600, as traces and events), then renamed: FILE is
+ * either the whole report or untouched.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "base/log.h"
+#include "replay.h"
+#include "view/report.h"
+#include "view/report_data.h"
+
+struct args {
+	const char *config_path, *state_path, *output_path;
+	bool quiet;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vigie report [-c CONFIG] [--state FILE] [-q] -o FILE.html TRACE...\n"
+		"  -c, --config FILE   sensor config (its \"detection\" section is used)\n"
+		"      --state FILE    load learned baselines from FILE if it exists,\n"
+		"                      save them back at the end (as vigie replay)\n"
+		"  -o, --output FILE   the HTML report to write (required)\n"
+		"  -q, --quiet         no progress, no per-line warnings\n"
+		"TRACE is a vigie trace (plain or gzip, \"-\" for stdin); several are\n"
+		"read in order as one stream. The report is one HTML file with no script\n"
+		"and nothing to fetch; the same input gives the same file.\n"
+		"exit: 0 ok, 1 report/state write error, 2 bad option/config/state,\n"
+		"      3 bad trace (the report covers what was read), 4 done but bad\n"
+		"      lines were skipped\n");
+}
+
+static int parse_args(struct args *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0; /* full reset: report_main may run more than once */
+	while ((c = getopt_long(argc, argv, "+c:o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config_path = optarg; break;
+		case 's': a->state_path = optarg; break;
+		case 'o': a->output_path = optarg; break;
+		case 'q': a->quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (!a->output_path || !a->output_path[0]) {
+		fprintf(stderr, "vigie report: no output file given (-o FILE.html)\n");
+		usage(stderr);
+		return -1;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "vigie report: no trace given\n");
+		usage(stderr);
+		return -1;
+	}
+	return 1;
+}
+
+/* A temporary file beside path (same directory, so that rename is atomic). */
+static FILE *open_temp(const char *path, char **tmp)
+{
+	FILE *f = NULL;
+	int fd = -1;
+
+	if (asprintf(tmp, "%s.tmp.XXXXXX", path) < 0) {
+		*tmp = NULL;
+		return NULL;
+	}
+	fd = mkstemp(*tmp);
+	if (fd < 0) {
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return f;
+}
+
+/* The page into path: 0, or -1 (logged; path left as it was). */
+static int write_report(struct rpt_data *r, const char *path, size_t *size)
+{
+	char *tmp = NULL;
+	FILE *f = open_temp(path, &tmp);
+	int err = 0;
+	long end;
+
+	if (!f) {
+		log_error("cannot create the report beside '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (rpt_write_page(r, f))
+		err = errno ? errno : EIO;
+	fflush(f);
+	if (!err && ferror(f))
+		err = errno ? errno : EIO;
+	end = ftell(f);
+	if (fclose(f) && !err)
+		err = errno ? errno : EIO;
+	if (!err && rename(tmp, path))
+		err = errno;
+	if (err) {
+		log_error("cannot write the report '%s': %s", path, strerror(err));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	*size = end > 0 ? (size_t)end : 0;
+	return 0;
+}
+
+int report_main(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct replay_opts o = { .name = "report" };
+	struct replay_hooks h;
+	struct rpt_data *r = NULL;
+	size_t size = 0;
+	int rc = parse_args(&a, argc, argv), code;
+
+	if (rc <= 0)
+		return rc == 0 ? REPLAY_OK : REPLAY_USAGE;
+	r = malloc(sizeof(*r));
+	if (!r) {
+		log_error("out of memory");
+		return REPLAY_RUNTIME;
+	}
+	rpt_init(r);
+	r->config_path = a.config_path;
+	r->state_path = a.state_path;
+	rpt_hooks(r, &h);
+	o.config_path = a.config_path;
+	o.state_path = a.state_path;
+	o.quiet = a.quiet;
+	o.traces = argv + optind;
+	o.n_traces = argc - optind;
+	code = replay_run(&o, &h, &r->res);
+	r->replay_code = code;
+	if (r->res.started) {
+		if (write_report(r, a.output_path, &size))
+			code = REPLAY_RUNTIME;
+		else
+			fprintf(stderr, "report: %s written (%zu bytes)\n", a.output_path, size);
+	}
+	rpt_free(r);
+	free(r);
+	return code;
+}
