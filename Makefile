@@ -192,7 +192,8 @@ FUZZ_SECONDS ?= 120
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_FLAGS := -g -O1 -Wno-error -Wno-format-nonliteral -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+# (the views, vigie top and report, parse no outside input of their own)
+FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(filter-out user/main.c user/view/%,$(USER_SRCS)))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
 
