@@ -33,8 +33,7 @@ struct engine {
 
 /* vigie replay's own: where the events go. */
 struct replay {
-	const char *config_path, *state_path, *output_path;
-	bool quiet;
+	struct replay_args a;
 	struct output *out;
 };
 
@@ -78,7 +77,8 @@ static void emit(json_t *ev, void *ctx)
 }
 
 
-static int parse_args(struct replay *r, int argc, char **argv)
+int replay_parse_args(struct replay_args *a, int argc, char **argv, const char *cmd,
+		      bool need_output, void (*say_usage)(FILE *))
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -90,20 +90,25 @@ static int parse_args(struct replay *r, int argc, char **argv)
 	};
 	int c;
 
-	optind = 0; /* full reset: replay_main may run more than once */
+	optind = 0; /* full reset: a command may run more than once */
 	while ((c = getopt_long(argc, argv, "+c:o:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': r->config_path = optarg; break;
-		case 's': r->state_path = optarg; break;
-		case 'o': r->output_path = optarg; break;
-		case 'q': r->quiet = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return -1;
+		case 'c': a->config_path = optarg; break;
+		case 's': a->state_path = optarg; break;
+		case 'o': a->output_path = optarg; break;
+		case 'q': a->quiet = true; break;
+		case 'h': say_usage(stdout); return 0;
+		default: say_usage(stderr); return -1;
 		}
 	}
+	if (need_output && (!a->output_path || !a->output_path[0])) {
+		fprintf(stderr, "vigie %s: no output file given (-o FILE.html)\n", cmd);
+		say_usage(stderr);
+		return -1;
+	}
 	if (optind >= argc) {
-		fprintf(stderr, "vigie replay: no trace given\n");
-		usage(stderr);
+		fprintf(stderr, "vigie %s: no trace given\n", cmd);
+		say_usage(stderr);
 		return -1;
 	}
 	return 1;
@@ -292,7 +297,7 @@ static int replay_start(void *ctx, struct detector *d, const struct detect_confi
 {
 	struct replay *r = ctx;
 
-	r->out = output_open(r->output_path);
+	r->out = output_open(r->a.output_path);
 	return r->out ? 0 : -1;
 }
 
@@ -308,13 +313,13 @@ int replay_main(int argc, char **argv)
 	struct replay r = { 0 };
 	struct replay_opts o = { .name = "replay" };
 	struct replay_hooks h = { .ctx = &r, .start = replay_start, .event = replay_event };
-	int rc = parse_args(&r, argc, argv), code;
+	int rc = replay_parse_args(&r.a, argc, argv, "replay", false, usage), code;
 
 	if (rc <= 0)
 		return rc == 0 ? REPLAY_OK : REPLAY_USAGE;
-	o.config_path = r.config_path;
-	o.state_path = r.state_path;
-	o.quiet = r.quiet;
+	o.config_path = r.a.config_path;
+	o.state_path = r.a.state_path;
+	o.quiet = r.a.quiet;
 	o.traces = argv + optind;
 	o.n_traces = argc - optind;
 	code = replay_run(&o, &h, NULL);

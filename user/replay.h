@@ -9,6 +9,7 @@
 #define VIGIE_REPLAY_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <jansson.h>
 #include "detect/detect.h"
@@ -25,6 +26,17 @@ enum replay_exit {
 
 /* argv[0] is "replay". Returns the exit code above. */
 int replay_main(int argc, char **argv);
+
+/* The command line vigie replay and vigie report share: -c CONFIG,
+ * --state FILE, -o FILE (need_output: required), -q, -h, then the traces
+ * from optind. 1: go on; 0: help printed; -1: usage error (said, with
+ * say_usage(stderr)). cmd names the command in messages. */
+struct replay_args {
+	const char *config_path, *state_path, *output_path;
+	bool quiet;
+};
+int replay_parse_args(struct replay_args *a, int argc, char **argv, const char *cmd,
+		      bool need_output, void (*say_usage)(FILE *));
 
 /*
  * The replay engine, shared by vigie replay and vigie report (user/view/):

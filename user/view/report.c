@@ -20,11 +20,6 @@
 #include "view/report.h"
 #include "view/report_data.h"
 
-struct args {
-	const char *config_path, *state_path, *output_path;
-	bool quiet;
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -40,42 +35,6 @@ static void usage(FILE *f)
 		"exit: 0 ok, 1 report/state write error, 2 bad option/config/state,\n"
 		"      3 bad trace (the report covers what was read), 4 done but bad\n"
 		"      lines were skipped\n");
-}
-
-static int parse_args(struct args *a, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "state", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	optind = 0; /* full reset: report_main may run more than once */
-	while ((c = getopt_long(argc, argv, "+c:o:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': a->config_path = optarg; break;
-		case 's': a->state_path = optarg; break;
-		case 'o': a->output_path = optarg; break;
-		case 'q': a->quiet = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return -1;
-		}
-	}
-	if (!a->output_path || !a->output_path[0]) {
-		fprintf(stderr, "vigie report: no output file given (-o FILE.html)\n");
-		usage(stderr);
-		return -1;
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "vigie report: no trace given\n");
-		usage(stderr);
-		return -1;
-	}
-	return 1;
 }
 
 /* A temporary file beside path (same directory, so that rename is atomic). */
@@ -139,12 +98,12 @@ static int write_report(struct rpt_data *r, const char *path, size_t *size)
 
 int report_main(int argc, char **argv)
 {
-	struct args a = { 0 };
+	struct replay_args a = { 0 };
 	struct replay_opts o = { .name = "report" };
 	struct replay_hooks h;
 	struct rpt_data *r = NULL;
 	size_t size = 0;
-	int rc = parse_args(&a, argc, argv), code;
+	int rc = replay_parse_args(&a, argc, argv, "report", true, usage), code;
 
 	if (rc <= 0)
 		return rc == 0 ? REPLAY_OK : REPLAY_USAGE;
