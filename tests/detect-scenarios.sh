@@ -175,7 +175,12 @@ scenario() { # NAME
 		--scenario "$1:7" | "${REPLAY[@]}" -q - >"$T/$1.defaults" 2>"$T/$1.err" &&
 		"$SCORE" --json --no-allow-list --truth "$T/$1.truth.json" "$T/$1.defaults" >"$T/$1.score"
 }
-scenario drift
+# the four traces are generated and replayed side by side (2 CPUs)
+scenario drift & p_drift=$!
+scenario ramp & p_ramp=$!
+scenario scp & p_scp=$!
+scenario newrole & p_newrole=$!
+wait "$p_drift"
 check "drift trace replays with the defaults" $?
 v=$(victim "$T/drift.truth.json" drift)
 alerted_within "$T/drift.defaults" "$T/drift.truth.json" drift db_user "$v" 86400
@@ -186,17 +191,17 @@ n=$(jq -r --arg id "$v" --arg d "$day5" 'select(.event.action == "exfiltration-v
 echo "     alerts on $day5 (its 5th day): $n"
 [ "$n" -gt 0 ]
 check "drift still alerted on its 5th day: never learned as normal" $?
-scenario ramp
+wait "$p_ramp"
 check "ramp trace replays with the defaults" $?
 [ "$(jq -r '.scenarios[0].before_20x' "$T/ramp.score")" = true ]
 check "ramp alerted before it reaches 20x ($(jq -r '.scenarios[0].latency_s' "$T/ramp.score") s)" $?
-scenario scp
+wait "$p_scp"
 check "scp trace replays with the defaults" $?
 alerted_within "$T/scp.defaults" "$T/scp.truth.json" scp peer 198.51.100.77 300
 check "scp of a dump to a new address alerted within 5 min naming 198.51.100.77" $?
 alerted_within "$T/scp.defaults" "$T/scp.truth.json" scp process /usr/bin/scp@root 300
 check "scp dump alerted within 5 min naming the process /usr/bin/scp@root" $?
-scenario newrole
+wait "$p_newrole"
 check "newrole trace replays with the defaults" $?
 alerted_within "$T/newrole.defaults" "$T/newrole.truth.json" newrole db_user dwh_extract 60
 check "new role at the breach's rate alerted within 60 s naming db_user dwh_extract" $?
