@@ -139,6 +139,17 @@ struct {
 	__type(value, struct udp_dest);
 } udp_dests SEC(".maps");
 
+/* The PostgreSQL walker's send program (pgwire.bpf.c, pg_sock_send) when
+ * it can run as a tail call of sock_send_btf: one program per socket send
+ * instead of two on the same tracepoint. Filled by user space (pgwire.c)
+ * after a real insert; empty, the tail call falls through. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} send_chain SEC(".maps");
+
 static __always_inline void stat_add(__u32 idx, __u64 v)
 {
 	__u64 *p = bpf_map_lookup_elem(&stats, &idx);
@@ -456,7 +467,9 @@ static __always_inline int on_sock_length(struct sock *sk, int ret, int flags, b
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(sock_send_btf, struct sock *sk, int ret, int flags)
 {
-	return on_sock_length(sk, ret, flags, true, true);
+	on_sock_length(sk, ret, flags, true, true);
+	bpf_tail_call(ctx, &send_chain, 0); /* returns only when the slot is empty */
+	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")

@@ -151,6 +151,10 @@ int tg_server(struct child *c, const struct spawn_opts *o, ...) __attribute__((s
 
 /* Open file descriptors of pid (its /proc/PID/fd), -1 if gone. */
 int live_count_fds(pid_t pid);
+/* A BPF program of that name among pid's descriptors: 2 attached (a link
+ * pid holds runs it), 1 loaded only (a prog array may call it), 0 none,
+ * -1 /proc not readable. */
+int live_bpf_prog_state(pid_t pid, const char *name);
 
 /* ---- the sensor -------------------------------------------------------- */
 

@@ -176,6 +176,11 @@ int main(void)
 		return live_finish();
 	}
 
+	live_section("one program per socket send: PostgreSQL's walk is sock_send_btf's tail call");
+	ASSERT_EQ_INT(live_bpf_prog_state(v.c.pid, "sock_send_btf"), 2, "sock_send_btf attached");
+	ASSERT_EQ_INT(live_bpf_prog_state(v.c.pid, "pg_sock_send"), 1,
+		      "pg_sock_send loaded, not attached on its own");
+
 	live_section("20 advisors: small lookups (advisor 20 over the unix socket)");
 	for (int i = 0; i < N_ROLES; i++) {
 		struct role *r = &roles[i];

@@ -46,6 +46,7 @@ struct pgwire {
 	struct pgtls tls;                /* be_tls_write hooks per executable */
 	pgwire_contained_fn contained_fn; /* the kernel ended a backend */
 	void *contained_ctx;
+	int chain_fd;                    /* send_chain holding pg_sock_send, or -1 */
 };
 
 /* A session parameter change from the kernel, queued on its backend until
@@ -117,6 +118,7 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	pg->backends_fd = -1;
 	pg->postmasters_fd = -1;
 	pg->stats_fd = -1;
+	pg->chain_fd = -1;
 
 	pg->ncpus = libbpf_num_possible_cpus();
 	if (pg->ncpus <= 0) {
@@ -155,7 +157,20 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 		pg->skel->progs.pg_fork, pg->skel->progs.pg_exit,
 		pg->skel->progs.pg_exec, send_prog,
 	};
+	if (pg->probe == PGWIRE_PROBE_SOCK && opts && opts->send_chain_fd > 0) {
+		/* the sensor's sock_send_btf calls it: one program per send */
+		int fd = bpf_program__fd(send_prog);
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(opts->send_chain_fd, &zero, &fd, BPF_ANY) == 0)
+			pg->chain_fd = opts->send_chain_fd;
+		else
+			log_info("pgwire: pg_sock_send cannot run as the sensor's tail call (%s): "
+				 "attached on its own", strerror(errno));
+	}
 	for (i = 0; i < 4; i++) {
+		if (progs[i] == send_prog && pg->chain_fd >= 0)
+			continue;
 		pg->links[i] = bpf_program__attach(progs[i]);
 		if (!pg->links[i]) {
 			err = -errno;
@@ -183,8 +198,8 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 		log_error("pgwire: cannot read the session parameter changes: %s", strerror(-err));
 		goto cleanup;
 	}
-	log_info("pgwire: PostgreSQL row counting attached (%s probe)",
-		 pgwire_probe_name(pg));
+	log_info("pgwire: PostgreSQL row counting attached (%s probe%s)",
+		 pgwire_probe_name(pg), pg->chain_fd >= 0 ? ", a tail call of sock_send_btf" : "");
 	return pg;
 
 cleanup:
@@ -210,6 +225,11 @@ const struct pg_session *pgwire_session(struct pgwire *pg, uint32_t tgid)
 int pgwire_guard_map_fd(const struct pgwire *pg)
 {
 	return pg ? bpf_map__fd(pg->skel->maps.pg_guards) : -1;
+}
+
+bool pgwire_chained(const struct pgwire *pg)
+{
+	return pg && pg->chain_fd >= 0;
 }
 
 const char *pgwire_probe_name(const struct pgwire *pg)
@@ -267,6 +287,12 @@ void pgwire_stop(struct pgwire *pg)
 {
 	if (!pg)
 		return;
+	if (pg->chain_fd >= 0) {
+		__u32 zero = 0;
+
+		/* before the program goes: the slot holds a reference */
+		bpf_map_delete_elem(pg->chain_fd, &zero);
+	}
 	ring_buffer__free(pg->params_rb);
 	pgtls_release(&pg->tls);
 	for (int i = 0; i < 4; i++)

@@ -41,6 +41,11 @@ enum pgwire_probe {
 struct pgwire_opts {
 	enum pgwire_probe probe;
 	bool no_tls_hook;         /* leave be_tls_write alone: TLS rows unknown */
+	/* > 0: the sensor's send_chain prog array (probes_send_chain_fd()):
+	 * pg_sock_send runs as sock_send_btf's tail call there, one program
+	 * per socket send, if the kernel accepts it (else, and when <= 0, it
+	 * is attached on its own). Borrowed: must outlive the pgwire. */
+	int send_chain_fd;
 };
 
 /* Why the rows of a backend are not known (pgwire_delta.unknown_why bits) */
@@ -115,6 +120,8 @@ typedef void (*pgwire_cb)(const struct pgwire_delta *d, void *ctx);
 struct pgwire *pgwire_start(const struct pgwire_opts *opts);
 /* "sock" or "syscall" */
 const char *pgwire_probe_name(const struct pgwire *pg);
+/* pg_sock_send runs as the sensor's tail call (pgwire_opts.send_chain_fd) */
+bool pgwire_chained(const struct pgwire *pg);
 /* 0 or -errno (-ESRCH: the process is gone). Adding an already tracked
  * process is not an error (a backend tracked from birth keeps its state). */
 int pgwire_add_postmaster(struct pgwire *pg, uint32_t tgid);

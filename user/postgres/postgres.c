@@ -23,6 +23,7 @@ enum pga_state { PGA_OFF, PGA_WAITING, PGA_ON, PGA_FAILED };
 struct pg_awareness {
 	enum pg_mode mode;
 	bool tls_hook;              /* databases.postgres_tls: hook be_tls_write */
+	int send_chain_fd;          /* the sensor's send_chain prog array, or -1 */
 	enum pga_state state;
 	struct pgwire *pg;
 	pg_port_fn port_fn;
@@ -197,7 +198,8 @@ static void start_counting(struct pg_awareness *pga)
 {
 	int n;
 
-	struct pgwire_opts opts = { .probe = PGWIRE_PROBE_AUTO, .no_tls_hook = !pga->tls_hook };
+	struct pgwire_opts opts = { .probe = PGWIRE_PROBE_AUTO, .no_tls_hook = !pga->tls_hook,
+				    .send_chain_fd = pga->send_chain_fd };
 
 	pga->pg = pgwire_start(&opts);
 	if (!pga->pg) {
@@ -224,13 +226,14 @@ static bool server_running(void)
 	return found;
 }
 
-struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, pg_port_fn port_fn,
-				       void *port_ctx)
+struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, int send_chain_fd,
+				       pg_port_fn port_fn, void *port_ctx)
 {
 	struct pg_awareness *pga = calloc(1, sizeof(*pga));
 
 	if (!pga)
 		return NULL;
+	pga->send_chain_fd = send_chain_fd;
 	pga->port_fn = port_fn;
 	pga->port_ctx = port_ctx;
 	pga->mode = mode;

@@ -25,9 +25,10 @@ struct pg_port {
 typedef void (*pg_port_fn)(uint16_t port, uint32_t pid, void *ctx);
 
 /* Starts row counting now when mode is on, or auto and a postmaster runs.
- * port_fn (may be NULL) is told each listening port of a server, once. */
-struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, pg_port_fn port_fn,
-				       void *port_ctx);
+ * port_fn (may be NULL) is told each listening port of a server, once.
+ * send_chain_fd: pgwire_opts.send_chain_fd (probes_send_chain_fd()). */
+struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, int send_chain_fd,
+				       pg_port_fn port_fn, void *port_ctx);
 /* Each tick: looks again for the ports of servers that started lately. */
 void pg_awareness_tick(struct pg_awareness *pga);
 /* The ports found so far (in order); their number. */

@@ -389,3 +389,10 @@ bool probes_is_db_port(const struct probes *p, uint16_t port)
 	return (p->skel->rodata->db_port_bits[port >> 6] & bit) ||
 	       (p->skel->bss && (p->skel->bss->db_port_found[port >> 6] & bit));
 }
+
+int probes_send_chain_fd(const struct probes *p)
+{
+	if (!p || !p->skel || p->variant != VARIANT_SOCK_BTF)
+		return -1;
+	return bpf_map__fd(p->skel->maps.send_chain);
+}

@@ -43,5 +43,10 @@ void probes_stop(struct probes *p);
 int probes_add_db_port(struct probes *p, uint16_t port);
 /* Is port a database port (configured or added)? */
 bool probes_is_db_port(const struct probes *p, uint16_t port);
+/* The prog array sock_send_btf tail-calls at its end (one slot, key 0),
+ * where another object's tp_btf/sock_send_length program can run instead
+ * of attaching on its own; -1 when sock_send_btf is not the variant
+ * attached. */
+int probes_send_chain_fd(const struct probes *p);
 
 #endif

@@ -528,7 +528,8 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 	err = probes_start(&s.probes, cfg);
 	if (err)
 		goto cleanup;
-	s.pga = pg_awareness_new(cfg->postgres, cfg->postgres_tls_hook, on_pg_port, &s);
+	s.pga = pg_awareness_new(cfg->postgres, cfg->postgres_tls_hook,
+				 probes_send_chain_fd(&s.probes), on_pg_port, &s);
 	sensor_contain_attach(&s);
 	s.usage = usage_new(cfg, s.probes.data_dir_paths, cfg->n_data_dirs);
 	s.counters = counters_new(s.probes.skel);
