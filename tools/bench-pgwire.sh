@@ -43,6 +43,8 @@ psql -X -q -c "create table t5 (id int primary key, name text, email text, nir t
 psql -X -q -c "insert into t5 select i, 'advisor ' || i, 'user' || i || '@example.org',
 	lpad((1000000000000 + i)::text, 15, '0'), i * 1.5 from generate_series(1, 1000000) i" &&
 psql -X -q -c "vacuum analyze t5" &&
+psql -X -q -c "create table t20k (id int, body text); alter table t20k alter body set storage external" &&
+psql -X -q -c "insert into t20k select i, repeat(md5(i::text), 625) from generate_series(1, 10000) i" &&
 pgbench -q -i -s 10 >/dev/null 2>&1 || { echo "bench-pgwire: setup failed" >&2; exit 1; }
 
 # only our cluster: other PostgreSQL servers on this host are left alone
@@ -112,6 +114,7 @@ median2() { awk '{ print $2 }' | median; }
 
 Q1="select * from t5"
 Q2="select from generate_series(1, 1000000)"
+Q3="select * from t20k" # 10,000 rows of 20 KB
 QT="set application_name = 'portail/adv0001';
 select * from t5"
 : >"$PGCLUSTER_DIR/q1.off"; : >"$PGCLUSTER_DIR/q1.on"
@@ -119,6 +122,7 @@ select * from t5"
 : >"$PGCLUSTER_DIR/pgb.off"; : >"$PGCLUSTER_DIR/pgb.on"
 : >"$PGCLUSTER_DIR/c1.off"; : >"$PGCLUSTER_DIR/c1.on"
 : >"$PGCLUSTER_DIR/c2.off"; : >"$PGCLUSTER_DIR/c2.on"
+: >"$PGCLUSTER_DIR/c3.off"; : >"$PGCLUSTER_DIR/c3.on"
 : >"$PGCLUSTER_DIR/ct.on"
 : >"$PGCLUSTER_DIR/cs.off"; : >"$PGCLUSTER_DIR/cs.on"
 : >"$PGCLUSTER_DIR/pts.off"; : >"$PGCLUSTER_DIR/pts.on"
@@ -127,24 +131,39 @@ timed_select "$Q1" >/dev/null # warm the cache
 [ "$(PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require psql -X -At -c "select ssl from pg_stat_ssl where pid = pg_backend_pid()")" = t ] ||
 	{ echo "bench-pgwire: the TLS runs are not TLS (ssl = on in the cluster?)" >&2; exit 1; }
 
-for r in $(seq "$ROUNDS"); do
+measure_off() {
 	timed_select "$Q1" >>"$PGCLUSTER_DIR/q1.off"
 	timed_select "$Q2" >>"$PGCLUSTER_DIR/q2.off"
 	backend_cpu "$Q1" >>"$PGCLUSTER_DIR/c1.off"
 	backend_cpu "$Q2" >>"$PGCLUSTER_DIR/c2.off"
+	backend_cpu "$Q3" >>"$PGCLUSTER_DIR/c3.off"
 	PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require backend_cpu "$Q1" >>"$PGCLUSTER_DIR/cs.off"
 	tps 5 >>"$PGCLUSTER_DIR/pgb.off"
 	PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require tps 5 >>"$PGCLUSTER_DIR/pts.off"
+}
+measure_on() {
 	attach
 	timed_select "$Q1" >>"$PGCLUSTER_DIR/q1.on"
 	timed_select "$Q2" >>"$PGCLUSTER_DIR/q2.on"
 	backend_cpu "$Q1" >>"$PGCLUSTER_DIR/c1.on"
 	backend_cpu "$Q2" >>"$PGCLUSTER_DIR/c2.on"
+	backend_cpu "$Q3" >>"$PGCLUSTER_DIR/c3.on"
 	backend_cpu "$QT" >>"$PGCLUSTER_DIR/ct.on"
 	PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require backend_cpu "$Q1" >>"$PGCLUSTER_DIR/cs.on"
 	tps 5 >>"$PGCLUSTER_DIR/pgb.on"
 	PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require tps 5 >>"$PGCLUSTER_DIR/pts.on"
 	detach
+}
+# off then on in odd rounds, on then off in even ones: whatever the order
+# does (caches, the machine's drift) weighs on both sides
+for r in $(seq "$ROUNDS"); do
+	if [ $((r % 2)) -eq 1 ]; then
+		measure_off
+		measure_on
+	else
+		measure_on
+		measure_off
+	fi
 	echo "round $r/$ROUNDS done" >&2
 done
 
@@ -159,6 +178,7 @@ cost1=$(prog_cost "$Q1")
 counted=$(grep '^rows' "$PGCLUSTER_DIR/hold.out")
 cost2=$(prog_cost "$Q2")
 costt=$(prog_cost "$QT")
+cost3=$(prog_cost "$Q3")
 # hits of the TLS hook during one TLS SELECT, and its program's own time
 PGWIRE_PROG_STATS=1 attach
 PGHOST=$PGHOSTADDR_TCP PGSSLMODE=require timed_select "$Q1" >/dev/null
@@ -174,6 +194,7 @@ pcoff=$(median2 <"$PGCLUSTER_DIR/pgb.off"); pcon=$(median2 <"$PGCLUSTER_DIR/pgb.
 tcoff=$(median2 <"$PGCLUSTER_DIR/pts.off"); tcon=$(median2 <"$PGCLUSTER_DIR/pts.on")
 c1off=$(median <"$PGCLUSTER_DIR/c1.off"); c1on=$(median <"$PGCLUSTER_DIR/c1.on")
 c2off=$(median <"$PGCLUSTER_DIR/c2.off"); c2on=$(median <"$PGCLUSTER_DIR/c2.on")
+c3off=$(median <"$PGCLUSTER_DIR/c3.off"); c3on=$(median <"$PGCLUSTER_DIR/c3.on")
 cton=$(median <"$PGCLUSTER_DIR/ct.on")
 csoff=$(median <"$PGCLUSTER_DIR/cs.off"); cson=$(median <"$PGCLUSTER_DIR/cs.on")
 
@@ -182,6 +203,7 @@ awk -v off="$q1off" -v on="$q1on" 'BEGIN { printf "  SELECT * 1,000,000 rows x 5
 awk -v off="$q2off" -v on="$q2on" 'BEGIN { printf "  SELECT 1,000,000 zero-column rows:  off %.3f s, on %.3f s, ratio %.3f\n", off / 1e6, on / 1e6, on / off }'
 awk -v off="$c1off" -v on="$c1on" 'BEGIN { printf "  backend CPU, 1,000,000 x 5 cols:   off %.3f s, on %.3f s, ratio %.3f (+%.0f ns per row)\n", off / 1e6, on / 1e6, on / off, (on - off) * 1000 / 1000000 }'
 awk -v off="$c2off" -v on="$c2on" 'BEGIN { printf "  backend CPU, 1,000,000 zero-col:   off %.3f s, on %.3f s, ratio %.3f (+%.0f ns per row)\n", off / 1e6, on / 1e6, on / off, (on - off) * 1000 / 1000000 }'
+awk -v off="$c3off" -v on="$c3on" 'BEGIN { printf "  backend CPU, 10,000 rows of 20 KB:  off %.3f s, on %.3f s, ratio %.3f (+%.0f ns per row)\n", off / 1e6, on / 1e6, on / off, (on - off) * 1000 / 10000 }'
 awk -v off="$csoff" -v on="$cson" 'BEGIN { printf "  backend CPU, 1,000,000 x 5 cols, TLS: off %.3f s, on %.3f s, ratio %.3f (+%.0f ns per row)\n", off / 1e6, on / 1e6, on / off, (on - off) * 1000 / 1000000 }'
 awk -v off="$c1on" -v on="$cton" 'BEGIN { printf "  backend CPU, 1,000,000 x 5 cols, counted: untagged %.3f s, tagged %.3f s, ratio %.3f\n", off / 1e6, on / 1e6, on / off }'
 awk -v off="$poff" -v on="$pon" 'BEGIN { printf "  pgbench -S -c 4 (tps):            off %.0f, on %.0f, ratio %.3f\n", off, on, on / off }'
@@ -190,7 +212,17 @@ awk -v off="$pcoff" -v on="$pcon" 'BEGIN { printf "  pgbench -S CPU per transact
 awk -v off="$tcoff" -v on="$tcon" 'BEGIN { printf "  pgbench -S CPU per tx over TLS:   off %.2f us, on %.2f us, ratio %.3f\n", off, on, on / off }'
 awk -v off="$csoff" -v on="$cson" -v n="$tlshits" 'BEGIN { if (n > 0) printf "  TLS hook: %d hits in the 1,000,000-row TLS SELECT, %.1f us of backend CPU per hit\n", n, (on - off) / n }'
 echo "$tlsprog" | awk '$2 > 0 { printf "  TLS hook program alone: %d runs, %.0f ns per run (the rest of a hit is the uprobe trap)\n", $2, $1 / $2 }'
+# the program's own time against the backend's CPU per row without it:
+# steadier than the ratio of two CPU times on a shared machine
+share() { # COST OFF_US ROWS LABEL
+	echo "$1" | awk -v off="$2" -v n="$3" -v l="$4" '$2 > 0 && off > 0 {
+		printf "  send program time per row, %s: %.1f ns = %.2f%% of the backend CPU per row without it (%.0f ns)\n", l, $1 / n, $1 / 1000 / off * 100, off * 1000 / n }'
+}
+share "$cost1" "$c1off" 1000000 "1,000,000 x 5 cols"
+share "$cost2" "$c2off" 1000000 "1,000,000 zero-column rows"
+share "$cost3" "$c3off" 10000 "10,000 rows of 20 KB"
 echo "$cost1" | awk '$2 > 0 { printf "  send program during the 1,000,000-row SELECT: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
 echo "$cost2" | awk '$2 > 0 { printf "  send program during 1,000,000 zero-column rows: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
+echo "$cost3" | awk '$2 > 0 { printf "  send program during 10,000 rows of 20 KB: %d runs, %.1f ms, %.0f ns per row\n", $2, $1 / 1e6, $1 / 10000 }'
 echo "$costt" | awk '$2 > 0 { printf "  send program during the tagged 1,000,000-row SELECT: %d runs, %.1f ms, %.1f ns per row\n", $2, $1 / 1e6, $1 / 1000000 }'
 echo "  counted while attached to the 1,000,000-row SELECT: $counted"
