@@ -410,8 +410,8 @@ pg_run() { # seconds [sensor-pid] -> "tps cpu_ns_per_txn"
 	c1=$([ -n "$CG" ] && cg_usage_ns || echo 0)
 	tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$TMP/pg/run.log")
 	n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$TMP/pg/run.log")
-	awk -v t="$tps" -v n="$n" -v c="$((c1 - c0 + s1 - s0))" -v cg="$CG" \
-		'BEGIN {printf "%s %.0f\n", t, (cg != "" && n > 0) ? c / n : 0}'
+	awk -v t="$tps" -v n="$n" -v c="$((c1 - c0 + s1 - s0))" -v s="$((s1 - s0))" -v cg="$CG" \
+		'BEGIN {printf "%s %.0f %.0f\n", t, (cg != "" && n > 0) ? c / n : 0, (n > 0) ? s / n : 0}'
 }
 
 if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
@@ -441,31 +441,32 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 			vigie-*) stop_vigie ;;
 			bpftrace) bg_stop "$BTPID" ;;
 			esac
-			log "  round $((r + 1)) $c: $res (tps, CPU ns per transaction)"
+			log "  round $((r + 1)) $c: $res (tps, CPU ns per transaction, of which the sensor process)"
 			echo "$r $c $res" >>"$TMP/pg.txt"
 		done
 	done
 	out ""
 	out "== 2. pgbench -S (select-only), local PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1, scale $PG_SCALE, $PG_CLIENTS clients, $PG_ROUNDS interleaved rounds x ${PG_SECONDS}s"
 	out "   tps ratio = median over rounds of (condition tps / no-sensor tps of the same round);"
-	out "   cpu/txn = CPU time of the cluster + pgbench (cgroup) + the sensor process, per transaction (us), ratio likewise"
-	out "$(printf '%-15s %11s %9s %8s %9s %9s   %s' condition median_tps tps_ratio tps_loss cpu/txn cpu_ratio all_runs_tps)"
+	out "   cpu/txn = CPU time of the cluster + pgbench (cgroup) + the sensor process, per transaction (us), ratio likewise;"
+	out "   sensor/txn = the sensor process's own CPU (user space, /proc/PID/stat, 10 ms ticks), per transaction (us)"
+	out "$(printf '%-15s %11s %9s %8s %9s %9s %10s   %s' condition median_tps tps_ratio tps_loss cpu/txn cpu_ratio sensor/txn all_runs_tps)"
 	for c in "${CONDS[@]}"; do
 		out "$(awk -v c="$c" '
 			function med(a, n,   i, j, t) {
 				for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 				return n ? a[int((n + 1) / 2)] : 0
 			}
-			{ v[$1, $2] = $3; u[$1, $2] = $4; rounds[$1] = 1 }
+			{ v[$1, $2] = $3; u[$1, $2] = $4; sp[$1, $2] = $5; rounds[$1] = 1 }
 			END {
 				n = 0; k = 0; all = ""
 				for (r = 0; (r in rounds); r++) if ((r, c) in v) {
-					x[++n] = v[r, c]; y[n] = u[r, c] / 1000; all = all sprintf("%.0f ", v[r, c])
+					x[++n] = v[r, c]; y[n] = u[r, c] / 1000; w[n] = sp[r, c] / 1000; all = all sprintf("%.0f ", v[r, c])
 					if ((r, "none") in v && v[r, "none"] > 0) q[++k] = v[r, c] / v[r, "none"]
 					if ((r, "none") in u && u[r, "none"] > 0) z[k] = u[r, c] / u[r, "none"]
 				}
-				m = med(x, n); rq = med(q, k); cu = med(y, n); cz = med(z, k)
-				printf "%-15s %11.0f %9.3f %7.1f%% %9.1f %9.3f   %s", c, m, rq, (1 - rq) * 100, cu, cz, all
+				m = med(x, n); rq = med(q, k); cu = med(y, n); cz = med(z, k); su = med(w, n)
+				printf "%-15s %11.0f %9.3f %7.1f%% %9.1f %9.3f %10.2f   %s", c, m, rq, (1 - rq) * 100, cu, cz, su, all
 			}' "$TMP/pg.txt")"
 	done
 	out "   goal: less than 3% loss with Vigie, clearly less than bpftrace"
