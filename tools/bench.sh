@@ -474,8 +474,10 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 	none_cpu=$(awk '$2 == "none" {print $4}' "$TMP/pg.txt" | median)
 	out "   BPF program time per transaction (one extra ${PG_SECONDS}s run each, bpf_stats on; programs run >= 1000 times),"
 	out "   and its share of the no-sensor CPU per transaction ($(awk -v c="$none_cpu" 'BEGIN {printf "%.1f", c / 1000}') us): the loss to expect when the host is CPU-bound:"
-	for c in "${CONDS[@]}"; do
+	floor_us=
+	for c in empty "${CONDS[@]}"; do
 		case $c in
+		empty) start_floor sock; spid=$FPID ;; # empty programs on the sock hooks, alone
 		vigie-sock) start_vigie sock "$TMP/s2.json" -c "$TMP/pg-vigie.json"; spid=$VPID ;;
 		vigie-syscalls) start_vigie syscalls "$TMP/s2.json" -c "$TMP/pg-vigie.json"; spid=$VPID ;;
 		bpftrace) start_bpftrace; spid=$BTPID ;;
@@ -488,10 +490,16 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 		stats_snapshot "$ids" >"$TMP/st1.json"
 		sysctl -qw kernel.bpf_stats_enabled=0
 		n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$TMP/pg/run.log")
-		case $c in vigie-*) stop_vigie ;; bpftrace) bg_stop "$BTPID" ;; esac
-		out "$(stats_delta "$TMP/st0.json" "$TMP/st1.json" | awk -v c="$c" -v n="$n" -v base="$none_cpu" '
+		case $c in empty) bg_stop "$FPID" ;; vigie-*) stop_vigie ;; bpftrace) bg_stop "$BTPID" ;; esac
+		line=$(stats_delta "$TMP/st0.json" "$TMP/st1.json" | awk -v c="$c" -v n="$n" -v base="$none_cpu" -v fl="$floor_us" '
+			c == "empty" && $1 !~ /^floor_(send|recv)_btf$/ { next }
 			$2 >= 1000 { t += $3; d = d sprintf(" %s %.1f/txn x %.0f ns;", $1, $2 / n, $3 / $2) }
-			END { u = n ? t / n : 0; printf "   %-15s %6.2f us/txn = %4.1f%%:%s", c, u / 1000, (base > 0 ? u / base * 100 : 0), d }')"
+			END {
+				u = n ? t / n : 0; printf "%.3f    %-15s %6.2f us/txn = %4.1f%%:%s", u / 1000, c, u / 1000, (base > 0 ? u / base * 100 : 0), d
+				if (c == "vigie-sock" && fl != "") printf " above the empty programs: %.2f us/txn = %.1f%%", u / 1000 - fl, (base > 0 ? (u - fl * 1000) / base * 100 : 0)
+			}')
+		[ "$c" = empty ] && floor_us=${line%% *}
+		out "${line#* }"
 	done
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 && PG_STARTED=0
 fi
