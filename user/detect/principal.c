@@ -9,30 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/hash.h"
 #include "detect/detect_int.h"
 #include "base/log.h"
 
 /* ---- principals ---- */
 
-/* 8 bytes at a time: ids are hashed for every sample. */
+/* ids are hashed for every sample */
 uint64_t principal_hash(enum principal_kind kind, const char *id)
 {
-	size_t n = strlen(id), i = 0;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)kind << 56) ^ n, w;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, id + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	if (i < n) {
-		w = 0;
-		memcpy(&w, id + i, n - i);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 29);
+	return hash_bytes(id, strlen(id), (uint64_t)kind << 56);
 }
 
 static bool match_list(const struct detect_pattern_list *l, const char *s)

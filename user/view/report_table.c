@@ -8,27 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/event.h"
+#include "base/hash.h"
 #include "view/report_data.h"
 
-/* 8 bytes at a time: every sample's ids are hashed. */
+/* every sample's ids are hashed */
 uint64_t rpt_hash(const char *s, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	if (i < n) {
-		w = 0;
-		memcpy(&w, s + i, n - i);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 29);
+	return hash_bytes(s, n, 0);
 }
 
 /* A principal's hash: its id's, told apart by kind. */
