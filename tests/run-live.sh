@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Runs every live test binary BUILD_DIR/tests/live_* (as root: they load BPF
-# programs and create network namespaces), prints each result and ends with
+# programs and create network namespaces), one at a time except the two
+# longest (PAIR below, side by side first), prints each result and ends with
 # "N passed, M failed" (", K skipped" when any) counting test binaries.
 # A binary exiting 77 skipped (not root, no BTF). With CI=true a skip counts
 # as a failure: CI runs as root on a BTF kernel, a skip there hides a problem.
@@ -26,16 +27,9 @@ if [ ! -d "$build/tests" ]; then
 	exit 1
 fi
 
-found=0
-for t in "$build"/tests/live_*; do
-	[ -x "$t" ] || continue
-	found=1
-	name=$(basename "$t")
-	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
-	start=$(date +%s)
-	"$t" >"$log" 2>&1
-	rc=$?
-	secs=$(( $(date +%s) - start ))
+# report NAME RC SECS LOG: prints the result of one binary, adds it up
+report() {
+	name=$1 rc=$2 secs=$3 log=$4
 	if [ "${LIVE_VERBOSE:-0}" = 1 ]; then
 		cat "$log"
 	else
@@ -76,6 +70,48 @@ for t in "$build"/tests/live_*; do
 		;;
 	esac
 	rm -f "$log"
+}
+
+# The two longest tests wait most of their time (a sensor's first minute,
+# paced extractions) and watch only their own names, roles and addresses:
+# they run side by side, before the others, which run one at a time.
+PAIR="live_detect_defaults live_portal"
+found=0
+pids=
+for name in $PAIR; do
+	t=$build/tests/$name
+	[ -x "$t" ] || continue
+	found=1
+	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
+	(
+		start=$(date +%s)
+		"$t" >"$log" 2>&1
+		echo "$? $(( $(date +%s) - start ))" >"$log.rc"
+	) &
+	pids="$pids $!"
+	eval "log_$name=\$log"
+done
+for pid in $pids; do
+	wait "$pid"
+done
+for name in $PAIR; do
+	eval "log=\${log_$name:-}"
+	[ -n "$log" ] || continue
+	read -r rc secs <"$log.rc" || { rc=1; secs=0; }
+	rm -f "$log.rc"
+	report "$name" "$rc" "$secs" "$log"
+done
+
+for t in "$build"/tests/live_*; do
+	[ -x "$t" ] || continue
+	found=1
+	name=$(basename "$t")
+	case " $PAIR " in *" $name "*) continue ;; esac
+	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
+	start=$(date +%s)
+	"$t" >"$log" 2>&1
+	rc=$?
+	report "$name" "$rc" "$(( $(date +%s) - start ))" "$log"
 done
 
 if [ $found = 0 ]; then
