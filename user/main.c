@@ -13,7 +13,7 @@
 #include "detect/detect.h"
 #include "base/event.h"
 #include "base/log.h"
-#include "replay.h"
+#include "replay/replay.h"
 #include "sensor/sensor.h"
 #include "view/report.h"
 #include "view/top.h"

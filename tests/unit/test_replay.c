@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "base/log.h"
-#include "replay.h"
+#include "replay/replay.h"
 
 static char tmpdir[] = "/tmp/vigie-test-replay-XXXXXX";
 

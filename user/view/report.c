@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/log.h"
-#include "replay.h"
+#include "replay/replay.h"
 #include "view/report.h"
 #include "view/report_data.h"
 

@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <jansson.h>
 #include "detect/detect.h"
-#include "replay.h"
+#include "replay/replay.h"
 
 #define RPT_MINUTE_SPAN_MIN (36 * 60) /* 1 m charts for traces up to 36 h */
 #define RPT_HOUR_BUCKETS 2048         /* hour series: the step doubles beyond */

@@ -14,7 +14,7 @@
 #include "base/log.h"
 #include "base/pidlock.h"
 #include "output/output.h"
-#include "replay.h"
+#include "replay/replay.h"
 #include "trace/trace.h"
 
 #define PROGRESS_EVERY (1u << 20)
