@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Shared by the parsers of the configuration file (config.c,
- * config_sensor.c, config_databases.c; defined in config_parse.c): where a key is in the text (for its line), and errors
- * that name the field. Not for other subsystems. */
+ * config_sensor.c, config_databases.c; defined in config_parse.c): where
+ * a key is in the text (for its line), and errors that name the field.
+ * Not for other subsystems. */
 #ifndef VIGIE_CONFIG_PARSE_H
 #define VIGIE_CONFIG_PARSE_H
 
