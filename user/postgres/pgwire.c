@@ -200,11 +200,6 @@ int pgwire_guard_map_fd(const struct pgwire *pg)
 	return pg ? bpf_map__fd(pg->skel->maps.pg_guards) : -1;
 }
 
-bool pgwire_chained(const struct pgwire *pg)
-{
-	return pg && pg->chain_fd >= 0;
-}
-
 const char *pgwire_probe_name(const struct pgwire *pg)
 {
 	if (!pg)

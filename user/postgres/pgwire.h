@@ -120,8 +120,6 @@ typedef void (*pgwire_cb)(const struct pgwire_delta *d, void *ctx);
 struct pgwire *pgwire_start(const struct pgwire_opts *opts);
 /* "sock" or "syscall" */
 const char *pgwire_probe_name(const struct pgwire *pg);
-/* pg_sock_send runs as the sensor's tail call (pgwire_opts.send_chain_fd) */
-bool pgwire_chained(const struct pgwire *pg);
 /* 0 or -errno (-ESRCH: the process is gone). Adding an already tracked
  * process is not an error (a backend tracked from birth keeps its state). */
 int pgwire_add_postmaster(struct pgwire *pg, uint32_t tgid);
