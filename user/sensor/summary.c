@@ -11,7 +11,7 @@
 #include "base/log.h"
 #include "sensor/summary.h"
 #include "sensor/summary_int.h"
-#include "sensor/usage.h"
+#include "sensor/usage_fields.h"
 #include "sensor/usage_int.h"
 
 struct sum_table {

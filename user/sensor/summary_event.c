@@ -9,7 +9,7 @@
 #include "base/event.h"
 #include "base/identity.h"
 #include "sensor/summary_int.h"
-#include "sensor/usage.h"
+#include "sensor/usage_fields.h"
 #include "sensor/usage_int.h"
 
 static const char *const by_names[] = { "db_user", "app_user", "process" };

@@ -14,6 +14,7 @@
 #include "output/output.h"
 #include "postgres/pgsession.h"
 #include "vigie.h"
+#include "sensor/usage_fields.h" /* class_name(), format_addr()... */
 
 struct usage;
 
@@ -29,8 +30,6 @@ void usage_add(struct usage *u, const struct vigie_flow_key *key, const struct v
  * sent on connections the socket probes do not see (unix sockets), else 0. */
 void usage_add_rows(struct usage *u, struct identity *id, uint64_t rows, uint64_t copy_rows,
 		    uint32_t unknown_why, uint64_t bytes);
-/* vigie.rows_unknown_reason: the names of the unknown_why bits, an array. */
-void usage_set_unknown_reason(json_t *ev, uint32_t unknown_why);
 /* The same rows by application user and role (vigie.app_users of the
  * backend's db_server usage event). */
 void usage_add_app_users(struct usage *u, struct identity *id, const struct pg_segment *segs,
@@ -43,11 +42,5 @@ int usage_finish(struct usage *u, uint64_t start_ns, uint64_t end_ns, struct out
 /* Principals waiting for their coarse summary. */
 size_t usage_pending_summaries(const struct usage *u);
 size_t usage_entries(const struct usage *u);
-
-/* Names used in events. */
-const char *class_name(uint8_t cls);
-bool is_db_server_exe(const struct vigie_config *cfg, struct identity *id);
-/* Text form of a key's remote address ("" for none). */
-void format_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t size);
 
 #endif

@@ -49,9 +49,4 @@ struct usage_entry {
 	struct usage_entry *next_db; /* next db_server entry in its pid bucket */
 };
 
-/* process.*, user.* of an entry (usage.c). */
-void usage_add_process(json_t *ev, const struct usage_entry *e);
-/* network.transport of an IP protocol number, NULL for 0. */
-const char *usage_transport_name(uint8_t proto);
-
 #endif
