@@ -36,22 +36,6 @@
 #include "vigie.skel.h"
 
 
-uint64_t sensor_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t sensor_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Samples' time: the wall clock, except across a step of it (clock.h). */
 static uint64_t detection_ns(struct sensor *s)
 {
@@ -71,13 +55,6 @@ static double mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void sensor_emit(struct sensor *s, json_t *ev)
-{
-	if (ev && output_write(s->out, ev) == 0)
-		s->events_written++;
-	json_decref(ev);
 }
 
 _Static_assert(offsetof(struct vigie_proc_event, filename) == VIGIE_PROC_EXIT_SIZE,
@@ -312,15 +289,6 @@ static const char *loop(struct sensor *s, double duration_s)
 	}
 }
 
-void sensor_emit_detection(json_t *ev, void *ctx)
-{
-	json_incref(ev);
-	sensor_emit(ctx, ev);
-	/* written first: the alert, then what containment did about it */
-	sensor_contain_alert(ctx, ev);
-	json_decref(ev);
-}
-
 /* Detection and recording, both optional; set up before any probe loads so
  * that a bad detection section stops the start. */
 static int setup_detection(struct sensor *s)
@@ -443,17 +411,6 @@ static int lock_files(struct sensor *s)
 		}
 	}
 	return 0;
-}
-
-void sensor_set_metrics_src(struct sensor *s)
-{
-	struct sensor_metrics_src src = {
-		.counters = s->counters, .ids = s->ids, .det = s->det, .pga = s->pga,
-		.variant = s->probes.variant, .start_ns = &s->start_ns, .ticks = &s->ticks,
-		.drain_errors = &s->drain_errors, .syslog = s->syslog,
-	};
-
-	sensor_metrics_set_src(s->metrics, &src);
 }
 
 int sensor_run(const struct vigie_config *cfg, double duration_s,

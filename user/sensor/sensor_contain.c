@@ -358,3 +358,14 @@ void sensor_contain_free(struct sensor *s)
 	free(sc);
 	s->contain = NULL;
 }
+
+/* Detection's events (the detector's sink): each written, then handed to
+ * containment. */
+void sensor_emit_detection(json_t *ev, void *ctx)
+{
+	json_incref(ev);
+	sensor_emit(ctx, ev);
+	/* written first: the alert, then what containment did about it */
+	sensor_contain_alert(ctx, ev);
+	json_decref(ev);
+}

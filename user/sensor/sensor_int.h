@@ -66,18 +66,19 @@ struct sensor {
 	struct sensor_contain *contain; /* NULL: containment off (sensor_contain.c) */
 };
 
+/* sensor_emit.c: the clocks, writing an event */
 uint64_t sensor_realtime_ns(void);
 uint64_t sensor_monotonic_ns(void); /* CLOCK_MONOTONIC */
 /* Write ev (and release it), counting it. */
 void sensor_emit(struct sensor *s, json_t *ev);
-/* sensor_events.c */
+/* sensor_events.c: lifecycle events */
 json_t *sensor_lifecycle_event(struct sensor *s, const char *action);
 void sensor_add_stats(struct sensor *s, json_t *ev);
 void sensor_emit_start(struct sensor *s);
-/* sensor.c */
+/* sensor_contain.c: the detector's sink (write, then containment) */
 void sensor_emit_detection(json_t *ev, void *ctx);
-void sensor_set_metrics_src(struct sensor *s);
-/* sensor_reload.c: SIGHUP */
+/* sensor_reload.c: SIGHUP, and what the metrics endpoint reads */
 void sensor_reload(struct sensor *s);
+void sensor_set_metrics_src(struct sensor *s);
 
 #endif

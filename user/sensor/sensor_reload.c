@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/sdnotify.h"
 #include "sensor/sensor_int.h"
+#include "sensor/sensor_metrics.h"
 
 static bool str_differs(const char *a, const char *b)
 {
@@ -234,4 +235,17 @@ out:
 	json_decref(restart);
 	config_free(&nc);
 	sd_notify_send("READY=1\nSTATUS=watching");
+}
+
+/* What the metrics endpoint reads (at start, and again after a reload
+ * changed the detector or the syslog sink). */
+void sensor_set_metrics_src(struct sensor *s)
+{
+	struct sensor_metrics_src src = {
+		.counters = s->counters, .ids = s->ids, .det = s->det, .pga = s->pga,
+		.variant = s->probes.variant, .start_ns = &s->start_ns, .ticks = &s->ticks,
+		.drain_errors = &s->drain_errors, .syslog = s->syslog,
+	};
+
+	sensor_metrics_set_src(s->metrics, &src);
 }
