@@ -1288,7 +1288,7 @@ int live_bpf_prog_state(pid_t pid, const char *name)
 		unsigned id = de->d_name[0] == '.' ? 0 : fdinfo_prog_id(pid, de->d_name, &link);
 
 		if (id && prog_named(id, name))
-			state = link ? 2 : state > 1 ? state : 1;
+			state = link ? 2 : 1; /* the loop ends at 2 */
 	}
 	closedir(d);
 	return state;

@@ -187,6 +187,9 @@ int main(void)
 		CHECK(false, "vigie started");
 		return live_finish();
 	}
+	/* the socket side of the walk runs inside sock_send_btf (a tail call) */
+	ASSERT_EQ_INT(live_bpf_prog_state(v.c.pid, "pg_sock_send"), 1,
+		      "pg_sock_send loaded, run as sock_send_btf's tail call");
 	/* default sslmode (prefer): TLS, as every libpq client on a stock server */
 	CHECK(run("tls_one", "prefer", NULL, IS_TLS " -c 'SELECT * FROM t WHERE i = 1'", out[0]) == 0,
 	      "1 row, default sslmode");
