@@ -351,15 +351,27 @@ static void test_db_user(struct detect_config *dc)
 	CHECK_EQ_INT(st.actions, 2);
 	CHECK_EQ_INT(st.kernel_ended, 4);
 	CHECK_EQ_INT(st.active, 0);
+	/* an end read after the release (the kernel ended it just before the
+	 * release removed its keys): said at once, with its pid */
+	containment_kernel_ended(c, 5155, PK_DB_USER, "thief", 1700000122 * S);
+	CHECK_EQ_INT(json_array_size(r.events), 7);
+	CHECK_EQ_STR(ev_str(&r, 6, "vigie.containment.by"), "quarantine");
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(json_array_get(r.events, 6),
+			"process"), "pid")), 5155);
+	/* one no key names any more: counted, no event */
+	containment_kernel_ended(c, 5156, PK_DB_USER, NULL, 1700000123 * S);
+	CHECK_EQ_INT(json_array_size(r.events), 7);
+	containment_stats(c, &st);
+	CHECK_EQ_INT(st.kernel_ended, 6);
 
 	/* a failure is reported, never silent */
 	r.fail_end = -ESRCH;
 	a = alert("critical", "db_user", "thief", "db_rows");
 	containment_on_alert(c, a, 200 * S, 1700000200 * S);
 	json_decref(a);
-	CHECK_EQ_STR(ev_str(&r, 7, "vigie.containment.action"), "end-sessions");
-	CHECK_EQ_STR(ev_str(&r, 7, "event.outcome"), "failure");
-	CHECK_EQ_STR(ev_str(&r, 7, "error.message"), "No such process");
+	CHECK_EQ_STR(ev_str(&r, 8, "vigie.containment.action"), "end-sessions");
+	CHECK_EQ_STR(ev_str(&r, 8, "event.outcome"), "failure");
+	CHECK_EQ_STR(ev_str(&r, 8, "error.message"), "No such process");
 	containment_stats(c, &st);
 	CHECK_EQ_INT(st.failures, 1);
 	containment_free(c);

@@ -403,9 +403,11 @@ void containment_kernel_ended(struct containment *c, uint32_t pid, enum principa
 {
 	struct quarantine *q;
 
-	if (!c || !id)
+	if (!c)
 		return;
 	c->st.kernel_ended++;
+	if (!id)
+		return; /* whose is not known: in the count only */
 	q = contain_find(c, Q_SESSIONS, kind, id);
 	if (!q) { /* released meanwhile: said at once */
 		struct quarantine gone = { .what = Q_SESSIONS, .kind = kind, .ended = 1,

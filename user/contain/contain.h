@@ -99,7 +99,8 @@ void containment_on_alert(struct containment *c, const json_t *alert, uint64_t n
 void containment_tick(struct containment *c, uint64_t now_mono_ns, uint64_t now_real_ns);
 /* Release everything now (stop), an event each. */
 void containment_release_all(struct containment *c, uint64_t now_mono_ns, uint64_t now_real_ns);
-/* The kernel ended a session of a principal in quarantine. */
+/* The kernel ended a session of a principal in quarantine (id NULL: whose
+ * is no longer known, counted only). */
 void containment_kernel_ended(struct containment *c, uint32_t pid, enum principal_kind kind,
 			      const char *id, uint64_t now_real_ns);
 

@@ -28,6 +28,10 @@
 #include "sensor/sensor_int.h"
 
 #define GUARD_KEYS 2
+/* How long a released quarantine's keys still name its principal: the
+ * kernel may end a session just before the release removes its keys, and
+ * that end is read from the ring buffer at the next tick, after it. */
+#define GUARD_GRACE_NS (10ull * 1000000000ull)
 
 /* The kernel keys installed for a principal's quarantine. */
 struct guard_rec {
@@ -35,6 +39,7 @@ struct guard_rec {
 	char id[256];
 	struct pgwire_guard_key keys[GUARD_KEYS];
 	int n;
+	uint64_t released_ns; /* monotonic; 0 while in force */
 };
 
 struct sensor_contain {
@@ -113,10 +118,13 @@ static int op_guard_sessions(void *ctx, enum principal_kind kind, const char *id
 			if (e)
 				err = e;
 		}
-		*r = sc->recs[--sc->n_recs];
+		/* kept a while, to name the ends still in the ring buffer */
+		r->released_ns = sensor_monotonic_ns() ?: 1;
 		return err;
 	}
-	if (!r) {
+	if (r) {
+		r->released_ns = 0;
+	} else {
 		if (sc->n_recs == sc->cap_recs) {
 			size_t cap = sc->cap_recs ? 2 * sc->cap_recs : 16;
 			struct guard_rec *nr = realloc(sc->recs, cap * sizeof(*nr));
@@ -205,7 +213,8 @@ static void emit(json_t *ev, void *ctx)
 	sensor_emit(ctx, ev);
 }
 
-/* A backend the kernel ended at login or at a switch of user. */
+/* A backend the kernel ended at login or at a switch of user (the
+ * quarantine may have been released since: containment says so at once). */
 static void on_contained(const struct pgwire_param_event *ev, void *ctx)
 {
 	struct sensor_contain *sc = ctx;
@@ -220,6 +229,22 @@ static void on_contained(const struct pgwire_param_event *ev, void *ctx)
 				return;
 			}
 		}
+	}
+	/* no key names it any more: counted all the same */
+	log_debug("containment: backend %u ended by a quarantine no longer known", ev->tgid);
+	containment_kernel_ended(sc->c, ev->tgid, PK_DB_USER, NULL, sensor_realtime_ns());
+}
+
+/* The keys of quarantines released more than the grace ago are forgotten. */
+static void forget_released(struct sensor_contain *sc, uint64_t now)
+{
+	for (size_t i = 0; i < sc->n_recs;) {
+		struct guard_rec *r = &sc->recs[i];
+
+		if (r->released_ns && now - r->released_ns >= GUARD_GRACE_NS)
+			*r = sc->recs[--sc->n_recs];
+		else
+			i++;
 	}
 }
 
@@ -314,8 +339,10 @@ void sensor_contain_alert(struct sensor *s, const json_t *ev)
 
 void sensor_contain_tick(struct sensor *s)
 {
-	if (s->contain)
-		containment_tick(s->contain->c, sensor_monotonic_ns(), sensor_realtime_ns());
+	if (!s->contain)
+		return;
+	containment_tick(s->contain->c, sensor_monotonic_ns(), sensor_realtime_ns());
+	forget_released(s->contain, sensor_monotonic_ns());
 }
 
 void sensor_contain_stats(struct sensor *s, json_t *ev)
