@@ -11,7 +11,11 @@
  *   tp_btf/sock_send_length  (Linux >= 6.3, fires for socket sends only)
  *   tracepoint/syscalls/sys_exit_sendto  (fallback)
  * Both fire after the data left the process, with the byte count sent.
- * The first thing done is one hash lookup of the current tgid in
+ * In sock mode the first runs as the tail call of the sensor's own
+ * sock_send_btf (vigie.bpf.c), which makes it only for sends that can be
+ * a backend's answer (from a database port or a unix socket) once the
+ * ports of every tracked server are known. The first check is the task
+ * storage mark of backends, then one hash lookup of the current tgid in
  * pg_backends: every other process stops there. The fd and buffer are the
  * syscall's own arguments, read from the task's saved user registers
  * (valid until the syscall returns), so no enter probe is needed.

@@ -36,6 +36,11 @@ const volatile __u32 self_tgid = 0;
  * by user space through the mmapped .bss, never cleared): database ports
  * too, whatever the configuration says. */
 __u64 db_port_found[VIGIE_PORT_WORDS] = {};
+/* 1 while user space knows the ports of every PostgreSQL server it tracks
+ * (written through the mmapped .bss): PostgreSQL's walk (send_chain) then
+ * runs for sends from database ports and unix sockets only. 0, as loaded:
+ * for every send. */
+__u32 pg_ports_known = 0;
 
 struct flow_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -464,11 +469,26 @@ static __always_inline int on_sock_length(struct sock *sk, int ret, int flags, b
 	return 0;
 }
 
+/* Could this send be a PostgreSQL backend's answer to its client? A backend
+ * answers on the socket its client reached: a server's port (a database
+ * port once found) or a unix socket. The other sends of the host (clients,
+ * every other process) skip the walk's program and its task storage
+ * lookup. */
+static __always_inline bool pg_may_answer(struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	if (!pg_ports_known || family == AF_UNIX)
+		return true;
+	return (family == AF_INET || family == AF_INET6) && port_is_db(sk->__sk_common.skc_num);
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(sock_send_btf, struct sock *sk, int ret, int flags)
 {
 	on_sock_length(sk, ret, flags, true, true);
-	bpf_tail_call(ctx, &send_chain, 0); /* returns only when the slot is empty */
+	if (pg_may_answer(sk))
+		bpf_tail_call(ctx, &send_chain, 0); /* returns only when the slot is empty */
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #ifndef VIGIE_BPF_H
 #define VIGIE_BPF_H
 
+#define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
 #define MSG_PEEK 2

@@ -5,7 +5,8 @@
  * is recognised and its own listening port becomes a database port: its
  * sends there are db_server bytes, with exact rows, whether the cluster
  * ran before vigie started (the port is in sensor-start) or started while
- * vigie ran (the port is in sensor-stop's statistics).
+ * vigie ran (the port is in sensor-stop's statistics). Once it is, the
+ * walk of backends' answers runs for sends from database ports only.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -171,6 +172,23 @@ int main(void)
 			usleep(100000);
 	}
 	CHECK(seen, "vigie logged port %s as a database port within 10 s", port);
+	/* then the walk of backends' answers runs for sends from database
+	 * ports (and unix sockets) only: the rows below are walked so */
+	seen = false;
+	for (int i = 0; i < 50 && !seen; i++) {
+		char *err = live_read_file(v.err_path, NULL);
+		char want[64], *at;
+
+		snprintf(want, sizeof(want), "listens on port %s: a database port", port);
+		at = err ? strstr(err, want) : NULL;
+		seen = at && strstr(at, "every server's ports known: the walk runs for sends from "
+					"database ports and unix sockets");
+		free(err);
+		if (!seen)
+			usleep(100000);
+	}
+	CHECK(seen, "after port %s, vigie logged that the walk runs for database ports' sends",
+	      port);
 	CHECK(select_all(port), "SELECT * of %d rows as " ROLE, TABLE_ROWS);
 	check_run(&v, port, "started while running");
 	return live_finish();

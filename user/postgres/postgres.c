@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 enum pga_state { PGA_OFF, PGA_WAITING, PGA_ON, PGA_FAILED };
 
 #define PGA_PENDING 16      /* servers whose ports are still looked for */
-#define PGA_PORT_TRIES 120  /* ticks a started server has to listen */
+#define PGA_PORT_TRIES 120  /* ticks a started server has to listen (then
+			     * its ports stay unknown while it runs) */
 #define PGA_MAX_PORTS 64
 
 struct pg_awareness {
@@ -27,12 +29,15 @@ struct pg_awareness {
 	enum pga_state state;
 	struct pgwire *pg;
 	pg_port_fn port_fn;
+	pg_ports_known_fn known_fn;
 	void *port_ctx;
 	struct {
 		uint32_t pid;
-		int tries;
+		int tries; /* PGA_PORT_TRIES: given up, kept until the server ends */
 	} pending[PGA_PENDING];
 	int n_pending;
+	bool ports_unsure;          /* a server's ports were not looked for */
+	bool known_said;            /* what known_fn was last told */
 	struct pg_port ports[PGA_MAX_PORTS]; /* found, in order */
 	int n_ports;
 	/* containment's session quarantine, kept here so that a counting
@@ -80,6 +85,29 @@ static bool look_for_ports(struct pg_awareness *pga, uint32_t pid)
 	return n > 0;
 }
 
+/* Tell known_fn whether every tracked server's ports are known, when that
+ * changed. */
+static void say_ports_known(struct pg_awareness *pga)
+{
+	bool known = pga->state == PGA_ON && !pga->n_pending && !pga->ports_unsure;
+
+	if (known == pga->known_said)
+		return;
+	pga->known_said = known;
+	if (pga->known_fn)
+		pga->known_fn(known, pga->port_ctx);
+}
+
+/* A server is about to be tracked whose ports are not known yet. */
+static void ports_unknown(struct pg_awareness *pga)
+{
+	if (!pga->known_said)
+		return;
+	pga->known_said = false;
+	if (pga->known_fn)
+		pga->known_fn(false, pga->port_ctx);
+}
+
 /* A server started or was found: its ports now, or at the next ticks
  * (a postmaster listens a moment after its exec). */
 static void watch_server(struct pg_awareness *pga, uint32_t pid)
@@ -92,6 +120,7 @@ static void watch_server(struct pg_awareness *pga, uint32_t pid)
 	if (pga->n_pending == PGA_PENDING) {
 		log_warn("PostgreSQL server %u: too many servers starting at once, its ports "
 			 "are not looked for (configure databases.ports)", pid);
+		pga->ports_unsure = true;
 		return;
 	}
 	pga->pending[pga->n_pending].pid = pid;
@@ -103,18 +132,26 @@ void pg_awareness_tick(struct pg_awareness *pga)
 {
 	int i = 0;
 
-	while (pga && i < pga->n_pending) {
+	if (!pga)
+		return;
+	while (i < pga->n_pending) {
 		uint32_t pid = pga->pending[i].pid;
+		bool done;
 
-		if (look_for_ports(pga, pid) || ++pga->pending[i].tries >= PGA_PORT_TRIES) {
-			if (pga->pending[i].tries >= PGA_PORT_TRIES)
-				log_info("PostgreSQL server %u: no listening TCP port after %d ticks",
-					 pid, PGA_PORT_TRIES);
+		if (pga->pending[i].tries >= PGA_PORT_TRIES)
+			done = kill((pid_t)pid, 0) && errno == ESRCH; /* given up: ended? */
+		else
+			done = look_for_ports(pga, pid);
+		if (done) {
 			pga->pending[i] = pga->pending[--pga->n_pending];
 			continue;
 		}
+		if (pga->pending[i].tries < PGA_PORT_TRIES && ++pga->pending[i].tries == PGA_PORT_TRIES)
+			log_info("PostgreSQL server %u: no listening TCP port after %d ticks (every "
+				 "socket send is looked at while it runs)", pid, PGA_PORT_TRIES);
 		i++;
 	}
+	say_ports_known(pga);
 }
 
 int pg_awareness_ports(const struct pg_awareness *pga, const struct pg_port **ports)
@@ -130,6 +167,8 @@ static void watch_running_servers(struct pg_awareness *pga)
 	if (pgb_scan(NULL, &scan) == 0)
 		for (size_t i = 0; i < scan.n_postmasters; i++)
 			watch_server(pga, scan.postmasters[i]);
+	else
+		pga->ports_unsure = true; /* servers may run whose ports are not known */
 	pgb_scan_free(&scan);
 }
 
@@ -215,6 +254,7 @@ static void start_counting(struct pg_awareness *pga)
 	log_info("PostgreSQL row counting on (%s), %d server(s) found", pgwire_probe_name(pga->pg),
 		 n < 0 ? 0 : n);
 	watch_running_servers(pga);
+	say_ports_known(pga);
 }
 
 static bool server_running(void)
@@ -227,7 +267,8 @@ static bool server_running(void)
 }
 
 struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, int send_chain_fd,
-				       pg_port_fn port_fn, void *port_ctx)
+				       pg_port_fn port_fn, pg_ports_known_fn known_fn,
+				       void *port_ctx)
 {
 	struct pg_awareness *pga = calloc(1, sizeof(*pga));
 
@@ -235,6 +276,7 @@ struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, int send
 		return NULL;
 	pga->send_chain_fd = send_chain_fd;
 	pga->port_fn = port_fn;
+	pga->known_fn = known_fn;
 	pga->port_ctx = port_ctx;
 	pga->mode = mode;
 	pga->tls_hook = tls_hook;
@@ -271,11 +313,15 @@ void pg_awareness_on_exec(struct pg_awareness *pga, const struct vigie_proc_even
 		log_info("a PostgreSQL server started (pid %u)", e->pid);
 		start_counting(pga);
 	} else {
+		/* its backends may answer from a port not known yet: every
+		 * send is walked until its ports are */
+		ports_unknown(pga);
 		/* idempotent; also catches backends forked before it is added */
 		pgwire_scan(pga->pg);
 	}
 	if (pga->state == PGA_ON)
 		watch_server(pga, e->pid);
+	say_ports_known(pga);
 }
 
 static void attribute_from_title(struct identity *id, const struct pgb_title *t)

@@ -23,12 +23,19 @@ struct pg_port {
 	uint32_t pid; /* the server that listens */
 };
 typedef void (*pg_port_fn)(uint16_t port, uint32_t pid, void *ctx);
+/* Whether the listening ports of every server tracked are known (each told
+ * to port_fn before): a backend's answers then leave from one of them or
+ * from a unix socket. false while a server's ports are looked for, or when
+ * they could not be. Told at each change; false before the first call. */
+typedef void (*pg_ports_known_fn)(bool known, void *ctx);
 
 /* Starts row counting now when mode is on, or auto and a postmaster runs.
- * port_fn (may be NULL) is told each listening port of a server, once.
+ * port_fn (may be NULL) is told each listening port of a server, once;
+ * known_fn (may be NULL) whether they are all known; both get port_ctx.
  * send_chain_fd: pgwire_opts.send_chain_fd (probes_send_chain_fd()). */
 struct pg_awareness *pg_awareness_new(enum pg_mode mode, bool tls_hook, int send_chain_fd,
-				       pg_port_fn port_fn, void *port_ctx);
+				       pg_port_fn port_fn, pg_ports_known_fn known_fn,
+				       void *port_ctx);
 /* Each tick: looks again for the ports of servers that started lately. */
 void pg_awareness_tick(struct pg_awareness *pga);
 /* The ports found so far (in order); their number. */

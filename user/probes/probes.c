@@ -396,3 +396,11 @@ int probes_send_chain_fd(const struct probes *p)
 		return -1;
 	return bpf_map__fd(p->skel->maps.send_chain);
 }
+
+int probes_pg_ports_known(struct probes *p, bool known)
+{
+	if (probes_send_chain_fd(p) < 0 || !p->skel->bss)
+		return -EINVAL;
+	__atomic_store_n(&p->skel->bss->pg_ports_known, known ? 1u : 0u, __ATOMIC_SEQ_CST);
+	return 0;
+}

@@ -48,5 +48,10 @@ bool probes_is_db_port(const struct probes *p, uint16_t port);
  * of attaching on its own; -1 when sock_send_btf is not the variant
  * attached. */
 int probes_send_chain_fd(const struct probes *p);
+/* known: the ports of every PostgreSQL server tracked are database ports,
+ * and the program in send_chain runs for sends from database ports and
+ * unix sockets only; !known (as loaded): for every send. 0, or -EINVAL
+ * where there is no send_chain. */
+int probes_pg_ports_known(struct probes *p, bool known);
 
 #endif

@@ -119,12 +119,31 @@ static void on_pg_port(uint16_t port, uint32_t pid, void *ctx)
 			 port);
 		return;
 	}
-	if (probes_add_db_port(&s->probes, port))
+	if (probes_add_db_port(&s->probes, port)) {
 		log_warn("PostgreSQL server %u listens on port %u, which cannot be made a database "
 			 "port: add it to databases.ports", pid, port);
-	else
+		/* its backends' answers from that port: walked all the same */
+		s->pg_port_failed = true;
+		probes_pg_ports_known(&s->probes, false);
+	} else {
 		log_info("PostgreSQL server %u listens on port %u: a database port from now on",
 			 pid, port);
+	}
+}
+
+/* The ports of every PostgreSQL server known (or not any more): the walk of
+ * backends' answers runs for sends from database ports and unix sockets
+ * only (or for every send). */
+static void on_pg_ports_known(bool known, void *ctx)
+{
+	struct sensor *s = ctx;
+
+	known = known && !s->pg_port_failed;
+	if (probes_pg_ports_known(&s->probes, known))
+		return; /* no send_chain: the walk is its own program */
+	log_info(known ? "PostgreSQL: every server's ports known: the walk runs for sends from "
+			 "database ports and unix sockets" :
+			 "PostgreSQL: a server's ports are not known: the walk runs for every send");
 }
 
 static void drain(struct sensor *s)
@@ -486,7 +505,7 @@ int sensor_run(const struct vigie_config *cfg, double duration_s,
 	if (err)
 		goto cleanup;
 	s.pga = pg_awareness_new(cfg->postgres, cfg->postgres_tls_hook,
-				 probes_send_chain_fd(&s.probes), on_pg_port, &s);
+				 probes_send_chain_fd(&s.probes), on_pg_port, on_pg_ports_known, &s);
 	sensor_contain_attach(&s);
 	s.usage = usage_new(cfg, s.probes.data_dir_paths, cfg->n_data_dirs);
 	s.counters = counters_new(s.probes.skel);

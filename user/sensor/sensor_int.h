@@ -39,6 +39,7 @@ struct sensor {
 	struct trace_writer *rec;    /* NULL: not recording */
 	struct tick_samples *samples_tick;
 	struct pg_awareness *pga;
+	bool pg_port_failed;         /* a server's port could not be made a database port */
 	struct sensor_metrics *metrics; /* NULL: sensor.metrics_listen unset */
 	struct control *control;     /* NULL: no control socket (control.h) */
 	uint64_t next_state_save_ns;
