@@ -75,6 +75,13 @@ struct vigie_flow_slot {
 	struct vigie_counter c;
 };
 
+/* A CPU's whole cache: one per-CPU value, so that an event finds its slot
+ * from the same pointer every time and user space reads a copy in one
+ * call. */
+struct vigie_flow_slots {
+	struct vigie_flow_slot s[VIGIE_FLOW_CACHE_SLOTS];
+};
+
 /* Endpoint key for configured database addresses (addr:port). */
 struct vigie_endpoint_key {
 	__u8 addr[16]; /* IPv4 in the first 4 bytes */

@@ -27,9 +27,9 @@ struct cache_pair {
 	int outer_fd;
 	int inner_fd[2];
 	int active;
-	uint32_t slots;               /* per CPU */
-	struct vigie_flow_slot *vals; /* one slot on every CPU */
-	struct vigie_flow_slot *zero;
+	uint32_t slots;                /* used per CPU */
+	struct vigie_flow_slots *vals; /* every CPU's slots */
+	struct vigie_flow_slots *zero;
 };
 
 struct counters {
@@ -123,21 +123,21 @@ static int pair_swap(struct map_pair *mp)
 	return outer_swap(mp->outer_fd, mp->inner_fd, &mp->active);
 }
 
-/* Deliver every counted slot of the idle cache (on every CPU) and zero the
- * slots that were in use, so that the copy starts empty when it is active
- * again. */
+/* Deliver every counted slot of the idle cache (every CPU's, read in one
+ * call) and zero it when a slot was in use, so that the copy starts empty
+ * when it is active again. */
 static int cache_read_idle(struct counters *c, int fd, counter_fn fn, void *ctx, int *n_out)
 {
 	struct cache_pair *cp = &c->cache;
+	uint32_t zero = 0;
+	bool used = false;
 	int n = 0;
 
-	for (uint32_t i = 0; i < cp->slots; i++) {
-		bool used = false;
-
-		if (bpf_map_lookup_elem(fd, &i, cp->vals))
-			return -errno;
-		for (int cpu = 0; cpu < c->ncpus; cpu++) {
-			const struct vigie_flow_slot *s = &cp->vals[cpu];
+	if (bpf_map_lookup_elem(fd, &zero, cp->vals))
+		return -errno;
+	for (int cpu = 0; cpu < c->ncpus; cpu++) {
+		for (uint32_t i = 0; i < cp->slots; i++) {
+			const struct vigie_flow_slot *s = &cp->vals[cpu].s[i];
 
 			if (!s->cookie)
 				continue;
@@ -147,9 +147,9 @@ static int cache_read_idle(struct counters *c, int fd, counter_fn fn, void *ctx,
 			fn(&s->key, &s->c, false, ctx);
 			n++;
 		}
-		if (used && bpf_map_update_elem(fd, &i, cp->zero, BPF_ANY))
-			return -errno;
 	}
+	if (used && bpf_map_update_elem(fd, &zero, cp->zero, BPF_ANY))
+		return -errno;
 	*n_out = n;
 	return 0;
 }
