@@ -91,9 +91,16 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests $< $(SAN_OBJS) $(PKG_LIBS) -o $@
 
+# a live test split over several files has the others in tests/live/NAME/,
+# compiled with tests/live/test_NAME.c (a line per such test below makes a
+# change there rebuild it)
 $(OUTPUT)/tests/live_%: tests/live/test_%.c $(TESTLIB_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,LIVE-CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Itests $< $(TESTLIB_SRCS) $(LIB_OBJS) $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -Itests $< $(wildcard tests/live/$*/*.c) $(TESTLIB_SRCS) $(LIB_OBJS) \
+		$(PKG_LIBS) -o $@
+
+$(OUTPUT)/tests/live_pgwire: $(wildcard tests/live/pgwire/*.c tests/live/pgwire/*.h)
+$(OUTPUT)/tests/live_contain: $(wildcard tests/live/contain/*.c tests/live/contain/*.h)
 
 $(OUTPUT)/tools/%: tools/%.c $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,TOOL-CC,$@)
