@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-# Database clients of tests/live/test_contain.c (psycopg2, Debian's).
+# Database clients of live_contain (tests/live/contain/clients.c starts them;
+# psycopg2, Debian's).
 #   extract USER N       a server-side cursor over N rows, 1,000 a fetch
 #   reconnect USER SECS  a 5,000-row query on a new connection every 0.3 s
 #   pool USER SECS       one pooled connection switching application_name
