@@ -24,8 +24,10 @@
  *
  * The slot's tag is the socket cookie (never reused), the direction, the
  * owner (thread group, credentials and cgroup set of the task: a process
- * that changes uid or cgroup gets a new slot) and the classification
- * generation (bumped when a database port is found while running).
+ * that changes uid or cgroup gets a new slot), the classification
+ * generation (bumped when a database port is found while running) and
+ * the endpoint the key holds (a TCP socket disconnected with
+ * connect(AF_UNSPEC) and connected elsewhere keeps its cookie).
  */
 #ifndef VIGIE_FLOWCACHE_BPF_H
 #define VIGIE_FLOWCACHE_BPF_H
@@ -86,7 +88,8 @@ static __always_inline bool cache_hit(struct sock *sk, __u64 bytes, bool send)
 	if (!s || s->cookie != cookie || s->send != send || s->gen != class_gen)
 		return false;
 	t = bpf_get_current_task_btf();
-	if (s->key.tgid != t->tgid || s->cred != (__u64)t->cred || s->css != (__u64)t->cgroups)
+	if (s->key.tgid != t->tgid || s->cred != (__u64)t->cred || s->css != (__u64)t->cgroups ||
+	    !sock_still_at(sk, &s->key, true))
 		return false;
 	if (s->key.cls == VIGIE_CLASS_NOT_COUNTED) {
 		if (send)

@@ -206,8 +206,10 @@ static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key 
  * on their descriptor. Tagged by the file and its inode number (sockfs and
  * file systems do not reuse those while the file is open; the file alone
  * is often reused at once by the next socket), the thread group and the
- * classification generation. A hit costs three reads instead of up to
- * nine. Not for UDP (a destination per send). */
+ * classification generation; a TCP socket's hit also checks that the
+ * socket still has the endpoint of its key (connect(AF_UNSPEC) then
+ * connect elsewhere keeps the file). A hit costs three reads (five for a
+ * TCP socket) instead of up to nine. Not for UDP (a destination per send). */
 #define FD_SLOTS 256
 
 struct fd_slot {
@@ -230,6 +232,16 @@ struct {
 	__type(value, struct fd_slot);
 } fd_cache SEC(".maps");
 
+/* A cached socket's key (an inet TCP socket's) is still its connection's:
+ * the socket from its inode (socket_alloc), then its endpoint. */
+static __always_inline bool sock_file_still(struct inode *inode, const struct fd_slot *c)
+{
+	struct socket *sock = (void *)inode - bpf_core_field_offset(struct socket_alloc, vfs_inode);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+
+	return sk && sock_still_at(sk, &c->key, false);
+}
+
 /* Key of what fd is for this call (send: written, else read); false when
  * it is not counted. */
 static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, bool dest_msg,
@@ -251,7 +263,7 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 	      (FD_SLOTS - 1);
 	c = bpf_map_lookup_elem(&fd_cache, &idx);
 	if (c && c->file == (__u64)f && c->ino == ino && c->tgid == tgid && c->fd == fd &&
-	    c->send == send && c->gen == gen) {
+	    c->send == send && c->gen == gen && (!c->key.family || sock_file_still(inode, c))) {
 		/* peeked bytes are read again later: count them then */
 		if (!c->on || (c->sock && (flags & MSG_PEEK)))
 			return false;

@@ -402,6 +402,46 @@ static __always_inline bool sock_endpoint_core(struct sock *sk, struct vigie_flo
 	return true;
 }
 
+/* Is sk still connected to the peer, from the local port, that a cached
+ * key k (normalized: a mapped address as IPv4) was made for? A TCP socket
+ * disconnected with connect(AF_UNSPEC) and connected again keeps its
+ * cookie and its file; only its endpoint tells the new connection. btf:
+ * direct loads (the line the send just used); otherwise probe reads. */
+static __always_inline bool sock_still_at(struct sock *sk, const struct vigie_flow_key *k,
+					  bool btf)
+{
+	const __u32 *w = (const __u32 *)k->raddr;
+	struct in6_addr a;
+	__u16 dport, num;
+	__u32 daddr;
+
+	if (btf) {
+		dport = sk->__sk_common.skc_dport;
+		num = sk->__sk_common.skc_num;
+		daddr = sk->__sk_common.skc_daddr;
+	} else {
+		struct sock_common_head h;
+
+		if (bpf_probe_read_kernel(&h, sizeof(h), (void *)sk +
+					  bpf_core_field_offset(struct sock, __sk_common.skc_daddr)))
+			return false;
+		dport = h.dport;
+		num = h.num;
+		daddr = h.daddr;
+	}
+	if (k->rport != bpf_ntohs(dport) || k->lport != num)
+		return false;
+	if (k->family == AF_INET)
+		return w[0] == daddr; /* an IPv6 socket's mapped peer is there too */
+	if (btf) {
+		a = sk->__sk_common.skc_v6_daddr;
+	} else if (BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_daddr)) {
+		return false;
+	}
+	return w[0] == a.in6_u.u6_addr32[0] && w[1] == a.in6_u.u6_addr32[1] &&
+	       w[2] == a.in6_u.u6_addr32[2] && w[3] == a.in6_u.u6_addr32[3];
+}
+
 /* Take the destination stashed by the cgroup sendmsg hook for this
  * thread's UDP send, if any (consumed whatever the send's outcome). */
 static __always_inline void take_udp_dest(struct vigie_flow_key *k, __u64 cookie)

@@ -90,8 +90,8 @@ static void run_mode(const char *mode, bool pair)
 	struct sent tcp, vec, wv, lo, sf, v6, spl, uring, mapped, mapped_lo;
 	struct child usink;
 	pid_t udp_pid = 0, mmsg_pid = 0, uudp_pid = 0, uudp_lo_pid = 0, paced_pid = 0, sp_pid = 0, sp_sink = 0;
-	pid_t auto_pid = 0;
-	int uudp_port = 0;
+	pid_t auto_pid = 0, rc_pid = 0;
+	int uudp_port = 0, rc_port[2] = { 0, 0 };
 	long long udp_sent = -1;
 	int udp_port, st;
 	char msg[160], *file;
@@ -255,6 +255,25 @@ static void run_mode(const char *mode, bool pair)
 		child_wait(&sink, 5000);
 	}
 
+	/* 12. one TCP socket, reconnected (connect AF_UNSPEC) to another port
+	 * of the peer at once: the same socket cookie, another flow */
+	{
+		struct child sink[2];
+		char port[2][16];
+		long long sent = -1;
+
+		for (int i = 0; i < 2; i++) {
+			rc_port[i] = tg_server(&sink[i], &in_ns, "sink", "0", NULL);
+			snprintf(port[i], sizeof(port[i]), "%d", rc_port[i]);
+		}
+		st = tg_run(&rc_pid, &sent, NULL, "reconnect", ns.ns_ip, port[0], port[1],
+			    "100003", NULL);
+		ASSERT_EQ_INT(st, 0, "reconnecting sender: exit status");
+		ASSERT_EQ_INT(sent, 2 * 100003, "reconnecting sender: bytes sent");
+		for (int i = 0; i < 2; i++)
+			child_wait(&sink[i], 5000);
+	}
+
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status after SIGTERM");
 	if (events_load(&ev, v.out_path)) {
 		CHECK(0, "output readable");
@@ -299,6 +318,13 @@ static void run_mode(const char *mode, bool pair)
 	usage_sum(&ev, lo.pid, NULL, NULL, NULL, &nev);
 	snprintf(msg, sizeof(msg), "[%s] loopback: no usage event at all for the sender", mode);
 	ASSERT_EQ_U64(nev, 0, msg);
+	for (int i = 0; i < 2; i++) {
+		struct usage_filter f = { .ip = ns.ns_ip, .port = rc_port[i], .transport = "tcp" };
+
+		snprintf(msg, sizeof(msg), "[%s] one socket reconnected: 100003 bytes to %s:%d, "
+			 "connection %d", mode, ns.ns_ip, rc_port[i], i + 1);
+		ASSERT_EQ_U64(usage_bytes(&ev, rc_pid, "egress", &f), 100003, msg);
+	}
 	snprintf(msg, sizeof(msg), "[%s] sendfile %llu bytes: egress", mode, FILE_BYTES);
 	ASSERT_EQ_U64(usage_bytes(&ev, sf.pid, "egress", NULL), FILE_BYTES, msg);
 	{

@@ -52,6 +52,47 @@ int cmd_send(int argc, char **argv)
 	return cmd_send_conns(argv[1], argv[2], 1, bytes, (size_t)chunk);
 }
 
+/* One TCP socket, two connections: BYTES to PORT1, then, after a
+ * connect(AF_UNSPEC) that dissolves the first, BYTES to PORT2 (the same
+ * struct sock, so the same socket cookie, another peer). */
+int cmd_reconnect(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	struct addrinfo *res;
+	unsigned long long bytes, sent = 0, total = 0;
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	int fd;
+
+	if (argc != 5)
+		return EXIT_USAGE;
+	NUM(bytes, argv[4], ULLONG_MAX / 2);
+	fd = connect_to(argv[1], argv[2], SOCK_STREAM);
+	if (fd < 0)
+		return EXIT_FAIL;
+	if (send_exact(fd, bytes, 65536, &sent) || finish_send(fd))
+		goto fail;
+	total += sent;
+	if (connect(fd, &unspec, sizeof(unspec)) || resolve(argv[1], argv[3], SOCK_STREAM, false, &res))
+		goto fail;
+	memcpy(&ss, res->ai_addr, res->ai_addrlen);
+	if (connect(fd, (struct sockaddr *)&ss, res->ai_addrlen)) {
+		freeaddrinfo(res);
+		goto fail;
+	}
+	freeaddrinfo(res);
+	sent = 0;
+	if (send_exact(fd, bytes, 65536, &sent) || finish_send(fd))
+		goto fail;
+	total += sent;
+	close(fd);
+	out("sent", total);
+	return 0;
+fail:
+	close(fd);
+	return fail("reconnect to %s ports %s, %s: %s (sent %llu)", argv[1], argv[2], argv[3],
+		    strerror(errno), total + sent);
+}
+
 int cmd_multisend(int argc, char **argv)
 {
 	unsigned long long conns, bytes, chunk = 65536;

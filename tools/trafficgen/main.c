@@ -51,6 +51,8 @@ static void usage(FILE *f)
 		"             backslashes, invalid UTF-8) and then run the command\n"
 		"Commands:\n"
 		"  send HOST PORT BYTES [CHUNK]         TCP: send BYTES, shut down, wait for close\n"
+		"  reconnect HOST PORT1 PORT2 BYTES     TCP: send BYTES to PORT1, disconnect the socket\n"
+		"                                       (connect AF_UNSPEC), send BYTES to PORT2 on it\n"
 		"  multisend HOST PORT CONNS BYTES [CHUNK]  CONNS such connections in a row\n"
 		"  sink PORT [BIND [CONNS]]             accept CONNS (1) clients, read to EOF\n"
 		"  serve PORT BYTES [BIND [CONNS]]      accept CONNS (1) clients, send each BYTES\n"
@@ -162,7 +164,7 @@ int main(int argc, char **argv)
 		{ "send", cmd_send },       { "multisend", cmd_multisend }, { "sink", cmd_sink },
 		{ "serve", cmd_serve },     { "fetch", cmd_fetch },         { "sendfile", cmd_sendfile },
 		{ "udp", cmd_udp },         { "udpsink", cmd_udpsink },     { "readfile", cmd_readfile },
-		{ "sleep", cmd_sleep },
+		{ "sleep", cmd_sleep },     { "reconnect", cmd_reconnect },
 	};
 	const char *name = NULL, *user = NULL;
 	long delay = 0, hold = 0;

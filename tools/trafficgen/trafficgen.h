@@ -53,6 +53,7 @@ int finish_send(int fd);
 
 /* commands.c: one per command (argc, argv from the command name) */
 int cmd_send(int argc, char **argv);
+int cmd_reconnect(int argc, char **argv);
 int cmd_multisend(int argc, char **argv);
 int cmd_sink(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
