@@ -17,10 +17,10 @@
  * to find than a per-CPU array of slots (one pointer per slot) needs. The
  * cache is double-buffered like the flow maps: user space swaps in the
  * spare copy (the swap waits for running programs), reads the idle copy of
- * every CPU in one call, then zeroes it. Every byte is therefore read exactly once,
- * either from a slot or from the flow map it was evicted into (the cache is
- * swapped before the flow maps, so an eviction lands in a map that is read
- * in the same drain or a later one).
+ * every CPU in one call, then zeroes it. Every byte is therefore read
+ * exactly once, either from a slot or from the flow map it was evicted
+ * into (the cache is swapped before the flow maps, so an eviction lands in
+ * a map that is read in the same drain or a later one).
  *
  * The slot's tag is the socket cookie (never reused), the direction, the
  * owner (thread group, credentials and cgroup set of the task: a process
