@@ -8,7 +8,8 @@
 # as a failure: CI runs as root on a BTF kernel, a skip there hides a problem.
 # Before it, "live: N passed, M failed" sums the checks of all binaries.
 # Exit status: 0 when none failed, 1 otherwise.
-# LIVE_VERBOSE=1 shows every check; otherwise only failures and summaries.
+# LIVE_VERBOSE=1 shows every check; otherwise only failures and summaries
+# (and, for a binary that failed, its notes: the lines starting "  ..").
 set -u
 
 build=${1:-build}
@@ -32,6 +33,9 @@ report() {
 	name=$1 rc=$2 secs=$3 log=$4
 	if [ "${LIVE_VERBOSE:-0}" = 1 ]; then
 		cat "$log"
+	elif [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+		# a failure: its notes ("..") too, what it measured along the way
+		grep -E '^(==|  FAIL|  SKIP|  \.\.|[a-z]+: FAIL:)' "$log"
 	else
 		grep -E '^(==|  FAIL|  SKIP|[a-z]+: FAIL:)' "$log"
 	fi

@@ -143,6 +143,27 @@ static json_t *first_alert(const struct events *ev, const char *kind, const char
 	return NULL;
 }
 
+/* "kind:id" of every alert, in order (the first ones that fit). */
+static void alerted(const struct events *ev, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ev->n && used + 1 < size; i++) {
+		json_t *e = ev->ev[i];
+		const char *act = jstr(e, "event.action");
+		int n;
+
+		if (!act || strcmp(act, "exfiltration-volume"))
+			continue;
+		n = snprintf(buf + used, size - used, "%s%s:%s", used ? " " : "",
+			     jstr(e, "vigie.principal.kind") ?: "?", jstr(e, "vigie.principal.id") ?: "?");
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
 static bool names_process(json_t *alert, const char *exe_prefix)
 {
 	size_t i;
@@ -283,6 +304,28 @@ int main(void)
 	}
 
 	live_section("alerts");
+	{
+		/* what a missing alert needs to be understood: the thieves'
+		 * volumes and what detection did */
+		json_t *stop_ev = events_find(&ev, "sensor-stop");
+		long long adv_rows, agt_rows;
+		char user[16], who[1024];
+
+		snprintf(user, sizeof(user), "adv%04d", THIEF);
+		snprintf(path, sizeof(path), "%s/%s.rows", live_tmpdir(), user);
+		adv_rows = count_lines(path);
+		snprintf(path, sizeof(path), "%s/agt%04d.rows", live_tmpdir(), THIEF);
+		agt_rows = count_lines(path);
+		live_log("%s received %lld records (Vigie counted %lld); agt%04d received %lld; "
+			 "detection: %lld alerts, %lld suppressed, %lld principals, %lld ticks",
+			 user, adv_rows, app_records(&ev, user), THIEF, agt_rows,
+			 jint(stop_ev, "vigie.stats.detection.alerts", -1),
+			 jint(stop_ev, "vigie.stats.detection.suppressed", -1),
+			 jint(stop_ev, "vigie.stats.detection.principals", -1),
+			 jint(stop_ev, "vigie.stats.ticks", -1));
+		alerted(&ev, who, sizeof(who));
+		live_log("alerts: %s", who);
+	}
 	{
 		char thief_ip[32];
 		json_t *a;
