@@ -11,6 +11,7 @@
 #include <string.h>
 #include "detect/detect_int.h"
 #include "base/event.h"
+#include "base/rank.h"
 
 static const int ecs_severity[4] = { 0, 47, 73, 99 };
 static const char *const severity_names[4] = { "none", "medium", "high", "critical" };
@@ -86,39 +87,26 @@ static int risk_score(double ratio)
 	return r > 100 ? 100 : (int)lround(r);
 }
 
-struct ranked {
-	const struct contrib *c;
-	uint64_t v;
-};
-
-static int cmp_ranked(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-
-	if (x->v != y->v)
-		return x->v > y->v ? -1 : 1;
-	return strcmp(x->c->name, y->c->name);
-}
-
 static json_t *top_list(json_t *ev, const struct contrib *t, int m, bool with_pid)
 {
-	struct ranked r[N_CONTRIB];
+	struct rank_entry r[N_CONTRIB];
 	int n = 0;
 	json_t *arr = json_array();
 
 	for (int i = 0; i < N_CONTRIB; i++)
 		if (t[i].name[0] && t[i].vol[m])
-			r[n++] = (struct ranked){ &t[i], t[i].vol[m] };
-	qsort(r, (size_t)n, sizeof(r[0]), cmp_ranked);
+			r[n++] = (struct rank_entry){ t[i].name, t[i].vol[m], i };
+	rank_sort(r, (size_t)n);
 	for (int i = 0; i < n && i < 3; i++) {
+		const struct contrib *c = &t[r[i].idx];
 		json_t *o = json_object();
 
-		json_object_set_new(o, "id", json_string_safe(r[i].c->name));
-		if (!with_pid && is_ip(r[i].c->name))
-			event_add_unique(ev, "related.ip", r[i].c->name);
-		if (with_pid && r[i].c->pid >= 0)
-			json_object_set_new(o, "pid", json_integer(r[i].c->pid));
-		json_object_set_new(o, "volume", json_integer((json_int_t)r[i].v));
+		json_object_set_new(o, "id", json_string_safe(c->name));
+		if (!with_pid && is_ip(c->name))
+			event_add_unique(ev, "related.ip", c->name);
+		if (with_pid && c->pid >= 0)
+			json_object_set_new(o, "pid", json_integer(c->pid));
+		json_object_set_new(o, "volume", json_integer((json_int_t)r[i].volume));
 		json_array_append_new(arr, o);
 	}
 	return arr;

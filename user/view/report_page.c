@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/event.h"
+#include "base/rank.h"
 #include "view/report_data.h"
 #include "view/report_html.h"
 
@@ -348,41 +349,28 @@ static void timeline(struct page *pg)
 	html_raw(f, "</section>\n");
 }
 
-struct ranked {
-	const struct rpt_contrib *c;
-	uint64_t v;
-};
-
-static int cmp_ranked(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-
-	if (x->v != y->v)
-		return x->v > y->v ? -1 : 1;
-	return strcmp(x->c->name, y->c->name);
-}
-
 static void contributors(FILE *f, const char *title, const struct rpt_contrib *t, bool approx,
 			 int m, uint64_t total)
 {
-	struct ranked r[RPT_TOPK];
+	struct rank_entry r[RPT_TOPK];
 	int n = 0;
 	char v[48];
 
 	for (int i = 0; i < RPT_TOPK; i++)
 		if (t[i].name && t[i].vol[m])
-			r[n++] = (struct ranked){ &t[i], t[i].vol[m] };
+			r[n++] = (struct rank_entry){ t[i].name, t[i].vol[m], i };
 	if (!n)
 		return;
-	qsort(r, (size_t)n, sizeof(r[0]), cmp_ranked);
+	rank_sort(r, (size_t)n);
 	html_fmt(f, "<table class=\"top\"><tr><th>%s%s</th><th>%s</th><th>share</th></tr>\n", title,
 		 approx ? " (approximate: more were seen)" : "", metric_name((enum metric)m));
 	for (int i = 0; i < n; i++) {
 		html_raw(f, "<tr><td>");
-		html_text(f, r[i].c->name, 90);
+		html_text(f, r[i].name, 90);
 		html_fmt(f, "</td><td class=\"n\">%s</td><td class=\"n\">%.0f%%</td></tr>\n",
-			 fmt_volume((double)r[i].v, m, v, sizeof(v)),
-			 total ? 100.0 * (double)(r[i].v > total ? total : r[i].v) / (double)total : 0);
+			 fmt_volume((double)r[i].volume, m, v, sizeof(v)),
+			 total ? 100.0 * (double)(r[i].volume > total ? total : r[i].volume) /
+					 (double)total : 0);
 	}
 	html_raw(f, "</table>\n");
 }
