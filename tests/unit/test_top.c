@@ -332,6 +332,21 @@ static void test_requests(void)
 	expect_request("{\"request\":\"snapshot\",\"limit\":\"5\"}", 0, "limit");
 	expect_request("{\"request\":\"snapshot\",\"write\":true}", 0, "unknown field 'write'");
 	expect_request("{\"request\":\"snapshot\",\"request\":\"snapshot\"}", 0, "JSON object");
+	/* a long name is quoted whole characters only: the error is sent as a
+	 * JSON string (the fuzz harness found a cut "é" there) */
+	{
+		const char *line = "{\"request\":\"snapshot\",\"a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\":1}";
+		json_t *msg;
+
+		CHECK_EQ_INT(control_parse_request(line, strlen(line), &q, err, sizeof(err)), -1);
+		msg = json_string(err);
+		CHECK_MSG(msg != NULL, "error '%s' is valid UTF-8", err);
+		CHECK(strstr(err, "'a\xc3\xa9") != NULL && strstr(err, "\xc3\xa9' (request") != NULL);
+		json_decref(msg);
+	}
 }
 
 static void view_row(struct detect_view_row *r, enum principal_kind kind, const char *id)

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "base/event.h"
 #include "base/log.h"
 #include "base/pidlock.h"
 #include "sensor/control.h"
@@ -162,7 +163,7 @@ static json_t *error_doc(const char *msg)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "vigie_top", json_integer(CONTROL_PROTOCOL));
-	json_object_set_new(o, "error", json_string(msg));
+	json_object_set_new(o, "error", json_string_safe(msg)); /* never dropped */
 	return o;
 }
 

@@ -52,6 +52,22 @@ static int parse_kind(const char *s, int *kind)
 	return -1;
 }
 
+/* Bytes of name to quote, at most max, not cutting a character (the error
+ * is sent as a JSON string: valid UTF-8). */
+static int name_cut(const char *name, size_t max)
+{
+	size_t n = strlen(name), at = 0;
+
+	while (at < n) {
+		size_t c = utf8_valid_len((const unsigned char *)name + at, n - at);
+
+		if (!c || at + c > max)
+			break;
+		at += c;
+	}
+	return (int)at;
+}
+
 int control_parse_request(const char *line, size_t len, struct control_query *q, char *err,
 			  size_t errlen)
 {
@@ -102,7 +118,8 @@ int control_parse_request(const char *line, size_t len, struct control_query *q,
 			}
 			q->limit = (unsigned)json_integer_value(v);
 		} else {
-			snprintf(err, errlen, "unknown field '%.40s' (request, sort, kind, limit)", key);
+			snprintf(err, errlen, "unknown field '%.*s' (request, sort, kind, limit)",
+				 name_cut(key, 40), key);
 			goto out;
 		}
 	}
