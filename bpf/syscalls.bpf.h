@@ -186,17 +186,26 @@ static __always_inline __u64 msg_name_of(__u64 umsg)
 /* Key of a socket file's connection, classified; false if not counted.
  * dest: the user sockaddr of a sendto, or the user msghdr of a sendmsg
  * (dest_msg) whose msg_name it is; read for UDP only. */
-static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key *k, bool send,
-					  __u64 dest, bool dest_msg)
+static __always_inline bool sock_file_key_sk(struct file *f, struct vigie_flow_key *k, bool send,
+					     __u64 dest, bool dest_msg, __u64 *skp)
 {
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 	struct sock *sk = BPF_CORE_READ(sock, sk);
 
+	*skp = (__u64)sk;
 	if (!sk || !sock_endpoint_core(sk, k))
 		return false;
 	if (send && dest && k->proto == IPPROTO_UDP)
 		user_dest(k, dest_msg ? msg_name_of(dest) : dest);
 	return send ? classify_send(k, (__u64)sk, false) : classify_recv(k, (__u64)sk, false);
+}
+
+static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key *k, bool send,
+					  __u64 dest, bool dest_msg)
+{
+	__u64 sk;
+
+	return sock_file_key_sk(f, k, send, dest, dest_msg, &sk);
 }
 
 /* What a send/recv/read family syscall moves, resolved: the flow keys of
@@ -208,8 +217,8 @@ static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key 
  * is often reused at once by the next socket), the thread group and the
  * classification generation; a TCP socket's hit also checks that the
  * socket still has the endpoint of its key (connect(AF_UNSPEC) then
- * connect elsewhere keeps the file). A hit costs three reads (five for a
- * TCP socket) instead of up to nine. Not for UDP (a destination per send). */
+ * connect elsewhere keeps the file). A hit costs three reads (four or
+ * five for a TCP socket) instead of up to nine. Not for UDP (a destination per send). */
 #define FD_SLOTS 256
 
 struct fd_slot {
@@ -222,6 +231,7 @@ struct fd_slot {
 	__u8 sock;      /* a socket (MSG_PEEK applies) */
 	__u8 on;        /* counted: key valid (task fields aside) */
 	__u8 pad;
+	__u64 sk;       /* the socket's struct sock, as the file had it */
 	struct vigie_flow_key key;
 };
 
@@ -233,13 +243,11 @@ struct {
 } fd_cache SEC(".maps");
 
 /* A cached socket's key (an inet TCP socket's) is still its connection's:
- * the socket from its inode (socket_alloc), then its endpoint. */
-static __always_inline bool sock_file_still(struct inode *inode, const struct fd_slot *c)
+ * the endpoint of the struct sock the slot kept (the same file, so the
+ * same socket and sock). */
+static __always_inline bool sock_file_still(const struct fd_slot *c)
 {
-	struct socket *sock = (void *)inode - bpf_core_field_offset(struct socket_alloc, vfs_inode);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
-
-	return sk && sock_still_at(sk, &c->key, false);
+	return c->sk && sock_still_at((struct sock *)c->sk, &c->key, false);
 }
 
 /* Key of what fd is for this call (send: written, else read); false when
@@ -252,6 +260,7 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 	struct inode *inode;
 	struct fd_slot *c;
 	bool on = false, sock = false;
+	__u64 sk = 0;
 	__u16 mode;
 	__u64 ino;
 
@@ -263,7 +272,7 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 	      (FD_SLOTS - 1);
 	c = bpf_map_lookup_elem(&fd_cache, &idx);
 	if (c && c->file == (__u64)f && c->ino == ino && c->tgid == tgid && c->fd == fd &&
-	    c->send == send && c->gen == gen && (!c->key.family || sock_file_still(inode, c))) {
+	    c->send == send && c->gen == gen && (!c->key.family || sock_file_still(c))) {
 		/* peeked bytes are read again later: count them then */
 		if (!c->on || (c->sock && (flags & MSG_PEEK)))
 			return false;
@@ -275,7 +284,7 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 		sock = true;
 		if (flags & MSG_PEEK)
 			return false; /* classified at the next call */
-		on = sock_file_key(f, k, send, send ? dest : 0, dest_msg);
+		on = sock_file_key_sk(f, k, send, send ? dest : 0, dest_msg, &sk);
 		if (k->family && (k->proto == IPPROTO_UDP || !k->rport))
 			return on; /* not cached: no fixed peer */
 	} else if (mode == S_IFREG && count_dbfile && !send) {
@@ -296,6 +305,7 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 		c->send = send;
 		c->sock = sock;
 		c->on = on;
+		c->sk = sk;
 		c->key = *k;
 	}
 	return on;
