@@ -408,16 +408,9 @@ int child_spawn(struct child *c, const struct spawn_opts *o, char *const argv[])
 			if (fd >= 0)
 				dup2(fd, 2);
 		}
-		if (o->netns) {
-			char path[128];
-			int fd;
-
-			snprintf(path, sizeof(path), "/run/netns/%s", o->netns);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || setns(fd, CLONE_NEWNET)) {
-				fprintf(stderr, "setns %s: %s\n", path, strerror(errno));
-				_exit(126);
-			}
+		if (o->netns && netns_enter(o->netns)) {
+			fprintf(stderr, "setns /run/netns/%s: %s\n", o->netns, strerror(errno));
+			_exit(126);
 		}
 		if (o->set_user && (setgroups(0, NULL) || setgid(o->gid) || setuid(o->uid))) {
 			fprintf(stderr, "setuid %u: %s\n", (unsigned)o->uid, strerror(errno));
@@ -1107,6 +1100,20 @@ void netns_destroy(struct netns *ns)
 		if (!strcmp(tracked_ns[i].name, ns->name))
 			tracked_ns[i].name[0] = '\0';
 	ns->up = false;
+}
+
+int netns_enter(const char *name)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return ret;
 }
 
 /* ---- PostgreSQL -------------------------------------------------------- */

@@ -246,6 +246,8 @@ struct netns {
  * Leftovers of the same name are removed first; cleanup is registered. */
 int netns_create(struct netns *ns, const char *tag, int n);
 void netns_destroy(struct netns *ns);
+/* Move the calling thread into /run/netns/NAME: 0, or -1 with errno. */
+int netns_enter(const char *name);
 
 /* ---- PostgreSQL -------------------------------------------------------- */
 

@@ -16,9 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,20 +88,6 @@ static int bound_socket(int type, uint16_t *port)
 	return fd;
 }
 
-static int enter_netns(const char *name)
-{
-	char path[64];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return ret;
-}
-
 /* pfd[0..1]: TCP listeners, pfd[2]: UDP, then accepted connections whose
  * port index is in which[]. */
 static int serve(void *arg)
@@ -113,7 +97,7 @@ static int serve(void *arg)
 	static char buf[BULK_CHUNK];
 	nfds_t n = 3;
 
-	if (enter_netns(ns.name))
+	if (netns_enter(ns.name))
 		return EXIT_SETUP;
 	for (int i = 0; i < 2; i++)
 		pfd[i].fd = bound_socket(SOCK_STREAM, &sh->tcp_port[i]);

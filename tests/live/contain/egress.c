@@ -7,9 +7,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +19,6 @@
 struct transfer *transfer;
 struct netns peer_ns;
 
-static int enter_ns(const char *name)
-{
-	char path[128];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return r;
-}
-
 int sink(void *arg)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -43,7 +27,7 @@ int sink(void *arg)
 	char buf[65536];
 
 	(void)arg;
-	if (enter_ns(peer_ns.name))
+	if (netns_enter(peer_ns.name))
 		return 1;
 	l = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
