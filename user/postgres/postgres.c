@@ -85,12 +85,9 @@ static bool look_for_ports(struct pg_awareness *pga, uint32_t pid)
 	return n > 0;
 }
 
-/* Tell known_fn whether every tracked server's ports are known, when that
- * changed. */
-static void say_ports_known(struct pg_awareness *pga)
+/* Tell known_fn, when it changed. */
+static void tell_known(struct pg_awareness *pga, bool known)
 {
-	bool known = pga->state == PGA_ON && !pga->n_pending && !pga->ports_unsure;
-
 	if (known == pga->known_said)
 		return;
 	pga->known_said = known;
@@ -98,14 +95,10 @@ static void say_ports_known(struct pg_awareness *pga)
 		pga->known_fn(known, pga->port_ctx);
 }
 
-/* A server is about to be tracked whose ports are not known yet. */
-static void ports_unknown(struct pg_awareness *pga)
+/* Whether every tracked server's ports are known, told when it changed. */
+static void say_ports_known(struct pg_awareness *pga)
 {
-	if (!pga->known_said)
-		return;
-	pga->known_said = false;
-	if (pga->known_fn)
-		pga->known_fn(false, pga->port_ctx);
+	tell_known(pga, pga->state == PGA_ON && !pga->n_pending && !pga->ports_unsure);
 }
 
 /* A server started or was found: its ports now, or at the next ticks
@@ -315,7 +308,7 @@ void pg_awareness_on_exec(struct pg_awareness *pga, const struct vigie_proc_even
 	} else {
 		/* its backends may answer from a port not known yet: every
 		 * send is walked until its ports are */
-		ports_unknown(pga);
+		tell_known(pga, false);
 		/* idempotent; also catches backends forked before it is added */
 		pgwire_scan(pga->pg);
 	}
