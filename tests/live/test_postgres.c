@@ -220,6 +220,10 @@ int main(void)
 	ASSERT_EQ_U64(ev.bad_lines, 0, "output lines that are not JSON objects");
 	ASSERT_EQ_STR(jstr(events_find(&ev, "sensor-start"), "vigie.postgres"), "on",
 		      "sensor-start: PostgreSQL row counting on");
+	/* every plaintext session: its start-up answer and its queries' */
+	ASSERT_GT_U64((unsigned long long)jint(events_find(&ev, "sensor-stop"),
+					       "vigie.stats.postgres.sends_walked", 0),
+		      2 * (N_ROLES + 1) - 1, "sensor-stop: the plaintext sessions' sends walked");
 
 	live_section("exact rows per role, usage events and trace");
 	for (int i = 0; i <= N_ROLES; i++) {

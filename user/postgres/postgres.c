@@ -390,6 +390,7 @@ void pg_awareness_stats(struct pg_awareness *pga, json_t *ev)
 	event_set_count(ev, "vigie.stats.postgres.resyncs", st.resyncs);
 	event_set_count(ev, "vigie.stats.postgres.unsynced_bytes", st.unsynced_bytes);
 	event_set_count(ev, "vigie.stats.postgres.tls_connections_counted", st.tls_walked_connections);
+	event_set_count(ev, "vigie.stats.postgres.sends_walked", st.sends);
 	event_set_count(ev, "vigie.stats.postgres.tls_writes", st.tls_writes);
 	event_set_count(ev, "vigie.stats.postgres.tls_write_retries", st.tls_retries);
 	event_set_count(ev, "vigie.stats.postgres.tls_hooked_executables", st.tls_hooked_executables);
