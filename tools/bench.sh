@@ -36,6 +36,7 @@ LOOP_ROUNDS=${BENCH_LOOP_ROUNDS:-4}
 PG_SECONDS=${BENCH_PG_SECONDS:-5}
 PG_ROUNDS=${BENCH_PG_ROUNDS:-5}
 PG_STATS_ROUNDS=${BENCH_PG_STATS_ROUNDS:-3}
+PGW_ROUNDS=${BENCH_PGW_ROUNDS:-3}
 PG_SCALE=${BENCH_PG_SCALE:-5}
 PG_CLIENTS=${BENCH_PG_CLIENTS:-8}
 SPREAD_SECONDS=${BENCH_SPREAD_SECONDS:-20}
@@ -48,13 +49,14 @@ BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "bench: no build directory '$1
 VIGIE=$BUILD/vigie
 LOAD=$BUILD/tools/benchload
 FLOOR=$BUILD/tools/bench-floor
+PGSERVER=$BUILD/tools/bench-pgserver
 BT_SCRIPT=$HERE/bench-bpftrace.bt
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (loads BPF programs, creates a network namespace)"
-for f in "$VIGIE" "$LOAD" "$FLOOR"; do [ -x "$f" ] || die "missing $f (run make first)"; done
+for f in "$VIGIE" "$LOAD" "$FLOOR" "$PGSERVER"; do [ -x "$f" ] || die "missing $f (run make first)"; done
 for c in bpftool jq ip runuser; do command -v "$c" >/dev/null || die "missing command: $c"; done
 HAVE_BPFTRACE=1
 command -v bpftrace >/dev/null && [ -r "$BT_SCRIPT" ] || { HAVE_BPFTRACE=0; log "bpftrace not found: its columns are skipped"; }
@@ -76,6 +78,8 @@ HOLE_IP=$NET.99            # static neighbour, no such host: datagrams die in th
 PEER_PORT=5432             # a database port: the client's reads are db_client
 STATS_ORIG=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 PGDATA_DIR=$TMP/pg/data
+PGW_DIR=/run/vigiebench$$    # section 1b: the stand-in server as .../bin/postgres (a root-only path)
+PGW_PORT=$((56000 + $$ % 1000))
 PG_STARTED=0
 CG=                        # CPU accounting group of the PostgreSQL cluster and pgbench
 BG_PIDS=()                 # every background process we start
@@ -95,6 +99,7 @@ cleanup() {
 	if [ -n "$CG" ]; then
 		for p in 1 2 3 4 5; do rmdir "$CG" 2>/dev/null && break; sleep 0.2; done
 	fi
+	rm -rf "$PGW_DIR"
 	ip netns del "$NS" 2>/dev/null
 	ip link del "$VH" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_ORIG" 2>/dev/null
@@ -293,6 +298,96 @@ if [[ " $SECTIONS " == *" 1 "* ]]; then
 		$1 == "sock" && $2 ~ /^sock_(send|recv)_(btf|tp)$/ {
 			ok = $4 <= 150 && $6 <= 2; all = all sprintf("%s%s %.0f ns %.2fx %s", all ? ", " : "", $2, $4, $6, ok ? "met" : "NOT met")
 		} END { print all ? all : "sock mode not measured" }' "$SUMMARY")"
+fi
+
+# ---- 1b. PostgreSQL's walk per send, on a stand-in server ----------------------
+# tools/bench-pgserver.c as $PGW_DIR/bin/postgres (Vigie takes .../bin/postgres
+# in a root-only path for PostgreSQL): its forked "backend" sends answers
+# shaped like a simple query's to a client in the netns, one send() each.
+# sock_send_btf runs on each, with the walk (its tail call) or with
+# databases.postgres off (the counting only), next to the empty program.
+pgwalk_run() { # cond rows count -> "ns_per_send floor_ns_per_send sends rows_counted"
+	local cond=$1 rows=$2 count=$3 ids fids cfg=$TMP/pgw-$1.json
+	start_floor sock
+	start_vigie sock "$TMP/s1b.json" -c "$cfg"
+	sleep 1.5 # the server found and its port known before the backend forks
+	ids=$(prog_ids "$VPID")
+	fids=$(prog_ids "$FPID")
+	sysctl -qw kernel.bpf_stats_enabled=1
+	stats_snapshot "$ids,$fids" >"$TMP/st0.json"
+	ip netns exec "$NS" "$PGSERVER" fetch "$HOST_IP" "$PGW_PORT" "$rows" "$count" >"$TMP/pgw-fetch.out" ||
+		die "bench-pgserver fetch failed: $(cat "$TMP/pgw-fetch.out")"
+	stats_snapshot "$ids,$fids" >"$TMP/st1.json"
+	sysctl -qw kernel.bpf_stats_enabled=0
+	stop_vigie
+	bg_stop "$FPID"
+	stats_delta "$TMP/st0.json" "$TMP/st1.json" | awk -v rc="$(jq -s '[.[] | select(.event.action == "usage" and .process.name == "postgres") | .vigie.rows // 0] | add // 0' "$TMP/s1b.json")" '
+		{ cnt[$1] = $2; ns[$1] = $3 }
+		END { printf "%.1f %.1f %d %d\n", ns["sock_send_btf"] / cnt["sock_send_btf"], ns["floor_send_btf"] / cnt["floor_send_btf"], cnt["sock_send_btf"], rc }'
+}
+
+section1_pgwalk() {
+	local rows count r cond res
+	mkdir -p "$PGW_DIR/bin" && chmod 755 "$PGW_DIR" "$PGW_DIR/bin" &&
+		cp "$PGSERVER" "$PGW_DIR/bin/postgres" || die "cannot install the stand-in server in $PGW_DIR"
+	bg_start "$PGW_DIR/bin/postgres" serve "$PGW_PORT" >"$TMP/pgw.out" 2>&1
+	PGW_PID=$BGPID
+	wait_for "$TMP/pgw.out" listening 5 "$PGW_PID" || die "stand-in server did not start: $(cat "$TMP/pgw.out")"
+	printf '{"databases": {"ports": [5432, %d]}}\n' "$PGW_PORT" >"$TMP/pgw-walk.json"
+	printf '{"databases": {"ports": [5432, %d], "postgres": "off"}}\n' "$PGW_PORT" >"$TMP/pgw-count.json"
+	: >"$TMP/pgw.txt"
+	for rows in 1 32; do
+		count=$((rows == 1 ? 200000 : 50000))
+		for ((r = 0; r < PGW_ROUNDS; r++)); do
+			for cond in count walk; do
+				res=$(pgwalk_run "$cond" "$rows" "$count")
+				log "  1b rows $rows round $((r + 1)) $cond: $res (ns per send, floor, sends, rows counted)"
+				echo "$rows $r $cond $count $(awk '{print $3}' "$TMP/pgw-fetch.out" | sed 's/answer_bytes=//') $res" >>"$TMP/pgw.txt"
+			done
+		done
+	done
+	bg_stop "$PGW_PID"
+	out ""
+	out "== 1b. PostgreSQL's walk per send: a stand-in server (tools/bench-pgserver.c, run as $PGW_DIR/bin/postgres) whose backend"
+	out "   sends answers shaped like a simple query's (RowDescription, ROWS DataRows, CommandComplete, ReadyForQuery), one send() each,"
+	out "   to a client in the netns; sock_send_btf per send with databases.postgres off (counting) and on (walk: its tail call),"
+	out "   each next to the empty program; $PGW_ROUNDS alternating rounds, medians"
+	out "$(printf '%-5s %7s %9s %11s %11s %9s %12s' rows bytes floor_ns counting_ns with_walk_ns walk_ns rows_counted)"
+	awk '
+		function med(a, n,   i, j, t) {
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+			return n ? a[int((n + 1) / 2)] : 0
+		}
+		# rows round cond count answer_bytes ns floor sends rows_counted
+		{ k = $1 SUBSEP $2; ns[k, $3] = $6; fl[k, $3] = $7; rc[k, $3] = $9; cnt[$1] = $4; ab[$1] = $5; rs[$1] = 1; rd[$1, $2] = 1 }
+		END {
+			for (rows = 1; rows <= 32; rows++) {
+				if (!(rows in rs)) continue
+				n = 0; bad = ""
+				for (r = 0; (rows, r) in rd; r++) {
+					k = rows SUBSEP r
+					f[++n] = fl[k, "walk"]; c[n] = ns[k, "count"]; w[n] = ns[k, "walk"]
+					# above each run'"'"'s own floor: the walk alone
+					d[n] = (ns[k, "walk"] - fl[k, "walk"]) - (ns[k, "count"] - fl[k, "count"])
+					if (rc[k, "walk"] != rows * cnt[rows]) bad = bad sprintf(" round %d: %d", r + 1, rc[k, "walk"])
+				}
+				walk[rows] = med(d, n)
+				printf "%-5d %7d %9.1f %11.1f %12.1f %9.1f %12s\n", rows, ab[rows], med(f, n), med(c, n), med(w, n), walk[rows], \
+					bad == "" ? sprintf("exact (%d)", rows * cnt[rows]) : "NOT exact:" bad
+			}
+			if ((1 in walk) && (32 in walk)) {
+				b = (walk[32] - walk[1]) / 31
+				a = walk[1] - 4 * b
+				printf "   per message walked: (walk_ns(32 rows) - walk_ns(1 row)) / 31 = %.1f ns; the rest of a send'"'"'s walk (tail call, the backend'"'"'s\n", b
+				printf "   entry, the saved registers, the window read, the loop, the commit): walk_ns(1 row) - 4 messages x %.1f = %.0f ns\n", b, a
+				printf "   goal (the PostgreSQL send path at most 100 ns per send plus the walk): %.0f ns: %s\n", a, a <= 100 ? "met" : "NOT met"
+			}
+		}' "$TMP/pgw.txt" | while IFS= read -r l; do out "$l"; done
+}
+
+if [[ " $SECTIONS " == *" 1 "* ]] && [[ " ${BENCH_S1_MODES:-sock syscalls bpftrace} " == *" sock "* ]]; then
+	log "section 1b: PostgreSQL's walk per send on a stand-in server"
+	section1_pgwalk
 fi
 
 # ---- 3. added nanoseconds per 1-byte send/read ----------------------------------
