@@ -16,7 +16,8 @@
 # printed variables: PGCLUSTER_DIR PGDATA PGHOST (the socket directory)
 # PGHOSTADDR_TCP (127.0.0.1) PGPORT PGUSER PGDATABASE PGCLUSTER_SSL (0/1)
 # PGCLUSTER_BIN. Progress and errors go to stderr; exit 1 on failure (with
-# everything already removed).
+# everything already removed). PGCLUSTER_LISTEN: its listen_addresses
+# (default 127.0.0.1; empty: the unix socket only).
 # stop DIR: immediate shutdown and rm -rf DIR (only a directory this script
 # created: it must hold a .pgcluster marker). Safe to call twice.
 set -u
@@ -102,7 +103,7 @@ do_start() {
 		cert=server.crt key=server.key ssl=1
 	fi
 	cat >>"$dir/data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
+listen_addresses = '${PGCLUSTER_LISTEN-127.0.0.1}'
 unix_socket_directories = '$dir/sock'
 max_connections = 100
 shared_buffers = 64MB

@@ -6,7 +6,9 @@
  * sends there are db_server bytes, with exact rows, whether the cluster
  * ran before vigie started (the port is in sensor-start) or started while
  * vigie ran (the port is in sensor-stop's statistics). Once it is, the
- * walk of backends' answers runs for sends from database ports only.
+ * walk of backends' answers runs for sends from database ports only. A
+ * cluster on its unix socket only has no port to find: known as soon as
+ * it listens there, its rows exact.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -56,6 +58,22 @@ static bool select_all(const char *port)
 {
 	return live_sh("'%s' -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %s -U " ROLE " -d postgres "
 		       "-o /dev/null -c 'SELECT * FROM t'", psql_bin, port) == 0;
+}
+
+/* The same over the cluster's unix socket (PGHOST, its directory). */
+static bool unix_setup(void)
+{
+	return live_sh("'%s' -X -q -v ON_ERROR_STOP=1 -h '%s' -p %s -U postgres -d postgres "
+		       "-c \"CREATE TABLE t AS SELECT i, repeat('x', 100) AS pad FROM "
+		       "generate_series(1, %d) i; CREATE ROLE " ROLE " LOGIN; GRANT SELECT ON t TO "
+		       ROLE "\"", psql_bin, getenv("PGHOST"), getenv("PGPORT"), TABLE_ROWS) == 0;
+}
+
+static bool unix_select_all(void)
+{
+	return live_sh("'%s' -X -q -v ON_ERROR_STOP=1 -h '%s' -p %s -U " ROLE " -d postgres "
+		       "-o /dev/null -c 'SELECT * FROM t'", psql_bin, getenv("PGHOST"),
+		       getenv("PGPORT")) == 0;
 }
 
 /* db_server bytes and rows of the role's usage events */
@@ -191,5 +209,50 @@ int main(void)
 	      port);
 	CHECK(select_all(port), "SELECT * of %d rows as " ROLE, TABLE_ROWS);
 	check_run(&v, port, "started while running");
+	pgcluster_stop();
+
+	live_section("a cluster on its unix socket only, started while vigie runs");
+	if (vigie_start(&v, NULL, "-v", NULL)) {
+		CHECK(false, "vigie started with the built-in defaults");
+		return live_finish();
+	}
+	setenv("PGCLUSTER_LISTEN", "", 1);
+	if (pgcluster_start() || !(port = getenv("PGPORT")) || !(psql_bin = pgcluster_psql()) ||
+	    !unix_setup()) {
+		CHECK(false, "throw-away cluster listening on no TCP address, with a table");
+		vigie_stop(&v);
+		return live_finish();
+	}
+	unsetenv("PGCLUSTER_LISTEN");
+	live_log("cluster on the unix socket %s/.s.PGSQL.%s only", getenv("PGHOST"), port);
+	/* no TCP port will come: known at once, the walk narrowed (it takes
+	 * unix sockets' sends), rather than open to every send of the host
+	 * while the server runs */
+	seen = false;
+	for (int i = 0; i < 100 && !seen; i++) {
+		char *err = live_read_file(v.err_path, NULL);
+		char *at = err ? strstr(err, "listens on unix sockets only") : NULL;
+
+		seen = at && strstr(at, "every server's ports known: the walk runs for sends from "
+					"database ports and unix sockets");
+		free(err);
+		if (!seen)
+			usleep(100000);
+	}
+	CHECK(seen, "vigie logged the unix-only server, then the walk narrowed, within 10 s");
+	CHECK(unix_select_all(), "SELECT * of %d rows as " ROLE " over the unix socket",
+	      TABLE_ROWS);
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	if (events_load(&ev, v.out_path) == 0) {
+		unsigned long long bytes, rows;
+		size_t unknown;
+
+		role_usage(&ev, &bytes, &rows, &unknown);
+		ASSERT_EQ_U64(rows, TABLE_ROWS, "rows of " ROLE " over the unix socket, exact");
+		ASSERT_EQ_U64(unknown, 0, "no usage event of " ROLE " has rows unknown");
+		events_free(&ev);
+	} else {
+		CHECK(false, "events of the run loaded");
+	}
 	return live_finish();
 }

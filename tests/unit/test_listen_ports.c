@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "check.h"
 #include "postgres/listen_ports.h"
@@ -68,19 +69,42 @@ static void test_fake_proc(void)
 	    "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 	    "   0: 00000000000000000000000000000000:157B 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000   108        0 2000 1 0000000000000000 100 0 0 10 0\n"
 	    "   1: 00000000000000000000000000000000:1984 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000   108        0 2001 1 0000000000000000 100 0 0 10 0\n");
-	n = listen_ports(root, 42, ports, 8);
+	n = listen_ports(root, 42, ports, 8, NULL);
 	CHECK_EQ_INT(n, 2);
 	if (n == 2) {
 		CHECK_EQ_INT(ports[0], 5499);
 		CHECK_EQ_INT(ports[1], 6532);
 	}
 	/* room for one: the first found */
-	CHECK_EQ_INT(listen_ports(root, 42, ports, 1), 1);
+	CHECK_EQ_INT(listen_ports(root, 42, ports, 1, NULL), 1);
 	CHECK_EQ_INT(ports[0], 5499);
+	/* unix sockets: fd 9 listens (__SO_ACCEPTCON), fd 10 is connected; a
+	 * listening one of another process does not count */
+	{
+		bool on_unix = true;
+
+		CHECK_EQ_INT(listen_ports(root, 42, ports, 8, &on_unix), 2);
+		CHECK(!on_unix); /* no net/unix yet */
+		link_fd(10, "socket:[3002]");
+		put("42/net/unix",
+		    "Num       RefCount Protocol Flags    Type St Inode Path\n"
+		    "0000000000000000: 00000003 00000000 00000000 0001 03 3002 /run/x/.s.PGSQL.5499\n"
+		    "0000000000000000: 00000002 00000000 00010000 0001 01 4444 /run/other.sock\n"
+		    "truncated\n");
+		CHECK_EQ_INT(listen_ports(root, 42, ports, 8, &on_unix), 2);
+		CHECK(!on_unix);
+		link_fd(9, "socket:[3001]");
+		put("42/net/unix",
+		    "Num       RefCount Protocol Flags    Type St Inode Path\n"
+		    "0000000000000000: 00000003 00000000 00000000 0001 03 3002 /run/x/.s.PGSQL.5499\n"
+		    "0000000000000000: 00000002 00000000 00010000 0001 01 3001 /run/x/.s.PGSQL.5499\n");
+		CHECK_EQ_INT(listen_ports(root, 42, ports, 8, &on_unix), 2);
+		CHECK(on_unix);
+	}
 	/* a process that is gone, bad arguments */
-	CHECK_EQ_INT(listen_ports(root, 43, ports, 8), -ENOENT);
-	CHECK_EQ_INT(listen_ports(root, 0, ports, 8), -EINVAL);
-	CHECK_EQ_INT(listen_ports(root, 42, NULL, 8), -EINVAL);
+	CHECK_EQ_INT(listen_ports(root, 43, ports, 8, NULL), -ENOENT);
+	CHECK_EQ_INT(listen_ports(root, 0, ports, 8, NULL), -EINVAL);
+	CHECK_EQ_INT(listen_ports(root, 42, NULL, 8, NULL), -EINVAL);
 }
 
 /* This process, through the real /proc: a listening socket is found, a
@@ -102,7 +126,7 @@ static void test_real_proc(void)
 	CHECK(bind(bs, (struct sockaddr *)&a, sizeof(a)) == 0 &&
 	      getsockname(bs, (struct sockaddr *)&a, &alen) == 0);
 	bport = ntohs(a.sin_port);
-	n = listen_ports(NULL, getpid(), ports, 16);
+	n = listen_ports(NULL, getpid(), ports, 16, NULL);
 	CHECK_MSG(n >= 1, "listen_ports of self: %d", n);
 	for (int i = 0; i < n; i++) {
 		found_l += ports[i] == lport;
@@ -112,6 +136,27 @@ static void test_real_proc(void)
 	CHECK_EQ_INT(found_b, 0);
 	close(ls);
 	close(bs);
+}
+
+/* This process, through the real /proc: a unix socket that listens is
+ * seen, one bound only is not; no TCP port either way. */
+static void test_real_unix(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int us = socket(AF_UNIX, SOCK_STREAM, 0);
+	uint16_t ports[16];
+	bool on_unix = true;
+
+	CHECK(us >= 0);
+	/* abstract name: nothing to remove */
+	snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "vigie-test-lports-%d", (int)getpid());
+	CHECK(bind(us, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(listen_ports(NULL, getpid(), ports, 16, &on_unix) >= 0);
+	CHECK_MSG(!on_unix, "a bound unix socket that does not listen");
+	CHECK(listen(us, 1) == 0);
+	CHECK(listen_ports(NULL, getpid(), ports, 16, &on_unix) >= 0);
+	CHECK_MSG(on_unix, "a listening unix socket of this process");
+	close(us);
 }
 
 int main(void)
@@ -124,6 +169,7 @@ int main(void)
 	}
 	test_fake_proc();
 	test_real_proc();
+	test_real_unix();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		CHECK_MSG(0, "cleanup of %s", root);

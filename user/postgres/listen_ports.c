@@ -96,7 +96,33 @@ static int scan_table(const char *path, const struct inodes *in, uint16_t *ports
 	return n;
 }
 
-int listen_ports(const char *proc_root, pid_t pid, uint16_t *ports, int max)
+/* Lines of /proc/net/unix: "Num: RefCount Protocol Flags Type St Inode
+ * [Path]"; a listening socket has __SO_ACCEPTCON (0x10000) in Flags. */
+static bool listens_on_unix(const char *path, const struct inodes *in)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f)) { /* header */
+		fclose(f);
+		return false;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned int flags;
+		uint64_t ino;
+
+		if (sscanf(line, " %*[0-9A-Fa-f]: %*x %*x %x %*x %*x %" SCNu64, &flags, &ino) != 2)
+			continue;
+		found = (flags & 0x10000) && has_inode(in, ino);
+	}
+	fclose(f);
+	return found;
+}
+
+int listen_ports(const char *proc_root, pid_t pid, uint16_t *ports, int max, bool *on_unix)
 {
 	const char *root = proc_root ? proc_root : "/proc";
 	static const char *const tables[] = { "net/tcp", "net/tcp6" };
@@ -117,6 +143,10 @@ int listen_ports(const char *proc_root, pid_t pid, uint16_t *ports, int max)
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && in->n; i++) {
 		snprintf(path, sizeof(path), "%s/%d/%s", root, (int)pid, tables[i]);
 		n = scan_table(path, in, ports, n, max);
+	}
+	if (on_unix) {
+		snprintf(path, sizeof(path), "%s/%d/net/unix", root, (int)pid);
+		*on_unix = in->n && listens_on_unix(path, in);
 	}
 	free(in);
 	return n;

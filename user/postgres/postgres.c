@@ -72,17 +72,23 @@ static void port_found(struct pg_awareness *pga, uint32_t pid, uint16_t port)
 }
 
 /* One look at a server's listening ports: true when done with it (found,
- * or gone). */
+ * gone, or listening on unix sockets only: a postmaster opens its TCP
+ * sockets first, so none will come, and its clients' sends are walked
+ * on the unix socket whatever the ports). */
 static bool look_for_ports(struct pg_awareness *pga, uint32_t pid)
 {
 	uint16_t ports[16];
-	int n = listen_ports(NULL, (pid_t)pid, ports, 16);
+	bool on_unix = false;
+	int n = listen_ports(NULL, (pid_t)pid, ports, 16, &on_unix);
 
 	if (n == -ENOENT || n == -ESRCH)
 		return true;
 	for (int i = 0; i < n; i++)
 		port_found(pga, pid, ports[i]);
-	return n > 0;
+	if (n == 0 && on_unix)
+		log_info("PostgreSQL server %u listens on unix sockets only: no TCP port to make "
+			 "a database port", pid);
+	return n > 0 || on_unix;
 }
 
 /* Tell known_fn, when it changed. */
