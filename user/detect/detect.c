@@ -218,40 +218,35 @@ static void account(struct detector *d, struct principal *p, const struct trace_
 		principal_contrib_add(p->peers, &p->last_peer, s->peer, hashes[PK_PEER], -1, vals);
 }
 
-static void user_id(const struct trace_sample *s, char *buf, size_t n)
-{
-	if (s->user[0])
-		memcpy(buf, s->user, strlen(s->user) + 1); /* n > TRACE_USER_LEN */
-	else if (s->uid >= 0)
-		snprintf(buf, n, "uid:%lld", (long long)s->uid);
-	else
-		buf[0] = '\0';
-}
-
-/* "exe@user" (comm when the executable is unknown, "?" for no user) */
-static void process_id(const struct trace_sample *s, const char *user, char *buf)
+void principal_ids_of(const struct trace_sample *s, struct principal_ids *out)
 {
 	const char *exe = s->exe[0] ? s->exe : s->comm;
-	size_t a = strlen(exe), b;
 
-	if (!a) {
-		buf[0] = '\0';
-		return;
-	}
-	if (!user[0])
-		user = "?";
-	b = strlen(user);
-	memcpy(buf, exe, a);
-	buf[a] = '@';
-	memcpy(buf + a + 1, user, b + 1);
+	if (s->user[0])
+		snprintf(out->user, sizeof(out->user), "%s", s->user);
+	else if (s->uid >= 0)
+		snprintf(out->user, sizeof(out->user), "uid:%lld", (long long)s->uid);
+	else
+		out->user[0] = '\0';
+	if (exe[0])
+		snprintf(out->process, sizeof(out->process), "%s@%s", exe,
+			 out->user[0] ? out->user : "?");
+	else
+		out->process[0] = '\0';
+	snprintf(out->app_user, sizeof(out->app_user), "%s%s%s", s->app_user,
+		 s->app_user[0] && s->app_name[0] ? "@" : "", s->app_user[0] ? s->app_name : "");
+	out->id[PK_USER] = out->user;
+	out->id[PK_DB_USER] = s->db_user;
+	out->id[PK_PROCESS] = out->process;
+	out->id[PK_PEER] = s->peer;
+	out->id[PK_APP_USER] = out->app_user;
 }
 
 void detector_feed(struct detector *d, const struct trace_sample *s)
 {
 	uint64_t vals[M_MAX] = { s->db_rows, s->db_bytes, s->dbfile_bytes, s->egress_bytes };
-	char user[TRACE_USER_LEN + 8], proc[TRACE_EXE_LEN + TRACE_USER_LEN + 16];
-	char app_user[2 * TRACE_USER_LEN + 2];
-	const char *ids[PK_MAX];
+	struct principal_ids pi;
+	const char *const *ids = pi.id;
 	uint64_t hashes[PK_MAX];
 
 	if (d->started && s->ts_ns < d->now_ns)
@@ -260,15 +255,7 @@ void detector_feed(struct detector *d, const struct trace_sample *s)
 	d->sum.samples++;
 	if (!d->cfg.enabled || !(vals[0] | vals[1] | vals[2] | vals[3]))
 		return;
-	user_id(s, user, sizeof(user));
-	process_id(s, user, proc);
-	ids[PK_USER] = user;
-	ids[PK_DB_USER] = s->db_user;
-	ids[PK_PROCESS] = proc;
-	ids[PK_PEER] = s->peer;
-	snprintf(app_user, sizeof(app_user), "%s%s%s", s->app_user, s->app_name[0] ? "@" : "",
-		 s->app_user[0] ? s->app_name : "");
-	ids[PK_APP_USER] = s->app_user[0] ? app_user : "";
+	principal_ids_of(s, &pi);
 	for (int k = 0; k < PK_MAX; k++)
 		hashes[k] = principal_hash((enum principal_kind)k, ids[k]);
 	for (int k = 0; k < PK_MAX; k++) {
@@ -286,7 +273,7 @@ void detector_feed(struct detector *d, const struct trace_sample *s)
 			group_leave(d, p);
 			p->aggregate = true;
 		}
-		account(d, p, s, vals, proc, hashes);
+		account(d, p, s, vals, pi.process, hashes);
 	}
 }
 

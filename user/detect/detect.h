@@ -116,6 +116,20 @@ void detector_free(struct detector *d);
 /* Account one sample. Samples must come in time order (older are ignored);
  * a sample newer than the current time first evaluates what is pending. */
 void detector_feed(struct detector *d, const struct trace_sample *s);
+
+/* The ids detection gives a sample's principals, "" where it has none:
+ * PK_USER the user name or "uid:N"; PK_PROCESS "EXE@USER" (comm when the
+ * executable is unknown, "?" for no user); PK_DB_USER and PK_PEER as the
+ * sample has them; PK_APP_USER "USER@APPLICATION" ("USER" when the
+ * application has no name). The views name principals with it too. */
+struct principal_ids {
+	const char *id[PK_MAX];
+	char user[TRACE_USER_LEN + 24];
+	char process[TRACE_EXE_LEN + TRACE_USER_LEN + 24];
+	char app_user[2 * TRACE_USER_LEN + 2];
+};
+
+void principal_ids_of(const struct trace_sample *s, struct principal_ids *out);
 /* Evaluate everything up to now_ns (live: once per tick). */
 void detector_advance(struct detector *d, uint64_t now_ns);
 /* Evaluate pending data, then close every open episode (end of replay). */

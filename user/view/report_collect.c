@@ -208,54 +208,25 @@ static void metric_add(struct rpt_data *r, struct rpt_principal *p, int m, uint6
 	pm->cur_hour_obs = rpt_add_sat(pm->cur_hour_obs, v);
 }
 
-static void sid_set(struct sid *d, const char *a, size_t na, const char *b, size_t nb,
-		    const char *c, size_t nc)
+static void sid_set(struct sid *d, const char *id)
 {
-	char raw[ID_MAX];
-	size_t n = 0;
-
-	if (na + nb + nc >= sizeof(raw))
-		na = nb = nc = 0; /* cannot be: trace fields are bounded */
-	memcpy(raw, a, na);
-	n += na;
-	memcpy(raw + n, b, nb);
-	n += nb;
-	memcpy(raw + n, c, nc);
-	n += nc;
-	d->n = rpt_utf8_copy(raw, n, d->s, sizeof(d->s));
+	d->n = rpt_utf8_copy(id, strlen(id), d->s, sizeof(d->s));
 	d->h = rpt_hash(d->s, d->n);
 }
 
-/* The ids detection gives the sample's principals (detect.c: user name or
- * "uid:N", exe@user with comm for a missing executable and "?" for a
- * missing user, user@application). */
+/* The ids detection gives the sample's principals (principal_ids_of),
+ * as valid UTF-8 for the page. Process and peer are always kept: they are
+ * the contributors of the others. */
 static void sample_ids(const struct trace_sample *s, const bool *kinds, struct sid *ids)
 {
-	char user[TRACE_USER_LEN + 24];
-	const char *exe = s->exe[0] ? s->exe : s->comm;
-	size_t nu = strlen(s->user), ne = strlen(exe), nau = strlen(s->app_user);
+	struct principal_ids pi;
 
-	if (nu)
-		memcpy(user, s->user, nu + 1);
-	else if (s->uid >= 0)
-		nu = (size_t)snprintf(user, sizeof(user), "uid:%lld", (long long)s->uid);
-	else
-		user[0] = '\0';
-	/* process and peer are contributors too: always */
-	if (kinds[PK_USER])
-		sid_set(&ids[PK_USER], user, nu, "", 0, "", 0);
-	if (kinds[PK_DB_USER])
-		sid_set(&ids[PK_DB_USER], s->db_user, strlen(s->db_user), "", 0, "", 0);
-	if (ne)
-		sid_set(&ids[PK_PROCESS], exe, ne, "@", 1, nu ? user : "?", nu ? nu : 1);
-	else
-		sid_set(&ids[PK_PROCESS], "", 0, "", 0, "", 0);
-	sid_set(&ids[PK_PEER], s->peer, strlen(s->peer), "", 0, "", 0);
-	if (kinds[PK_APP_USER] && nau && s->app_name[0])
-		sid_set(&ids[PK_APP_USER], s->app_user, nau, "@", 1, s->app_name,
-			strlen(s->app_name));
-	else if (kinds[PK_APP_USER])
-		sid_set(&ids[PK_APP_USER], s->app_user, nau, "", 0, "", 0);
+	principal_ids_of(s, &pi);
+	for (int k = 0; k < PK_MAX; k++) {
+		const char *id = kinds[k] || k == PK_PROCESS || k == PK_PEER ? pi.id[k] : "";
+
+		sid_set(&ids[k], id);
+	}
 }
 
 static void account(struct rpt_data *r, const struct trace_sample *s)
