@@ -284,6 +284,20 @@ const char *live_vigie_bin(void) { return vigie_bin; }
 const char *live_trafficgen_bin(void) { return tg_bin; }
 const char *live_build_dir(void) { return build_dir; }
 
+const char *live_tool(const char *name)
+{
+	static char path[PATH_MAX + 64];
+	size_t n = strlen(build_dir);
+
+	snprintf(path, sizeof(path), "%s/tools/%s", build_dir, name);
+	if (access(path, X_OK) == 0 || n < 5 || strcmp(build_dir + n - 5, "/asan"))
+		return path;
+	/* the sanitizer build (build/asan) has the daemon only: the tool
+	 * from the build it sits in */
+	snprintf(path, sizeof(path), "%.*s/tools/%s", (int)(n - 5), build_dir, name);
+	return path;
+}
+
 /* ---- temporary files --------------------------------------------------- */
 
 const char *live_tmpdir(void)

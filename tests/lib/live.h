@@ -89,6 +89,11 @@ void live_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *live_vigie_bin(void);
 const char *live_trafficgen_bin(void);
 const char *live_build_dir(void);
+/* A tool that makes a test's input (tools/tracegen, tools/portal): the
+ * build's own, or, for the sanitizer build (build/asan, which has the
+ * daemon only), the one of the build it sits in. Valid until the next
+ * call. */
+const char *live_tool(const char *name);
 
 /* ---- temporary files --------------------------------------------------- */
 

@@ -192,7 +192,7 @@ int main(void)
 	double t_plain = -1;
 
 	live_init("portal");
-	snprintf(portal_bin, sizeof(portal_bin), "%s/tools/portal", live_build_dir());
+	snprintf(portal_bin, sizeof(portal_bin), "%s", live_tool("portal"));
 	if (access(portal_bin, X_OK)) {
 		CHECK(false, "%s built (make all)", portal_bin);
 		return live_finish();

@@ -216,8 +216,8 @@ int main(void)
 	trace = live_path("day.jsonl.gz");
 	html = live_path("report.html");
 	png = live_path("shot.png");
-	rc = live_sh("%s/tools/tracegen -o %s --days 1 --advisors 300 --scenario bulk:0 --seed 7",
-		     live_build_dir(), trace);
+	rc = live_sh("'%s' -o %s --days 1 --advisors 300 --scenario bulk:0 --seed 7",
+		     live_tool("tracegen"), trace);
 	ASSERT_EQ_INT(rc, 0, "tracegen");
 	scenario_account(trace, who, sizeof(who));
 	ASSERT_EQ_STR(who, "adv0211", "the bulk scenario's account (as in tools/demo.sh)");

@@ -95,8 +95,8 @@ static void kill_during_save(void)
 	long long want;
 
 	live_section("SIGKILL while the state is saved, six times");
-	CHECK(live_sh("'%s/tools/tracegen' -o '%s' --days 1 --advisors 3000", live_build_dir(),
-		      trace) == 0, "a generated day of 3,000 advisors");
+	CHECK(live_sh("'%s' -o '%s' --days 1 --advisors 3000", live_tool("tracegen"), trace) == 0,
+	      "a generated day of 3,000 advisors");
 	CHECK(live_sh("'%s' replay --state '%s' '%s'", live_vigie_bin(), state, trace) == 0,
 	      "its replayed state");
 	{
