@@ -67,6 +67,11 @@ static void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static size_t put_msg(uint8_t *p, char type, const void *body, size_t n)
 {
 	p[0] = (uint8_t)type;
@@ -147,8 +152,8 @@ static void backend(int fd)
 	set_title("postgres: bench");
 	if (read_full(fd, req, sizeof(req)))
 		_exit(1);
-	rows = (long)ntohl(*(uint32_t *)req);
-	count = (long)ntohl(*(uint32_t *)(req + 4));
+	rows = (long)get_be32(req);
+	count = (long)get_be32(req + 4);
 	if (rows > MAX_ROWS || count > MAX_COUNT)
 		_exit(2);
 	ans = malloc(answer_size(rows));
