@@ -218,23 +218,46 @@ static void account(struct detector *d, struct principal *p, const struct trace_
 		principal_contrib_add(p->peers, &p->last_peer, s->peer, hashes[PK_PEER], -1, vals);
 }
 
+/* Appends the n bytes of a at p: the end. */
+static char *put(char *p, const char *a, size_t n)
+{
+	memcpy(p, a, n);
+	return p + n;
+}
+
+/* Every sample goes through it (replay reads a million a second): copies,
+ * no formatting but for a user known by uid only. The buffers hold the
+ * longest fields of a trace sample (trace.h). */
 void principal_ids_of(const struct trace_sample *s, struct principal_ids *out)
 {
-	const char *exe = s->exe[0] ? s->exe : s->comm;
+	const char *exe = s->exe[0] ? s->exe : s->comm, *user;
+	size_t ne = strnlen(exe, TRACE_EXE_LEN - 1), nu, na = strnlen(s->app_user, TRACE_USER_LEN - 1);
+	char *p;
 
 	if (s->user[0])
-		snprintf(out->user, sizeof(out->user), "%s", s->user);
+		*put(out->user, s->user, strnlen(s->user, TRACE_USER_LEN - 1)) = '\0';
 	else if (s->uid >= 0)
 		snprintf(out->user, sizeof(out->user), "uid:%lld", (long long)s->uid);
 	else
 		out->user[0] = '\0';
-	if (exe[0])
-		snprintf(out->process, sizeof(out->process), "%s@%s", exe,
-			 out->user[0] ? out->user : "?");
-	else
-		out->process[0] = '\0';
-	snprintf(out->app_user, sizeof(out->app_user), "%s%s%s", s->app_user,
-		 s->app_user[0] && s->app_name[0] ? "@" : "", s->app_user[0] ? s->app_name : "");
+	user = out->user[0] ? out->user : "?";
+	nu = strlen(user);
+	p = out->process;
+	if (ne) {
+		p = put(p, exe, ne);
+		p = put(p, "@", 1);
+		p = put(p, user, nu);
+	}
+	*p = '\0';
+	p = out->app_user;
+	if (na) {
+		p = put(p, s->app_user, na);
+		if (s->app_name[0]) {
+			p = put(p, "@", 1);
+			p = put(p, s->app_name, strnlen(s->app_name, TRACE_USER_LEN - 1));
+		}
+	}
+	*p = '\0';
 	out->id[PK_USER] = out->user;
 	out->id[PK_DB_USER] = s->db_user;
 	out->id[PK_PROCESS] = out->process;
