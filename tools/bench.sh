@@ -197,6 +197,21 @@ field() { # key line
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "nan"}'; }
 
+# awk functions the sections' summaries share: awk "$AWK_LIB"'...'.
+# med: the median of a[1..n] (sorts a); span: "lo-hi" of a[1..n] in fmt.
+AWK_LIB='
+	function med(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+		return n ? a[int((n + 1) / 2)] : 0
+	}
+	function span(a, n, fmt,   i, lo, hi) {
+		lo = hi = a[1]
+		for (i = 2; i <= n; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
+		return sprintf(fmt "-" fmt, lo, hi)
+	}
+'
+
+
 SUMMARY=$TMP/summary.txt
 : >"$SUMMARY"
 out() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }

@@ -153,11 +153,7 @@ section1_pgwalk() {
 	out "   to a client in the netns; sock_send_btf per send with databases.postgres off (counting) and on (walk: its tail call),"
 	out "   each next to the empty program; $PGW_ROUNDS alternating rounds, medians"
 	out "$(printf '%-5s %7s %9s %11s %11s %9s %12s' rows bytes floor_ns counting_ns with_walk_ns walk_ns rows_counted)"
-	awk '
-		function med(a, n,   i, j, t) {
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-			return n ? a[int((n + 1) / 2)] : 0
-		}
+	awk "$AWK_LIB"'
 		# rows round cond count answer_bytes ns floor sends rows_counted
 		{ k = $1 SUBSEP $2; ns[k, $3] = $6; fl[k, $3] = $7; rc[k, $3] = $9; cnt[$1] = $4; ab[$1] = $5; rs[$1] = 1; rd[$1, $2] = 1 }
 		END {

@@ -36,11 +36,7 @@ if [[ " $SECTIONS " == *" 3 "* ]]; then
 	out "   ns/op = median over rounds; added = median over rounds of (mode - none of the same round)"
 	out "$(printf '%-9s %12s %10s %12s %10s' mode send_ns/op added read_ns/op added)"
 	for m in "${MODES[@]}"; do
-		out "$(awk -v m="$m" '
-			function med(a, n,   i, j, t) {
-				for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-				return n ? a[int((n + 1) / 2)] : 0
-			}
+		out "$(awk -v m="$m" "$AWK_LIB"'
 			{ v[$1, $2, $3] = $4; rounds[$1] = 1 }
 			END {
 				for (op = 1; op <= 2; op++) {

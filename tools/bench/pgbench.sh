@@ -108,11 +108,7 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 	out "   sensor/txn = the sensor process's own CPU (user space, /proc/PID/stat, 10 ms ticks), per transaction (us)"
 	out "$(printf '%-15s %11s %9s %8s %9s %9s %10s   %s' condition median_tps tps_ratio tps_loss cpu/txn cpu_ratio sensor/txn all_runs_tps)"
 	for c in "${CONDS[@]}"; do
-		out "$(awk -v c="$c" '
-			function med(a, n,   i, j, t) {
-				for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-				return n ? a[int((n + 1) / 2)] : 0
-			}
+		out "$(awk -v c="$c" "$AWK_LIB"'
 			{ v[$1, $2] = $3; u[$1, $2] = $4; sp[$1, $2] = $5; rounds[$1] = 1 }
 			END {
 				n = 0; k = 0; all = ""
@@ -168,21 +164,7 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 	done
 	out "   BPF program time per transaction (bpf_stats on, ${PG_STATS_ROUNDS} interleaved rounds x ${PG_SECONDS}s, medians; programs run >= 1000 times),"
 	out "   and its share of the no-sensor CPU per transaction ($(awk -v c="$none_cpu" 'BEGIN {printf "%.1f", c / 1000}') us): the loss to expect when the host is CPU-bound:"
-	awk -v base="$none_cpu" -v conds="${SCONDS[*]}" -v rounds="$PG_STATS_ROUNDS" '
-		function med(a, n,   i, j, t) {
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-			return n ? a[int((n + 1) / 2)] : 0
-		}
-		function range(a, n,   i, lo, hi) {
-			lo = hi = a[1]
-			for (i = 2; i <= n; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
-			return sprintf("%.0f-%.0f", lo, hi)
-		}
-		function rng2(a, n,   i, lo, hi) {
-			lo = hi = a[1]
-			for (i = 2; i <= n; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
-			return sprintf("%.2f-%.2f", lo, hi)
-		}
+	awk -v base="$none_cpu" -v conds="${SCONDS[*]}" -v rounds="$PG_STATS_ROUNDS" "$AWK_LIB"'
 		# per round, condition, program: runs, ns; per round and condition: transactions
 		{ runs[$1, $2, $3] = $4; ns[$1, $2, $3] = $5; txn[$1, $2] = $6; prog[$2, $3] = 1 }
 		END {
@@ -229,7 +211,7 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 				if (!k) continue
 				mv = med(v, k); mf = med(f, k); mx = med(x, k)
 				printf "   goal 1 under pgbench, sock_%s_btf counting (walk off): %.0f ns (rounds %s), floor %.0f ns, %.2fx (rounds %s): 150 ns %s, 2x %s\n", \
-					D[d], mv, range(v, k), mf, mx, rng2(x, k), mv <= 150 ? "met" : "NOT met", mx <= 2 ? "met" : "NOT met"
+					D[d], mv, span(v, k, "%.0f"), mf, mx, span(x, k, "%.2f"), mv <= 150 ? "met" : "NOT met", mx <= 2 ? "met" : "NOT met"
 			}
 			# the walk by difference: sends with it minus without, per walked send
 			k = 0
@@ -241,7 +223,7 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 			}
 			if (k)
 				printf "   PostgreSQL walk in sock mode (pg_sock_send as sock_send_btf'"'"'s tail call): %.2f walked sends/txn, %.0f ns per walked send (rounds %s): sock_send_btf per txn with the walk minus without, per walked send\n", \
-					med(wp, k), med(wk, k), range(wk, k)
+					med(wp, k), med(wk, k), span(wk, k, "%.0f")
 		}' "$TMP/pgst.txt" | while IFS= read -r l; do out "$l"; done
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 && PG_STARTED=0
 fi
