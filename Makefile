@@ -91,6 +91,11 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests $< $(SAN_OBJS) $(PKG_LIBS) -o $@
 
+# One command compiling several sources leaves one .d, the last source's:
+# the headers of every source, for the binary being made, go there
+# instead (a second pass of the preprocessor).
+multi_deps = $(CC) $(filter-out -MMD -MP,$(USER_CFLAGS)) -MM -MP -MT $@ $(1) >$@.d
+
 # a live test split over several files has the others in tests/live/NAME/,
 # compiled with tests/live/test_NAME.c (a line per such test below makes a
 # change there rebuild it)
@@ -98,6 +103,7 @@ $(OUTPUT)/tests/live_%: tests/live/test_%.c $(TESTLIB_SRCS) $(LIB_OBJS) | $(OUTP
 	$(call msg,LIVE-CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests $< $(wildcard tests/live/$*/*.c) $(TESTLIB_SRCS) $(LIB_OBJS) \
 		$(PKG_LIBS) -o $@
+	$(Q)$(call multi_deps,-Itests $< $(wildcard tests/live/$*/*.c) $(TESTLIB_SRCS))
 
 $(OUTPUT)/tests/live_pgwire: $(wildcard tests/live/pgwire/*.c tests/live/pgwire/*.h)
 $(OUTPUT)/tests/live_contain: $(wildcard tests/live/contain/*.c tests/live/contain/*.h)
@@ -116,11 +122,13 @@ $(OUTPUT)/tools/portal: tools/portal.c | $(OUTPUT)/tools
 $(OUTPUT)/tools/trafficgen: $(TRAFFICGEN_SRCS) $(wildcard tools/trafficgen/*.h) | $(OUTPUT)/tools
 	$(call msg,TOOL-CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(TRAFFICGEN_SRCS) -o $@
+	$(Q)$(call multi_deps,$(TRAFFICGEN_SRCS))
 
 # tracegen is split over several files (tools/tracegen/)
 $(OUTPUT)/tools/tracegen: $(TRACEGEN_SRCS) $(wildcard tools/tracegen/*.h) $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,TOOL-CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(TRACEGEN_SRCS) $(LIB_OBJS) $(PKG_LIBS) -o $@
+	$(Q)$(call multi_deps,$(TRACEGEN_SRCS))
 
 LIVE_BINS := $(patsubst tests/live/test_%.c,$(OUTPUT)/tests/live_%,$(LIVE_SRCS))
 
