@@ -13,6 +13,9 @@
  *   return live_finish();          prints "N passed, M failed"
  * Everything created (namespaces, children, temporary files) is removed at
  * exit, on SIGINT/SIGTERM too.
+ *
+ * Each section below names the file of tests/lib that implements it; what
+ * those files share and the tests do not see is in live_int.h.
  */
 #ifndef VIGIE_TESTS_LIVE_H
 #define VIGIE_TESTS_LIVE_H
@@ -23,7 +26,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-/* ---- results ---------------------------------------------------------- */
+/* ---- results, set-up, the build (live.c) ------------------------------ */
 
 extern int live_passed, live_failed, live_skipped;
 
@@ -95,7 +98,7 @@ const char *live_build_dir(void);
  * call. */
 const char *live_tool(const char *name);
 
-/* ---- temporary files --------------------------------------------------- */
+/* ---- temporary files (live.c) ------------------------------------------ */
 
 /* One private directory per test run, removed at exit. */
 const char *live_tmpdir(void);
@@ -108,7 +111,18 @@ int live_make_file(const char *path, uint64_t size);
 /* Whole file content (malloc'ed, NUL-terminated), NULL if unreadable. */
 char *live_read_file(const char *path, size_t *len);
 
-/* ---- children ---------------------------------------------------------- */
+/* ---- shell, source tree, clock (live.c) -------------------------------- */
+
+/* Run a shell command quietly: its exit status. */
+int live_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Path of rel in the source tree (two levels above BUILD/tests/live_x). */
+const char *live_source_path(const char *rel);
+/* Realtime clock, seconds since the epoch. */
+double live_now(void);
+/* "2024-03-05T09:31:00.000000Z" -> seconds since the epoch; -1 if bad. */
+double live_parse_ts(const char *s);
+
+/* ---- children, trafficgen (child.c) ------------------------------------ */
 
 struct spawn_opts {
 	const char *netns;  /* run inside /run/netns/NAME */
@@ -154,6 +168,8 @@ int tg_run(pid_t *pid, long long *value, const struct spawn_opts *o, ...)
 /* Start a trafficgen server and return the port it listens on (-1 fails). */
 int tg_server(struct child *c, const struct spawn_opts *o, ...) __attribute__((sentinel));
 
+/* ---- a process's descriptors (proc_fds.c) ----------------------------- */
+
 /* Open file descriptors of pid (its /proc/PID/fd), -1 if gone. */
 int live_count_fds(pid_t pid);
 /* A BPF program of that name among pid's descriptors: 2 attached (a link
@@ -161,7 +177,7 @@ int live_count_fds(pid_t pid);
  * -1 /proc not readable. */
 int live_bpf_prog_state(pid_t pid, const char *name);
 
-/* ---- the sensor -------------------------------------------------------- */
+/* ---- the sensor (sensor.c) --------------------------------------------- */
 
 struct vigie {
 	struct child c;
@@ -188,7 +204,7 @@ bool vigie_wait_action(const struct vigie *v, const char *action, int timeout_ms
  * status, stdout and stderr (malloc'ed) when non-NULL. */
 int vigie_exec(char **out, char **err, int timeout_ms, ...) __attribute__((sentinel));
 
-/* ---- events ------------------------------------------------------------ */
+/* ---- events (events.c) ------------------------------------------------- */
 
 struct events {
 	json_t **ev;
@@ -235,7 +251,7 @@ static inline uint64_t usage_bytes(const struct events *e, pid_t pid, const char
 /* First usage event of pid and class (NULL if none). */
 json_t *usage_first(const struct events *e, pid_t pid, const char *cls);
 
-/* ---- network namespaces ------------------------------------------------ */
+/* ---- network namespaces (netns.c) -------------------------------------- */
 
 struct netns {
 	char name[32];    /* vgt-TAG */
@@ -254,10 +270,8 @@ void netns_destroy(struct netns *ns);
 /* Move the calling thread into /run/netns/NAME: 0, or -1 with errno. */
 int netns_enter(const char *name);
 
-/* ---- PostgreSQL -------------------------------------------------------- */
+/* ---- PostgreSQL (pgcluster.c) ------------------------------------------ */
 
-/* Path of rel in the source tree (two levels above BUILD/tests/live_x). */
-const char *live_source_path(const char *rel);
 /* Start a throw-away cluster (tests/lib/pgcluster.sh) and export its PG*
  * variables (PGCLUSTER_DIR, PGHOST, PGPORT, ...) into this process.
  * 0 or -1. pgcluster_stop removes it (safe twice); call it at exit. */
@@ -267,13 +281,5 @@ void pgcluster_stop(void);
  * script per run), with plain connections (PGSSLMODE=disable: rows of TLS
  * connections are not walked); NULL if it is missing. */
 const char *pgcluster_psql(void);
-
-/* Realtime clock, seconds since the epoch. */
-double live_now(void);
-/* "2024-03-05T09:31:00.000000Z" -> seconds since the epoch; -1 if bad. */
-double live_parse_ts(const char *s);
-
-/* Run a shell command quietly: its exit status. */
-int live_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
