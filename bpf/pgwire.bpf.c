@@ -301,13 +301,14 @@ static __always_inline void check_guard(struct pgwire_backend *b, struct pgwire_
 static __always_inline void report_params(struct pgwire_backend *b, const struct pg_walk *w,
 					  bool tls)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
 	struct pg_param_batch *pb;
+	__u32 tgid, zero = 0;
 
 	if (w->params_lost)
 		stat_add(PGWIRE_STAT_PARAM_LOST, w->params_lost);
 	if (!w->params || !(pb = bpf_map_lookup_elem(&pg_param_batch, &zero)))
 		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	for (__u32 i = 0; i < PG_PARAMS_PER_SEND; i++) {
 		struct pgwire_param_event *ev = &pb->ev[i];
 
@@ -451,13 +452,16 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 	return 0;
 }
 
-static __always_inline struct pgwire_backend *current_backend(void)
+/* The backend t is, if it is one (t: the current task, read once by the
+ * caller: each helper call costs ~10 ns on a kernel with return thunks). */
+static __always_inline struct pgwire_backend *current_backend(struct task_struct *t)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct pgwire_backend *b;
+	__u32 tgid;
 
-	if (!bpf_task_storage_get(&pg_task_mark, bpf_get_current_task_btf(), 0, 0))
+	if (!bpf_task_storage_get(&pg_task_mark, t, 0, 0))
 		return NULL;
+	tgid = t->tgid;
 	b = bpf_map_lookup_elem(&pg_backends, &tgid);
 
 	if (!b || (b->flags & (PGWIRE_F_EXITED | PGWIRE_F_EXECED)))
@@ -469,7 +473,8 @@ static __always_inline struct pgwire_backend *current_backend(void)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
 {
-	struct pgwire_backend *b = current_backend();
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pgwire_backend *b = current_backend(t);
 	struct pt_regs *regs;
 	long nr;
 	int fd;
@@ -481,7 +486,7 @@ int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
 		note_blocked_send(b, ret);
 		return 0;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	nr = REGS_NR(regs);
 	fd = (int)REGS_ARG1(regs);
 	buf = (const __u8 *)REGS_ARG2(regs);
@@ -506,7 +511,8 @@ int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
 SEC("tracepoint/syscalls/sys_exit_sendto")
 int pg_sys_exit_sendto(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pgwire_backend *b = current_backend();
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pgwire_backend *b = current_backend(t);
 	struct pt_regs *regs;
 	long ret = ctx->ret;
 
@@ -516,7 +522,7 @@ int pg_sys_exit_sendto(struct trace_event_raw_sys_exit *ctx)
 		note_blocked_send(b, ret);
 		return 0;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	return handle_send(b, ret, (int)REGS_ARG1(regs), (const __u8 *)REGS_ARG2(regs));
 }
 
@@ -530,7 +536,7 @@ int pg_sys_exit_sendto(struct trace_event_raw_sys_exit *ctx)
 SEC("uprobe")
 int BPF_KPROBE(pg_tls_write_enter, void *port, const void *ptr, __u64 size)
 {
-	struct pgwire_backend *b = current_backend();
+	struct pgwire_backend *b = current_backend(bpf_get_current_task_btf());
 	struct pg_walk w = {};
 	__u32 len;
 	__u8 sync;
