@@ -122,6 +122,34 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 			}' "$TMP/pg.txt")"
 	done
 	out "   goal: less than 3% loss with Vigie, clearly less than bpftrace"
+	# Goal 2's total CPU, paired within each round (the conditions of a
+	# round run back to back, so the machine's drift weighs on both alike):
+	# "clearly below" when a one-sided sign test says chance alone would
+	# put Vigie below in that many rounds or more with p <= 0.05 (5 of 5,
+	# 9 of 10, ...).
+	if [ "$HAVE_BPFTRACE" = 1 ] && [ -n "$CG" ]; then
+		out "$(awk "$AWK_LIB"'
+			{ u[$1, $2] = $4; rounds[$1] = 1 }
+			END {
+				k = 0; below = 0
+				for (r = 0; (r in rounds); r++) {
+					if (!((r, "vigie-sock") in u) || !((r, "bpftrace") in u) || u[r, "bpftrace"] <= 0) continue
+					q[++k] = u[r, "vigie-sock"] / u[r, "bpftrace"]
+					if (q[k] < 1) below++
+				}
+				if (!k) { print "   goal 2, total CPU against bpftrace: no paired round"; exit }
+				# P(at least "below" of k rounds below | no difference)
+				p = 0; c = 1
+				for (i = 0; i <= k; i++) {
+					if (i >= below) p += c
+					c = c * (k - i) / (i + 1)
+				}
+				p /= 2 ^ k
+				printf "   goal 2, total CPU per transaction, vigie-sock / bpftrace in the same round: median %.3f (rounds %s), below in %d of %d rounds (one-sided sign test p = %.3f): %s", \
+					med(q, k), span(q, k, "%.3f"), below, k, p, \
+					p <= 0.05 ? "clearly below, met" : "NOT established"
+			}' "$TMP/pg.txt")"
+	fi
 	# Where the time goes: runs with kernel.bpf_stats_enabled, conditions
 	# interleaved and rotated over PG_STATS_ROUNDS rounds, medians printed.
 	# vigie-sock-nopg is vigie-sock with PostgreSQL's walk off: the counting
