@@ -107,6 +107,8 @@ $(OUTPUT)/tests/live_%: tests/live/test_%.c $(TESTLIB_SRCS) $(LIB_OBJS) | $(OUTP
 
 $(OUTPUT)/tests/live_pgwire: $(wildcard tests/live/pgwire/*.c tests/live/pgwire/*.h)
 $(OUTPUT)/tests/live_contain: $(wildcard tests/live/contain/*.c tests/live/contain/*.h)
+$(OUTPUT)/tests/live_detect_defaults: $(wildcard tests/live/detect_defaults/*.c \
+	tests/live/detect_defaults/*.h)
 
 $(OUTPUT)/tools/%: tools/%.c $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,TOOL-CC,$@)
