@@ -479,6 +479,15 @@ static void test_state(void)
 	}
 	unlink(p1);
 	unlink(p2);
+	{
+		/* the save keeps the previous file as PATH.prev */
+		char prev[sizeof(p2) + 8];
+
+		snprintf(prev, sizeof(prev), "%s.prev", p1);
+		unlink(prev);
+		snprintf(prev, sizeof(prev), "%s.prev", p2);
+		unlink(prev);
+	}
 	detector_free(d1);
 	detector_free(d2);
 	captured_free(&a);
