@@ -453,7 +453,7 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 }
 
 /* The backend t is, if it is one (t: the current task, read once by the
- * caller: each helper call costs ~10 ns on a kernel with return thunks). */
+ * caller for the mark and the saved registers). */
 static __always_inline struct pgwire_backend *current_backend(struct task_struct *t)
 {
 	struct pgwire_backend *b;
