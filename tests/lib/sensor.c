@@ -30,23 +30,17 @@ bool vigie_wait_action(const struct vigie *v, const char *action, int timeout_ms
 
 	snprintf(needle, sizeof(needle), "\"action\":\"%s\"", action);
 	for (;;) {
+		/* asked before the read: a sensor that wrote the action and
+		 * ended just after the last read is found in this one */
+		bool gone = child_exited(&v->c);
 		char *s = live_read_file(v->out_path, NULL);
 		bool found = s && strstr(s, needle);
 
 		free(s);
 		if (found)
 			return true;
-		if (live_now_ms() >= deadline)
+		if (gone || live_now_ms() >= deadline)
 			return false;
-		if (v->c.pid && !v->c.reaped) {
-			siginfo_t si;
-
-			/* exited? (not reaped: child_wait gets the status) */
-			memset(&si, 0, sizeof(si));
-			if (waitid(P_PID, (id_t)v->c.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-			    si.si_pid == v->c.pid)
-				return false;
-		}
 		usleep(20000);
 	}
 }
