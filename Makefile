@@ -35,7 +35,7 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 USER_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Iuser -I$(OUTPUT) $(PKG_CFLAGS) -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__VIGIE_BPF__ -Wall -Werror \
-	-Wno-unused-function -Ibpf -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
+	-Wno-unused-function -Ibpf -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP $(VIGIE_BPF_DEFS)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

@@ -195,6 +195,17 @@ int BPF_PROG(pg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 #include "pgwalk.bpf.h"
 
+/* Benchmarks only (tools/bench-walk-steps.sh): a build made with
+ * VIGIE_BPF_DEFS=-DPGWIRE_BENCH_STOP=N returns early from a socket send
+ * at step N, to measure what each step of a walked send costs: 1 at once,
+ * 2 after the backend mark, 3 after the hash entry, 4 after the saved
+ * registers, 5 after the walk (the connection claimed, its state kept, no
+ * count). 0, every real build: no step is skipped, no code is added. */
+#ifndef PGWIRE_BENCH_STOP
+#define PGWIRE_BENCH_STOP 0
+#endif
+#define BENCH_STOP(n) (PGWIRE_BENCH_STOP == (n))
+
 /* ---- send path ----------------------------------------------------- */
 
 static __always_inline bool is_tls_record(const __u8 *h)
@@ -419,6 +430,13 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 	w.st = b->conn;
 	w.candidate = sync == PGWIRE_SYNC_LOST;
 	pg_walk(&w);
+	if (BENCH_STOP(5)) {
+		b->conn.fd = fd;
+		b->conn.sync = PGWIRE_SYNC_OK;
+		if (!w.fault)
+			keep_state(&b->conn, &w);
+		return 0;
+	}
 	stat_add(PGWIRE_STAT_SENDS, 1);
 
 	if (sync == PGWIRE_SYNC_LOST) {
@@ -459,7 +477,7 @@ static __always_inline struct pgwire_backend *current_backend(struct task_struct
 	struct pgwire_backend *b;
 	__u32 tgid;
 
-	if (!bpf_task_storage_get(&pg_task_mark, t, 0, 0))
+	if (!bpf_task_storage_get(&pg_task_mark, t, 0, 0) || BENCH_STOP(2))
 		return NULL;
 	tgid = t->tgid;
 	b = bpf_map_lookup_elem(&pg_backends, &tgid);
@@ -474,13 +492,16 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct pgwire_backend *b = current_backend(t);
+	struct pgwire_backend *b;
 	struct pt_regs *regs;
 	long nr;
 	int fd;
 	const __u8 *buf;
 
-	if (!b)
+	if (BENCH_STOP(1))
+		return 0;
+	b = current_backend(t);
+	if (!b || BENCH_STOP(3))
 		return 0;
 	if (ret <= 0) {
 		note_blocked_send(b, ret);
@@ -504,6 +525,8 @@ int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
 	} else if (nr != NR_SENDTO && nr != NR_WRITE) {
 		return 0; /* sendfile, io_uring, kernel sends: not walked */
 	}
+	if (BENCH_STOP(4))
+		return buf == NULL; /* the registers read, not dropped as unused */
 	return handle_send(b, ret, fd, buf);
 }
 
