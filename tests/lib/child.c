@@ -50,6 +50,34 @@ void live_kill_children(void)
 	}
 }
 
+static void child_reset(struct child *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->out_fd = -1;
+	c->status = -1;
+}
+
+/* fork() with our buffers flushed first (not written twice) */
+static pid_t fork_flushed(void)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		perror("fork");
+	return pid;
+}
+
+/* In the child: killed with the test, or gone at once if it already died.
+ * After any change of credentials, which clears the death signal. */
+static void die_with_parent(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(126);
+}
+
 int child_spawn(struct child *c, const struct spawn_opts *o, char *const argv[])
 {
 	static const struct spawn_opts none;
@@ -58,17 +86,17 @@ int child_spawn(struct child *c, const struct spawn_opts *o, char *const argv[])
 
 	if (!o)
 		o = &none;
-	memset(c, 0, sizeof(*c));
-	c->out_fd = -1;
-	c->status = -1;
+	child_reset(c);
 	if (o->capture && pipe2(pfd, O_CLOEXEC)) {
 		perror("pipe");
 		return -1;
 	}
-	fflush(NULL);
-	pid = fork();
+	pid = fork_flushed();
 	if (pid < 0) {
-		perror("fork");
+		if (o->capture) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
 		return -1;
 	}
 	if (pid == 0) {
@@ -88,9 +116,7 @@ int child_spawn(struct child *c, const struct spawn_opts *o, char *const argv[])
 			fprintf(stderr, "setuid %u: %s\n", (unsigned)o->uid, strerror(errno));
 			_exit(126);
 		}
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() == 1)
-			_exit(126);
+		die_with_parent();
 		execv(o->exe ? o->exe : argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", o->exe ? o->exe : argv[0], strerror(errno));
 		_exit(127);
@@ -194,19 +220,12 @@ int child_fork(struct child *c, int (*fn)(void *arg), void *arg)
 {
 	pid_t pid;
 
-	memset(c, 0, sizeof(*c));
-	c->out_fd = -1;
-	c->status = -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		perror("fork");
+	child_reset(c);
+	pid = fork_flushed();
+	if (pid < 0)
 		return -1;
-	}
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() == 1)
-			_exit(126);
+		die_with_parent();
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
