@@ -340,12 +340,13 @@ static __always_inline bool pg_counting_only(const struct pg_walk *w, __u8 t)
 
 /* A result is mostly DataRows, and a short query's answer a few messages
  * that only count (RowDescription, DataRow, CommandComplete,
- * ReadyForQuery): those that follow, whose headers are in the window
- * already read, are counted here without leaving the step (one bpf_loop
- * iteration for up to PG_ROW_RUN + 1 messages instead of one each).
- * Anything else (another type, a header across the window's end, an
+ * ReadyForQuery): those whose headers are in a copy of the buffer already
+ * read (b, cap bytes: a power of two; bytes [win_start, +win_len) of the
+ * send) are counted here without a step each (one bpf_loop iteration for
+ * up to PG_ROW_RUN + 1 messages, or none for a small send).
+ * Anything else (another type, a header across the copy's end, an
  * impossible length) is left to the step, which checks it. */
-static __always_inline void pg_datarow_run(struct pg_walk *w, const struct pg_scratch *sc)
+static __always_inline void pg_count_run(struct pg_walk *w, const __u8 *b, __u32 cap)
 {
 	for (int k = 0; k < PG_ROW_RUN; k++) {
 		__u32 off = w->off, idx, mlen, end;
@@ -356,11 +357,11 @@ static __always_inline void pg_datarow_run(struct pg_walk *w, const struct pg_sc
 		idx = off - w->win_start;
 		if (idx + 5 > w->win_len)
 			break;
-		idx &= PG_SCRATCH_MASK;
-		if (idx > PG_SCRATCH - 5)
+		idx &= cap - 1;
+		if (idx > cap - 5)
 			break;
 		barrier_var(idx); /* the pointer is made from the checked register */
-		h = sc->b + idx;
+		h = b + idx;
 		if (!pg_counting_only(w, h[0]))
 			break;
 		mlen = ((__u32)h[1] << 24) | ((__u32)h[2] << 16) | ((__u32)h[3] << 8) | h[4];
@@ -368,6 +369,7 @@ static __always_inline void pg_datarow_run(struct pg_walk *w, const struct pg_sc
 			break;
 		w->rows += h[0] == 'D';
 		w->msgs++;
+		w->started = 1;
 		end = off + 1 + mlen;
 		if (end > w->len || end < off) { /* the body goes on in the next send */
 			w->st.skip = off + 1 + mlen - w->len;
@@ -482,7 +484,7 @@ __noinline int pg_step_one(struct pg_walk *w)
 	w->st.skip = body;
 	w->off = off;
 	if (!body)
-		pg_datarow_run(w, sc);
+		pg_count_run(w, sc->b, PG_SCRATCH);
 	return 0;
 }
 
@@ -491,11 +493,42 @@ static long pg_step(__u32 i, void *data)
 	return pg_step_one(data) ? 1 : 0;
 }
 
+/* A small send on a message boundary (most answers of a short query, the
+ * whole of pgbench -S's) is copied to the stack and its counting-only
+ * messages counted at once: no per-CPU copy to reach (a page the CPU no
+ * longer has mapped after the syscall's entry, on a kernel with page
+ * table isolation and no PCID), no bpf_loop. What the run leaves (another
+ * message type, a fault) goes on in the steps, from where it stopped, with
+ * the same rules. */
+#define PG_SMALL 128 /* power of two */
+
+static __always_inline void pg_walk_small(struct pg_walk *w)
+{
+	__u8 b[PG_SMALL];
+	__u64 rd = w->len;
+
+	barrier_var(rd);
+	if (rd < 5 || rd > PG_SMALL)
+		return;
+	barrier_var(rd); /* the size passed is the register checked */
+	if (bpf_probe_read_user(b, rd, w->buf))
+		return;
+	w->win_start = 0;
+	w->win_len = rd;
+	pg_count_run(w, b, PG_SMALL);
+	w->win_len = 0; /* the steps read their own copy */
+}
+
 /* The PostgreSQL walker: state and buffer in, counts and fault out. */
 static __always_inline void pg_walk(struct pg_walk *w)
 {
 	__u32 iters = w->len / 5 + w->len / PG_SCRATCH + 3;
 
+	if (w->len <= PG_SMALL && !w->candidate && !w->st.skip && !w->st.hdr_len) {
+		pg_walk_small(w);
+		if (w->off >= w->len)
+			return;
+	}
 	if (iters > PG_MAX_ITERS)
 		iters = PG_MAX_ITERS;
 	bpf_loop(iters, pg_step, w, 0);

@@ -25,8 +25,9 @@
  * kept across sends: body bytes left in the current message and a partial
  * header. It counts DataRow 'D' as rows and, between CopyOutResponse 'H'
  * and CommandComplete, CopyData 'd' as copy rows (see pg_copy_row). Headers
- * are read from a per-CPU copy of the send (one bpf_probe_read_user per
- * 16 KB window, not one per message); bodies are skipped without reading.
+ * are read from a copy of the send (one bpf_probe_read_user per 16 KB
+ * window, not one per message; on the stack for a send of at most 128
+ * bytes, a short query's whole answer); bodies are skipped without reading.
  * Another wire protocol (MySQL) would add its own walker of the same shape:
  * connection state and a buffer in, counts and a fault out.
  *

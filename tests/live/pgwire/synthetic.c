@@ -165,6 +165,8 @@ enum scen {
 	SC_COPY_CSV_HEADER, /* header line + 5 rows, "COPY 5" */
 	SC_COPY_SPLIT_TAG,  /* 4 rows, "COPY 4" split over sends */
 	SC_FIRST_FAULT,     /* first send: startup then garbage; then 2 rows */
+	SC_SMALL_HANDOFF,   /* small sends whose counting run stops at a COPY, a parameter */
+	SC_SMALL_FAULT,     /* small send: 2 rows, then garbage; then 4 rows (resync) */
 	SC_RANDOM,          /* startup, then 300 sends of random bytes */
 	SC_COUNT,
 };
@@ -192,6 +194,8 @@ static const struct {
 	[SC_COPY_CSV_HEADER] = { "copy csv header", 5, 5, 0, 0, false },
 	[SC_COPY_SPLIT_TAG] = { "copy tag split over sends", 4, 4, 0, 0, false },
 	[SC_FIRST_FAULT] = { "fault inside the first send", 2, 0, 1, 1, false },
+	[SC_SMALL_HANDOFF] = { "small sends handed to the steps", 2 + 2 + 3, 2, 0, 0, false },
+	[SC_SMALL_FAULT] = { "small send faulting after its rows", 2 + 4, 0, 1, 1, false },
 	[SC_RANDOM] = { "random bytes", ANY, ANY, ANY, ANY, false },
 };
 
@@ -363,6 +367,45 @@ static void run_scenario(enum scen s, int fd)
 		put(&b, "\x7f\x7f\x7f\x7f\x7f\x7f", 6);
 		send_buf(fd, &b, 1 << 20);
 		result(&b, 2);
+		send_buf(fd, &b, 1 << 20);
+		break;
+	case SC_SMALL_HANDOFF:
+		/* each send under the walker's small-send size (PG_SMALL, 128
+		 * bytes) and on a boundary: its counting run stops at the
+		 * CopyOutResponse, then at the ParameterStatus, and the steps
+		 * go on from there */
+		startup(&b);
+		send_buf(fd, &b, 1 << 20);
+		msg_T(&b);
+		msg_D(&b, 1, 0);
+		msg_D(&b, 1, 1);
+		msg_H(&b, 0);
+		msg(&b, 'd', "1\tx\n", 4);
+		msg(&b, 'd', "2\ty\n", 4);
+		msg(&b, 'c', NULL, 0);
+		msg_C(&b, "COPY 2");
+		msg_Z(&b);
+		if (b.n > 128)
+			_exit(5);
+		send_buf(fd, &b, 1 << 20);
+		msg_C(&b, "SET");
+		msg(&b, 'S', "application_name\0psql", 22);
+		msg_Z(&b);
+		send_buf(fd, &b, 1 << 20);
+		result(&b, 3);
+		if (b.n > 128)
+			_exit(5);
+		send_buf(fd, &b, 1 << 20);
+		break;
+	case SC_SMALL_FAULT:
+		startup(&b);
+		send_buf(fd, &b, 1 << 20);
+		msg_T(&b);
+		msg_D(&b, 1, 2);
+		msg_D(&b, 1, 3);
+		put(&b, "\x7f\x7f\x7f\x7f\x7f\x7f", 6);
+		send_buf(fd, &b, 1 << 20);
+		result(&b, 4);
 		send_buf(fd, &b, 1 << 20);
 		break;
 	case SC_RANDOM: {
