@@ -54,7 +54,12 @@ static int on_param(void *ctx, void *data, size_t size)
 
 /* ---- start / stop ---- */
 
-static struct pgwire_bpf *open_load(enum pgwire_probe probe, int *errp)
+/* slab: the backends' entries allocated one at a time (BPF_F_NO_PREALLOC),
+ * from the kernel's slab, which the direct map covers with 2 MB pages. A
+ * preallocated hash keeps its entries in vmalloc'd 4 KB pages: one more
+ * TLB miss per walked send on a kernel whose syscalls flush the TLB (page
+ * table isolation without PCID), 14 ns in docs/benchmarks.md. */
+static struct pgwire_bpf *open_load_as(enum pgwire_probe probe, bool slab, int *errp)
 {
 	struct pgwire_bpf *skel;
 	int err;
@@ -66,13 +71,33 @@ static struct pgwire_bpf *open_load(enum pgwire_probe probe, int *errp)
 	}
 	bpf_program__set_autoload(skel->progs.pg_sock_send, probe == PGWIRE_PROBE_SOCK);
 	bpf_program__set_autoload(skel->progs.pg_sys_exit_sendto, probe == PGWIRE_PROBE_SYSCALL);
-	err = pgwire_bpf__load(skel);
+	err = slab ? bpf_map__set_map_flags(skel->maps.pg_backends,
+					    bpf_map__map_flags(skel->maps.pg_backends) |
+						    BPF_F_NO_PREALLOC)
+		   : 0;
+	if (!err)
+		err = pgwire_bpf__load(skel);
 	if (err) {
 		*errp = err;
 		pgwire_bpf__destroy(skel);
 		return NULL;
 	}
 	*errp = 0;
+	return skel;
+}
+
+/* Linux < 6.1 refuses a hash that is not preallocated in tracing
+ * programs: the second try preallocates. */
+static struct pgwire_bpf *open_load(enum pgwire_probe probe, int *errp)
+{
+	struct pgwire_bpf *skel = open_load_as(probe, true, errp);
+
+	if (!skel) {
+		skel = open_load_as(probe, false, errp);
+		if (skel)
+			log_debug("pgwire: backends map preallocated (this kernel refuses it "
+				  "allocated per entry in tracing programs)");
+	}
 	return skel;
 }
 
