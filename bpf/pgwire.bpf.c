@@ -438,7 +438,7 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 			keep_state(&b->conn, &w);
 		return 0;
 	}
-	stat_add(PGWIRE_STAT_SENDS, 1);
+	b->sends++;
 
 	if (sync == PGWIRE_SYNC_LOST) {
 		/* resync candidate: commit only a clean walk */

@@ -88,7 +88,9 @@ struct pgwire_backend {
 	__u32 lost_syncs;     /* times the walker lost sync */
 	__u32 resyncs;        /* times it found sync again */
 	__u32 flags;          /* PGWIRE_F_* */
-	__u32 pad;
+	__u32 sends;          /* sends walked, modulo 2^32 (counted here, in
+			       * memory the send touches anyway, rather than
+			       * in a per-CPU statistic: 13 ns a send) */
 	struct pgwire_conn conn;
 	/* TLS connections: the plaintext the backend hands to TLS
 	 * (be_tls_write), walked like the socket's bytes of a plain one */
@@ -138,8 +140,7 @@ struct pgwire_param_event {
 
 /* Per-CPU statistics (array index), cumulative since load. */
 enum pgwire_stat {
-	PGWIRE_STAT_SENDS = 0,      /* sends walked (claimed connection) */
-	PGWIRE_STAT_ENCRYPTED,      /* connections found encrypted */
+	PGWIRE_STAT_ENCRYPTED = 0,  /* connections found encrypted */
 	PGWIRE_STAT_LOST_SYNC,      /* sync lost (bad type/length/read) */
 	PGWIRE_STAT_RESYNC,         /* sync found again */
 	PGWIRE_STAT_UNSYNCED_BYTES, /* bytes sent while unsynced */

@@ -18,6 +18,7 @@ struct seen {
 	uint64_t created_ns;
 	uint64_t rows, copy_rows, bytes, unparsed_bytes, msgs;
 	uint32_t lost_syncs, resyncs;
+	uint32_t sends; /* modulo 2^32, as the kernel counts them */
 	struct pg_session *sess; /* parameter changes seen, NULL: none yet */
 };
 

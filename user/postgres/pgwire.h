@@ -111,7 +111,7 @@ struct pgwire_stats {
 	uint64_t tls_hooked_executables; /* PostgreSQL executables hooked */
 	uint64_t param_changes_lost;   /* not reported or not matched to a backend:
 					* rows after them may go to the user before */
-	uint64_t sends;                /* sends walked */
+	uint64_t sends;                /* sends walked, as of the last drain */
 };
 
 typedef void (*pgwire_cb)(const struct pgwire_delta *d, void *ctx);

@@ -133,6 +133,8 @@ int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 		s->msgs = v->msgs;
 		s->lost_syncs = v->lost_syncs;
 		s->resyncs = v->resyncs;
+		pg->sends_walked += (uint32_t)(v->sends - s->sends);
+		s->sends = v->sends;
 		if (d.exited) {
 			if (ngone == gone_cap) {
 				size_t nc = gone_cap ? gone_cap * 2 : 64;
@@ -230,7 +232,6 @@ void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st)
 		for (int c = 0; c < pg->ncpus; c++)
 			sum += vals[c];
 		switch (i) {
-		case PGWIRE_STAT_SENDS: st->sends = sum; break;
 		case PGWIRE_STAT_ENCRYPTED: st->encrypted_total = sum; break;
 		case PGWIRE_STAT_LOST_SYNC: st->lost_syncs = sum; break;
 		case PGWIRE_STAT_RESYNC: st->resyncs = sum; break;
@@ -248,6 +249,7 @@ void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st)
 		}
 	}
 	st->param_changes_lost += pg->params_dropped;
+	st->sends = pg->sends_walked;
 	st->tls_hooked_executables = (uint64_t)pgtls_hooked(&pg->tls);
 	free(vals);
 }

@@ -29,6 +29,7 @@ struct pgwire {
 	uint32_t mark;
 	struct ring_buffer *params_rb;   /* pg_params: session parameter changes */
 	uint64_t params_dropped;         /* changes of a backend not matched */
+	uint64_t sends_walked;           /* the backends' sends, summed by the drains */
 	struct read_entry *reads;        /* drain: the entries read */
 	size_t reads_cap;
 	struct pg_segment *segs;         /* drain: a backend's segments */
