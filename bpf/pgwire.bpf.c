@@ -472,13 +472,15 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 }
 
 /* The backend t is, if it is one (t: the current task, read once by the
- * caller for the mark and the saved registers). */
-static __always_inline struct pgwire_backend *current_backend(struct task_struct *t)
+ * caller for the mark and the saved registers). marked: the task mark is
+ * checked first (cheap for the other processes, which have none); a
+ * caller whose sends are almost all a backend's goes to the hash at once. */
+static __always_inline struct pgwire_backend *task_backend(struct task_struct *t, bool marked)
 {
 	struct pgwire_backend *b;
 	__u32 tgid;
 
-	if (!bpf_task_storage_get(&pg_task_mark, t, 0, 0) || BENCH_STOP(2))
+	if ((marked && !bpf_task_storage_get(&pg_task_mark, t, 0, 0)) || BENCH_STOP(2))
 		return NULL;
 	tgid = t->tgid;
 	b = bpf_map_lookup_elem(&pg_backends, &tgid);
@@ -488,9 +490,14 @@ static __always_inline struct pgwire_backend *current_backend(struct task_struct
 	return b;
 }
 
-/* Linux >= 6.3: fires after every socket send, in the sender's context. */
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
+static __always_inline struct pgwire_backend *current_backend(struct task_struct *t)
+{
+	return task_backend(t, true);
+}
+
+/* A socket send (Linux >= 6.3: sock_send_length fires after every one, in
+ * the sender's context). */
+static __always_inline int sock_send(int ret, bool marked)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct pgwire_backend *b;
@@ -501,7 +508,7 @@ int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
 
 	if (BENCH_STOP(1))
 		return 0;
-	b = current_backend(t);
+	b = task_backend(t, marked);
 	if (!b || BENCH_STOP(3))
 		return 0;
 	if (ret <= 0) {
@@ -529,6 +536,23 @@ int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
 	if (BENCH_STOP(4))
 		return buf == NULL; /* the registers read, not dropped as unused */
 	return handle_send(b, ret, fd, buf);
+}
+
+/* Every send of the host (attached on its own), or the sensor's tail call
+ * for a send that may be a backend's (send_chain's ANY slot). */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(pg_sock_send, struct sock *sk, int ret, int flags)
+{
+	return sock_send(ret, true);
+}
+
+/* The sensor's tail call for a send from an inet database port once every
+ * server's ports are known (send_chain's DB_PORT slot): never attached on
+ * its own. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(pg_sock_send_db, struct sock *sk, int ret, int flags)
+{
+	return sock_send(ret, false);
 }
 
 /* Fallback: the sendto syscall exit. */

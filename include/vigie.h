@@ -19,6 +19,16 @@
 #define VIGIE_PORT_WORDS (65536 / 64)
 #define VIGIE_MAX_DATA_DIRS 16
 
+/* Slots of the sensor's send_chain (bpf/vigie.bpf.c), which hold the
+ * PostgreSQL walker's send programs (bpf/pgwire.bpf.c): ANY checks that
+ * the sender is a marked backend before its hash lookup; DB_PORT, for a
+ * send from an inet database port once every server's ports are known
+ * (almost always a backend's), goes to the lookup at once. An empty
+ * DB_PORT slot falls back to ANY. */
+#define VIGIE_SEND_CHAIN_ANY 0
+#define VIGIE_SEND_CHAIN_DB_PORT 1
+#define VIGIE_SEND_CHAIN_SLOTS 2
+
 /* What a counted byte is. A sent byte lands in exactly one class. */
 enum vigie_class {
 	VIGIE_CLASS_EGRESS = 0,    /* sent on an inet socket, not to a DB client */

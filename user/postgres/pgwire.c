@@ -19,6 +19,7 @@
 #include "postgres/pgwire.h"
 #include "postgres/pgwire_int.h"
 #include "probes/probes.h"
+#include "vigie.h" /* send_chain's slots */
 #include "pgwire.skel.h"
 
 
@@ -59,7 +60,8 @@ static int on_param(void *ctx, void *data, size_t size)
  * preallocated hash keeps its entries in vmalloc'd 4 KB pages: one more
  * TLB miss per walked send on a kernel whose syscalls flush the TLB (page
  * table isolation without PCID), 14 ns in docs/benchmarks.md. */
-static struct pgwire_bpf *open_load_as(enum pgwire_probe probe, bool slab, int *errp)
+static struct pgwire_bpf *open_load_as(enum pgwire_probe probe, bool chained, bool slab,
+					int *errp)
 {
 	struct pgwire_bpf *skel;
 	int err;
@@ -70,6 +72,7 @@ static struct pgwire_bpf *open_load_as(enum pgwire_probe probe, bool slab, int *
 		return NULL;
 	}
 	bpf_program__set_autoload(skel->progs.pg_sock_send, probe == PGWIRE_PROBE_SOCK);
+	bpf_program__set_autoload(skel->progs.pg_sock_send_db, probe == PGWIRE_PROBE_SOCK && chained);
 	bpf_program__set_autoload(skel->progs.pg_sys_exit_sendto, probe == PGWIRE_PROBE_SYSCALL);
 	err = slab ? bpf_map__set_map_flags(skel->maps.pg_backends,
 					    bpf_map__map_flags(skel->maps.pg_backends) |
@@ -87,13 +90,14 @@ static struct pgwire_bpf *open_load_as(enum pgwire_probe probe, bool slab, int *
 }
 
 /* Linux < 6.1 refuses a hash that is not preallocated in tracing
- * programs: the second try preallocates. */
-static struct pgwire_bpf *open_load(enum pgwire_probe probe, int *errp)
+ * programs: the second try preallocates. chained: the sensor's send_chain
+ * will call the send programs (pg_sock_send_db is only for it). */
+static struct pgwire_bpf *open_load(enum pgwire_probe probe, bool chained, int *errp)
 {
-	struct pgwire_bpf *skel = open_load_as(probe, true, errp);
+	struct pgwire_bpf *skel = open_load_as(probe, chained, true, errp);
 
 	if (!skel) {
-		skel = open_load_as(probe, false, errp);
+		skel = open_load_as(probe, chained, false, errp);
 		if (skel)
 			log_debug("pgwire: backends map preallocated (this kernel refuses it "
 				  "allocated per entry in tracing programs)");
@@ -106,6 +110,7 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	enum pgwire_probe want = opts ? opts->probe : PGWIRE_PROBE_AUTO;
 	struct pgwire *pg = NULL;
 	struct bpf_program *send_prog;
+	bool chained = opts && opts->send_chain_fd > 0;
 	int err = 0, i;
 
 	pg = calloc(1, sizeof(*pg));
@@ -126,7 +131,7 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	}
 
 	if (want == PGWIRE_PROBE_AUTO || want == PGWIRE_PROBE_SOCK) {
-		pg->skel = open_load(PGWIRE_PROBE_SOCK, &err);
+		pg->skel = open_load(PGWIRE_PROBE_SOCK, chained, &err);
 		if (pg->skel)
 			pg->probe = PGWIRE_PROBE_SOCK;
 		else if (want == PGWIRE_PROBE_SOCK) {
@@ -140,7 +145,7 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 	}
 	if (!pg->skel) {
 		probes_mount_fs(); /* the syscall tracepoint needs tracefs */
-		pg->skel = open_load(PGWIRE_PROBE_SYSCALL, &err);
+		pg->skel = open_load(PGWIRE_PROBE_SYSCALL, false, &err);
 		if (!pg->skel) {
 			log_error("pgwire: cannot load the PostgreSQL probes: %s "
 				  "(root and a kernel with BTF are needed)", strerror(-err));
@@ -155,16 +160,22 @@ struct pgwire *pgwire_start(const struct pgwire_opts *opts)
 		pg->skel->progs.pg_fork, pg->skel->progs.pg_exit,
 		pg->skel->progs.pg_exec, send_prog,
 	};
-	if (pg->probe == PGWIRE_PROBE_SOCK && opts && opts->send_chain_fd > 0) {
+	if (pg->probe == PGWIRE_PROBE_SOCK && chained) {
 		/* the sensor's sock_send_btf calls it: one program per send */
-		int fd = bpf_program__fd(send_prog);
-		__u32 zero = 0;
+		int fd = bpf_program__fd(send_prog), db_fd;
+		__u32 slot = VIGIE_SEND_CHAIN_ANY;
 
-		if (bpf_map_update_elem(opts->send_chain_fd, &zero, &fd, BPF_ANY) == 0)
+		if (bpf_map_update_elem(opts->send_chain_fd, &slot, &fd, BPF_ANY) == 0)
 			pg->chain_fd = opts->send_chain_fd;
 		else
 			log_info("pgwire: pg_sock_send cannot run as the sensor's tail call (%s): "
 				 "attached on its own", strerror(errno));
+		/* without it, sends from database ports take the ANY slot */
+		db_fd = bpf_program__fd(pg->skel->progs.pg_sock_send_db);
+		slot = VIGIE_SEND_CHAIN_DB_PORT;
+		if (pg->chain_fd >= 0 && bpf_map_update_elem(pg->chain_fd, &slot, &db_fd, BPF_ANY))
+			log_info("pgwire: pg_sock_send_db cannot run as the sensor's tail call "
+				 "(%s): pg_sock_send takes its sends", strerror(errno));
 	}
 	for (i = 0; i < 4; i++) {
 		if (progs[i] == send_prog && pg->chain_fd >= 0)
@@ -264,10 +275,9 @@ void pgwire_stop(struct pgwire *pg)
 	if (!pg)
 		return;
 	if (pg->chain_fd >= 0) {
-		__u32 zero = 0;
-
-		/* before the program goes: the slot holds a reference */
-		bpf_map_delete_elem(pg->chain_fd, &zero);
+		/* before the programs go: the slots hold a reference */
+		for (__u32 slot = 0; slot < VIGIE_SEND_CHAIN_SLOTS; slot++)
+			bpf_map_delete_elem(pg->chain_fd, &slot);
 	}
 	ring_buffer__free(pg->params_rb);
 	pgtls_release(&pg->tls);
