@@ -185,27 +185,33 @@ static __always_inline __u64 msg_name_of(__u64 umsg)
 
 /* Key of a socket file's connection, classified; false if not counted.
  * dest: the user sockaddr of a sendto, or the user msghdr of a sendmsg
- * (dest_msg) whose msg_name it is; read for UDP only. */
+ * (dest_msg) whose msg_name it is; read for UDP only. *excluded: a send
+ * not counted because of its peer (classify_send counted it as such). */
 static __always_inline bool sock_file_key_sk(struct file *f, struct vigie_flow_key *k, bool send,
-					     __u64 dest, bool dest_msg, __u64 *skp)
+					     __u64 dest, bool dest_msg, __u64 *skp, bool *excluded)
 {
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 	struct sock *sk = BPF_CORE_READ(sock, sk);
 
 	*skp = (__u64)sk;
+	*excluded = false;
 	if (!sk || !sock_endpoint_core(sk, k))
 		return false;
 	if (send && dest && k->proto == IPPROTO_UDP)
 		user_dest(k, dest_msg ? msg_name_of(dest) : dest);
-	return send ? classify_send(k, (__u64)sk, false) : classify_recv(k, (__u64)sk, false);
+	if (!send)
+		return classify_recv(k, (__u64)sk, false);
+	*excluded = !classify_send(k, (__u64)sk, false);
+	return !*excluded;
 }
 
 static __always_inline bool sock_file_key(struct file *f, struct vigie_flow_key *k, bool send,
 					  __u64 dest, bool dest_msg)
 {
+	bool excluded;
 	__u64 sk;
 
-	return sock_file_key_sk(f, k, send, dest, dest_msg, &sk);
+	return sock_file_key_sk(f, k, send, dest, dest_msg, &sk, &excluded);
 }
 
 /* What a send/recv/read family syscall moves, resolved: the flow keys of
@@ -230,7 +236,7 @@ struct fd_slot {
 	__u8 send;
 	__u8 sock;      /* a socket (MSG_PEEK applies) */
 	__u8 on;        /* counted: key valid (task fields aside) */
-	__u8 pad;
+	__u8 excluded;  /* a send not counted because of its peer */
 	__u64 sk;       /* the socket's struct sock, as the file had it */
 	struct vigie_flow_key key;
 };
@@ -259,7 +265,7 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 	struct file *f = fd_file(fd);
 	struct inode *inode;
 	struct fd_slot *c;
-	bool on = false, sock = false;
+	bool on = false, sock = false, excluded = false;
 	__u64 sk = 0;
 	__u16 mode;
 	__u64 ino;
@@ -274,8 +280,11 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 	if (c && c->file == (__u64)f && c->ino == ino && c->tgid == tgid && c->fd == fd &&
 	    c->send == send && c->gen == gen && (!c->key.family || sock_file_still(c))) {
 		/* peeked bytes are read again later: count them then */
-		if (!c->on || (c->sock && (flags & MSG_PEEK)))
+		if (!c->on || (c->sock && (flags & MSG_PEEK))) {
+			if (c->excluded) /* a send each time, as classify_send counts it */
+				stat_add(VIGIE_STAT_EXCLUDED, 1);
 			return false;
+		}
 		*k = c->key;
 		return true;
 	}
@@ -284,7 +293,7 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 		sock = true;
 		if (flags & MSG_PEEK)
 			return false; /* classified at the next call */
-		on = sock_file_key_sk(f, k, send, send ? dest : 0, dest_msg, &sk);
+		on = sock_file_key_sk(f, k, send, send ? dest : 0, dest_msg, &sk, &excluded);
 		if (k->family && (k->proto == IPPROTO_UDP || !k->rport))
 			return on; /* not cached: no fixed peer */
 	} else if (mode == S_IFREG && count_dbfile && !send) {
@@ -305,6 +314,7 @@ static __always_inline bool fd_key(int fd, bool send, __u64 flags, __u64 dest, b
 		c->send = send;
 		c->sock = sock;
 		c->on = on;
+		c->excluded = excluded;
 		c->sk = sk;
 		c->key = *k;
 	}
