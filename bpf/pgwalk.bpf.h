@@ -495,11 +495,11 @@ static long pg_step(__u32 i, void *data)
 
 /* A small send on a message boundary (most answers of a short query, the
  * whole of pgbench -S's) is copied to the stack and its counting-only
- * messages counted at once: no per-CPU copy to reach (a page the CPU no
- * longer has mapped after the syscall's entry, on a kernel with page
- * table isolation and no PCID), no bpf_loop. What the run leaves (another
- * message type, a fault) goes on in the steps, from where it stopped, with
- * the same rules. */
+ * messages counted at once: no per-CPU copy to reach (memory only the
+ * walk touches, cold at each send), no bpf_loop: 25 ns less a send in
+ * pairs (docs/benchmarks.md). What the run leaves (another message type,
+ * a fault) goes on in the steps, from where it stopped, with the same
+ * rules. */
 #define PG_SMALL 128 /* power of two */
 
 static __always_inline void pg_walk_small(struct pg_walk *w)

@@ -199,7 +199,8 @@ int BPF_PROG(pg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 /* Benchmarks only (tools/bench-walk-steps.sh): a build made with
  * VIGIE_BPF_DEFS=-DPGWIRE_BENCH_STOP=N returns early from a socket send
  * at step N, to measure what each step of a walked send costs: 1 at once,
- * 2 after the backend mark, 3 after the hash entry, 4 after the saved
+ * 2 after the backend mark (none in pg_sock_send_db, which takes the sends
+ * from database ports), 3 after the hash entry, 4 after the saved
  * registers, 5 after the walk (the connection claimed, its state kept, no
  * count). 0, every real build: no step is skipped, no code is added. */
 #ifndef PGWIRE_BENCH_STOP

@@ -90,7 +90,7 @@ struct pgwire_backend {
 	__u32 flags;          /* PGWIRE_F_* */
 	__u32 sends;          /* sends walked, modulo 2^32 (counted here, in
 			       * memory the send touches anyway, rather than
-			       * in a per-CPU statistic: 13 ns a send) */
+			       * in a per-CPU statistic: 13-25 ns a send) */
 	struct pgwire_conn conn;
 	/* TLS connections: the plaintext the backend hands to TLS
 	 * (be_tls_write), walked like the socket's bytes of a plain one */
