@@ -56,10 +56,9 @@ static int on_param(void *ctx, void *data, size_t size)
 /* ---- start / stop ---- */
 
 /* slab: the backends' entries allocated one at a time (BPF_F_NO_PREALLOC),
- * from the kernel's slab, which the direct map covers with 2 MB pages. A
- * preallocated hash keeps its entries in vmalloc'd 4 KB pages: one more
- * TLB miss per walked send on a kernel whose syscalls flush the TLB (page
- * table isolation without PCID), 14 ns in docs/benchmarks.md. */
+ * from the kernel's slab, which the direct map covers with 2 MB pages; a
+ * preallocated hash keeps them in vmalloc'd 4 KB pages. 14 ns less a walked
+ * send in pairs (docs/benchmarks.md), and 129 KB instead of 3.8 MB. */
 static struct pgwire_bpf *open_load_as(enum pgwire_probe probe, bool chained, bool slab,
 					int *errp)
 {
