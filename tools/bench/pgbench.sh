@@ -250,7 +250,7 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 				wp[k] = w / a
 			}
 			if (k)
-				printf "   PostgreSQL walk in sock mode (pg_sock_send as sock_send_btf'"'"'s tail call): %.2f walked sends/txn, %.0f ns per walked send (rounds %s): sock_send_btf per txn with the walk minus without, per walked send\n", \
+				printf "   PostgreSQL walk in sock mode (pg_sock_send_db, or pg_sock_send, as sock_send_btf'"'"'s tail call): %.2f walked sends/txn, %.0f ns per walked send (rounds %s): sock_send_btf per txn with the walk minus without, per walked send\n", \
 					med(wp, k), med(wk, k), span(wk, k, "%.0f")
 		}' "$TMP/pgst.txt" | while IFS= read -r l; do out "$l"; done
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 && PG_STARTED=0
