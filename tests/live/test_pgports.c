@@ -8,14 +8,18 @@
  * vigie ran (the port is in sensor-stop's statistics). Once it is, the
  * walk of backends' answers runs for sends from database ports only. A
  * cluster on its unix socket only has no port to find: known as soon as
- * it listens there, its rows exact.
+ * it listens there, its rows exact. More servers starting at once than
+ * vigie watches leave it unsure of their ports (every send walked) only
+ * until a later look at the running servers finds them watched or ended.
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include "lib/live.h"
 
 #define TABLE_ROWS 20000
@@ -133,6 +137,75 @@ static void check_run(struct vigie *v, const char *port, const char *where)
 	events_free(&ev);
 }
 
+/* Whether the sensor's log has `after`, then `want` after it, within
+ * tenths of a second. */
+static bool log_has_after(const struct vigie *v, const char *after, const char *want, int tenths)
+{
+	for (int i = 0; i < tenths; i++) {
+		char *err = live_read_file(v->err_path, NULL);
+		char *at = err ? strstr(err, after) : NULL;
+		bool seen = at && (!want || strstr(at, want));
+
+		free(err);
+		if (seen)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* One more server starting at once than vigie watches (PGA_PENDING, 16):
+ * copies of sleep at DIR/bin/postgres, a path only root could have
+ * written, which vigie takes for PostgreSQL servers; none listens. */
+#define N_STANDINS 17
+
+static void too_many_servers(void)
+{
+	const char *warn = "too many servers starting at once";
+	char dir[64], bin[96];
+	pid_t pids[N_STANDINS];
+	struct vigie v;
+	int n = 0;
+
+	live_section("more servers starting at once than vigie watches, then ended");
+	snprintf(dir, sizeof(dir), "/run/vigie-pgports-%d", (int)getpid());
+	snprintf(bin, sizeof(bin), "%s/bin/postgres", dir);
+	if (live_sh("mkdir -p '%s/bin' && chmod 755 '%s' '%s/bin' && cp /bin/sleep '%s'", dir, dir,
+		    dir, bin)) {
+		CHECK(false, "stand-in server %s", bin);
+		return;
+	}
+	if (vigie_start(&v, NULL, "-v", "--tick", "0.2", NULL)) {
+		CHECK(false, "vigie started with the built-in defaults");
+		live_sh("rm -rf '%s'", dir);
+		return;
+	}
+	for (int i = 0; i < N_STANDINS; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			execl(bin, "postgres", "60", (char *)NULL);
+			_exit(127);
+		}
+		if (p > 0)
+			pids[n++] = p;
+	}
+	CHECK(n == N_STANDINS, "%d stand-in servers started", n);
+	CHECK(log_has_after(&v, warn, NULL, 150), "vigie warned: %s", warn);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (int i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+	/* the ended servers leave the watch at the next ticks; the one never
+	 * watched is looked for again at the next look at /proc (every 30
+	 * ticks, 6 s here), and then every server's ports are known */
+	CHECK(log_has_after(&v, warn, "every server's ports known: the walk runs for sends from "
+			      "database ports and unix sockets", 200),
+	      "after the servers ended, vigie logged that the walk narrowed again, within 20 s");
+	ASSERT_EQ_INT(vigie_stop(&v), 0, "vigie exit status");
+	live_sh("rm -rf '%s'", dir);
+}
+
 int main(void)
 {
 	struct vigie v;
@@ -143,6 +216,7 @@ int main(void)
 
 	live_init("pgports");
 	live_on_cleanup(pgcluster_stop);
+	too_many_servers();
 	live_section("a cluster running before vigie, on a port nobody configured");
 	port = cluster_start();
 	if (!port || !setup_sql(port)) {

@@ -21,6 +21,8 @@ enum pga_state { PGA_OFF, PGA_WAITING, PGA_ON, PGA_FAILED };
 #define PGA_PORT_TRIES 120  /* ticks a started server has to listen (then
 			     * its ports stay unknown while it runs) */
 #define PGA_MAX_PORTS 64
+#define PGA_RESCAN_TICKS 30 /* while a server may run unwatched: ticks
+			     * between two looks at /proc for servers */
 
 struct pg_awareness {
 	enum pg_mode mode;
@@ -37,6 +39,8 @@ struct pg_awareness {
 	} pending[PGA_PENDING];
 	int n_pending;
 	bool ports_unsure;          /* a server's ports were not looked for */
+	int unsure_ticks;           /* ticks since the last look for such */
+	bool too_many_said;         /* the warning below, once until all are watched */
 	bool known_said;            /* what known_fn was last told */
 	struct pg_port ports[PGA_MAX_PORTS]; /* found, in order */
 	int n_ports;
@@ -117,14 +121,29 @@ static void watch_server(struct pg_awareness *pga, uint32_t pid)
 	if (look_for_ports(pga, pid))
 		return;
 	if (pga->n_pending == PGA_PENDING) {
-		log_warn("PostgreSQL server %u: too many servers starting at once, its ports "
-			 "are not looked for (configure databases.ports)", pid);
+		if (!pga->too_many_said)
+			log_warn("PostgreSQL server %u: too many servers starting at once, its "
+				 "ports are not looked for now (every socket send is looked at "
+				 "until they are; configure databases.ports)", pid);
+		pga->too_many_said = true;
 		pga->ports_unsure = true;
 		return;
 	}
 	pga->pending[pga->n_pending].pid = pid;
 	pga->pending[pga->n_pending].tries = 0;
 	pga->n_pending++;
+}
+
+static void watch_running_servers(struct pg_awareness *pga)
+{
+	struct pgb_scan scan = { 0 };
+
+	if (pgb_scan(NULL, &scan) == 0)
+		for (size_t i = 0; i < scan.n_postmasters; i++)
+			watch_server(pga, scan.postmasters[i]);
+	else
+		pga->ports_unsure = true; /* servers may run whose ports are not known */
+	pgb_scan_free(&scan);
 }
 
 void pg_awareness_tick(struct pg_awareness *pga)
@@ -150,6 +169,19 @@ void pg_awareness_tick(struct pg_awareness *pga)
 				 "socket send is looked at while it runs)", pid, PGA_PORT_TRIES);
 		i++;
 	}
+	if (pga->ports_unsure && pga->state == PGA_ON &&
+	    ++pga->unsure_ticks >= PGA_RESCAN_TICKS) {
+		/* a server was not watched (too many started at once, or /proc
+		 * could not be read): look again at the running ones, so the
+		 * walk narrows once their ports are known or they ended */
+		pga->unsure_ticks = 0;
+		pga->ports_unsure = false;
+		watch_running_servers(pga);
+		if (!pga->ports_unsure) {
+			pga->too_many_said = false;
+			log_info("PostgreSQL: every running server is watched again");
+		}
+	}
 	say_ports_known(pga);
 }
 
@@ -157,18 +189,6 @@ int pg_awareness_ports(const struct pg_awareness *pga, const struct pg_port **po
 {
 	*ports = pga ? pga->ports : NULL;
 	return pga ? pga->n_ports : 0;
-}
-
-static void watch_running_servers(struct pg_awareness *pga)
-{
-	struct pgb_scan scan = { 0 };
-
-	if (pgb_scan(NULL, &scan) == 0)
-		for (size_t i = 0; i < scan.n_postmasters; i++)
-			watch_server(pga, scan.postmasters[i]);
-	else
-		pga->ports_unsure = true; /* servers may run whose ports are not known */
-	pgb_scan_free(&scan);
 }
 
 static int write_guard(struct pg_awareness *pga, const struct pgwire_guard_key *k,
