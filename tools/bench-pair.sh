@@ -42,26 +42,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_for() { # file pattern tenths
-	local i
-	for ((i = 0; i < $3; i++)); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
-prog_ids() {
-	local f
-	for f in /proc/"$1"/fdinfo/*; do sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null; done | sort -un | paste -sd, -
-}
-snapshot() {
-	bpftool prog show -j | jq -c --argjson ids "[$1]" \
-		'[.[] | select(.id as $i | $ids | index($i)) | {id, name, ns: (.run_time_ns // 0), cnt: (.run_cnt // 0)}]'
-}
-start_vigie() { # tag build; sets VP
-	rm -f "$T/o$1.json"
-	"$2/vigie" run --probes sock -c "$T/v.json" -o "$T/o$1.json" 2>"$T/v$1.err" &
-	VP=$!
-	PIDS+=("$VP")
-	wait_for "$T/o$1.json" sensor-start 300 || { echo "bench-pair: $2/vigie did not start: $(tail -n 3 "$T/v$1.err")" >&2; exit 1; }
-}
+ME=bench-pair
+. "$(dirname "$0")/bench-pair-lib.sh"
 rows_of() { jq -s '[.[] | select(.event.action == "usage" and .process.name == "postgres") | .vigie.rows // 0] | add // 0' "$1"; }
 
 ip netns add "$NS" && ip link add "$VH" type veth peer name "$VN" && ip link set "$VN" netns "$NS" &&
@@ -100,10 +82,7 @@ for ((r = 0; r < R; r++)); do
 	kill -INT "$pa" "$pb"
 	wait "$pa" "$pb"
 	PIDS=("${PIDS[@]:0:2}")
-	jq -r -n --slurpfile a "$T/s0.json" --slurpfile b "$T/s1.json" --arg ia "$ia" \
-		'($a[0] | map({key: (.id|tostring), value: .}) | from_entries) as $x | ($ia | split(",")) as $A |
-		 $b[0][] | . as $p | ($x[$p.id|tostring] // {ns: 0, cnt: 0}) as $q |
-		 "\($p.name) \($p.cnt - $q.cnt) \($p.ns - $q.ns) \(if ($A | index($p.id|tostring)) then "a" else "b" end)"' |
+	snapshot_delta "$T/s0.json" "$T/s1.json" "$ia" |
 		awk -v r="$r" -v first="$first" -v ra="$(rows_of "$T/oa.json")" -v rb="$(rows_of "$T/ob.json")" '
 			$1 == "sock_send_btf" && $2 > 0 { v[$4] = $3 / $2 }
 			$1 == "floor_send_btf" && $2 > 0 { f = $3 / $2 }
