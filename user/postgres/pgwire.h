@@ -132,10 +132,6 @@ int pgwire_scan(struct pgwire *pg);
 /* Calls cb for every backend with a non-zero increment (and for every
  * exited one). Number of callbacks, or -errno. */
 int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx);
-/* Drop a backend now (its increment since the last drain is dropped;
- * drain first). Only needed for a backend the daemon wants to stop
- * tracking: exited backends are forgotten by pgwire_drain. 0 or -errno. */
-int pgwire_forget(struct pgwire *pg, uint32_t tgid);
 void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st);
 /* fd of the attached send program (for benchmarks: run time statistics
  * with bpf_enable_stats()), or -1. */

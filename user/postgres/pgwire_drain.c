@@ -162,7 +162,7 @@ int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 		if (s)
 			seen_del(&pg->seen, s);
 	}
-	/* entries deleted elsewhere (pgwire_forget, map cleared) */
+	/* entries deleted elsewhere (the map cleared) */
 	for (size_t i = 0; i < pg->seen.cap; i++) {
 		if (pg->seen.v[i].tgid && pg->seen.v[i].mark != pg->mark) {
 			seen_del(&pg->seen, &pg->seen.v[i]);
@@ -174,20 +174,6 @@ int pgwire_drain(struct pgwire *pg, pgwire_cb cb, void *ctx)
 cleanup:
 	free(gone);
 	return err;
-}
-
-int pgwire_forget(struct pgwire *pg, uint32_t tgid)
-{
-	struct seen *s;
-
-	if (!pg || !tgid)
-		return -EINVAL;
-	s = seen_find(&pg->seen, tgid);
-	if (s)
-		seen_del(&pg->seen, s);
-	if (bpf_map_delete_elem(pg->backends_fd, &tgid) && errno != ENOENT)
-		return -errno;
-	return 0;
 }
 
 void pgwire_stats(struct pgwire *pg, struct pgwire_stats *st)
