@@ -74,14 +74,20 @@ if [[ " $SECTIONS " == *" 2 "* ]] && [ "$HAVE_PG" = 1 ]; then
 	log "section 2: pgbench -S, $PG_ROUNDS rounds x ${PG_SECONDS}s per condition"
 	pg_setup
 	cg_setup || log "no cgroup CPU accounting here: CPU per transaction not measured"
-	CONDS=(none vigie-sock vigie-syscalls)
+	# Goal 2 compares vigie-sock with bpftrace: they run next to each
+	# other, and every other round in the reverse order (A B B A over two
+	# rounds), since the machine drifts (no-sensor CPU per transaction
+	# went from 80 to 94 us over 30 back-to-back 5 s runs, nothing
+	# changed: tools/bench-pgnoise.sh 30 5).
+	CONDS=(none vigie-sock)
 	[ "$HAVE_BPFTRACE" = 1 ] && CONDS+=(bpftrace)
+	CONDS+=(vigie-syscalls)
 	pg_run 3 >/dev/null # warm-up
 	: >"$TMP/pg.txt"
 	n=${#CONDS[@]}
 	for ((r = 0; r < PG_ROUNDS; r++)); do
 		for ((j = 0; j < n; j++)); do
-			c=${CONDS[$(((j + r) % n))]} # rotate the order each round
+			c=${CONDS[$((r % 2 ? n - 1 - j : j))]} # each round the reverse of the last
 			case $c in
 			vigie-sock) start_vigie sock "$TMP/s2.json" -c "$TMP/pg-vigie.json" ;;
 			vigie-syscalls) start_vigie syscalls "$TMP/s2.json" -c "$TMP/pg-vigie.json" ;;
