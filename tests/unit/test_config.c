@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Configuration: defaults, overrides, and a clear error for every bad input. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <stddef.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "check.h"
 #include "base/config.h"
 #include "detect/detect.h"
@@ -270,8 +273,99 @@ static void test_output_group(void)
 	expect_error("{\"sensor\": {\"output_group\": 4}}", "sensor.output_group", "string");
 }
 
+/* Loading a file: regular, through a pipe (-c <(...), /dev/stdin), and
+ * every way it can be unreadable, each with its own message. */
+static int load_file(const char *path, char *err, size_t len, struct vigie_config *cfg)
+{
+	config_init(cfg);
+	err[0] = '\0';
+	return config_load_file_msg(cfg, path, err, len);
+}
+
+static void write_file(const char *path, const char *text, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f && fwrite(text, 1, n, f) == n);
+	if (f)
+		fclose(f);
+}
+
+static void test_files(void)
+{
+	char dir[] = "/tmp/vigie-test-config.XXXXXX", path[256], err[512];
+	const char *good = "{\"sensor\": {\"tick\": 3}}";
+	struct vigie_config c;
+	int fds[2] = { -1, -1 };
+	char *big = NULL;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/good.json", dir);
+	write_file(path, good, strlen(good));
+	CHECK_EQ_INT(load_file(path, err, sizeof(err), &c), 0);
+	CHECK(c.tick_s == 3);
+	config_free(&c);
+
+	/* a pipe: no size to ask for, read to its end */
+	CHECK_EQ_INT(pipe(fds), 0);
+	CHECK((size_t)write(fds[1], good, strlen(good)) == strlen(good));
+	close(fds[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+	CHECK_EQ_INT(load_file(path, err, sizeof(err), &c), 0);
+	CHECK(c.tick_s == 3);
+	config_free(&c);
+	close(fds[0]);
+
+	CHECK_EQ_INT(load_file(dir, err, sizeof(err), &c), -1);
+	CHECK_MSG(strstr(err, "Is a directory") && strstr(err, dir), "%s", err);
+	config_free(&c);
+
+	snprintf(path, sizeof(path), "%s/missing.json", dir);
+	CHECK_EQ_INT(load_file(path, err, sizeof(err), &c), -1);
+	CHECK_MSG(strstr(err, "No such file or directory") && strstr(err, "missing.json"), "%s",
+		  err);
+	config_free(&c);
+
+	snprintf(path, sizeof(path), "%s/nul.json", dir);
+	write_file(path, "{\"sensor\": {}}\0{}", 17);
+	CHECK_EQ_INT(load_file(path, err, sizeof(err), &c), -1);
+	CHECK_MSG(strstr(err, "holds a NUL byte") != NULL, "%s", err);
+	config_free(&c);
+
+	/* 4 MiB is the most; one byte more is refused, whatever it holds */
+	big = malloc(4u * 1024 * 1024 + 1);
+	CHECK(big != NULL);
+	if (big) {
+		memset(big, ' ', 4u * 1024 * 1024 + 1);
+		big[0] = '{';
+		big[4u * 1024 * 1024 - 1] = '}';
+		snprintf(path, sizeof(path), "%s/4mib.json", dir);
+		write_file(path, big, 4u * 1024 * 1024);
+		CHECK_EQ_INT(load_file(path, err, sizeof(err), &c), 0);
+		config_free(&c);
+		write_file(path, big, 4u * 1024 * 1024 + 1);
+		CHECK_EQ_INT(load_file(path, err, sizeof(err), &c), -1);
+		CHECK_MSG(strstr(err, "larger than 4 MiB") != NULL, "%s", err);
+		config_free(&c);
+		unlink(path);
+	}
+	free(big);
+
+	/* an endless stream stops at the limit */
+	CHECK_EQ_INT(load_file("/dev/zero", err, sizeof(err), &c), -1);
+	CHECK_MSG(strstr(err, "larger than 4 MiB") != NULL, "%s", err);
+	config_free(&c);
+
+	snprintf(path, sizeof(path), "%s/good.json", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/nul.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
+	test_files();
 	test_output_group();
 	test_installed_is_default();
 	test_defaults();

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include "base/config.h"
 #include "base/config_parse.h"
 #include "vigie.h"
@@ -368,41 +369,75 @@ int config_load_string(struct vigie_config *cfg, const char *text, char *err, si
 	return load_text(cfg, text, "(config)", err, errlen);
 }
 
-int config_load_file_msg(struct vigie_config *cfg, const char *path, char *err, size_t errlen)
+#define CONFIG_MAX_BYTES (4u * 1024 * 1024)
+
+/* The whole file, NUL-terminated, read to its end (a pipe or
+ * /dev/stdin too: -c <(...)); NULL with err set otherwise. */
+static char *read_config_text(const char *path, char *err, size_t errlen)
 {
 	FILE *f = NULL;
-	char *text = NULL;
-	long size;
-	int ret = -1;
+	char *text = NULL, *t;
+	size_t len = 0, cap = 0, n;
+	struct stat st;
 
 	f = fopen(path, "re");
 	if (!f) {
 		snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(errno));
-		goto cleanup;
+		goto fail;
 	}
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		snprintf(err, errlen, "cannot read configuration '%s': not a regular file", path);
-		goto cleanup;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(EISDIR));
+		goto fail;
 	}
-	if (size > 4 * 1024 * 1024) {
-		snprintf(err, errlen, "%s: configuration larger than 4 MiB", path);
-		goto cleanup;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16384;
+			t = realloc(text, cap + 1);
+			if (!t) {
+				snprintf(err, errlen, "cannot read configuration '%s': %s", path,
+					 strerror(ENOMEM));
+				goto fail;
+			}
+			text = t;
+		}
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+		if (len > CONFIG_MAX_BYTES) {
+			snprintf(err, errlen, "%s: configuration larger than 4 MiB", path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
 	}
-	text = malloc((size_t)size + 1);
-	if (!text || fread(text, 1, (size_t)size, f) != (size_t)size) {
-		snprintf(err, errlen, "cannot read configuration '%s'", path);
-		goto cleanup;
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read configuration '%s': %s", path,
+			 errno ? strerror(errno) : "read error");
+		goto fail;
 	}
-	text[size] = '\0';
-	if (strlen(text) != (size_t)size) {
+	fclose(f);
+	text[len] = '\0';
+	if (strlen(text) != len) {
 		snprintf(err, errlen, "%s: configuration holds a NUL byte", path);
-		goto cleanup;
+		free(text);
+		return NULL;
 	}
-	ret = load_text(cfg, text, path, err, errlen);
-cleanup:
+	return text;
+fail:
 	free(text);
 	if (f)
 		fclose(f);
+	return NULL;
+}
+
+int config_load_file_msg(struct vigie_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char *text = read_config_text(path, err, errlen);
+	int ret;
+
+	if (!text)
+		return -1;
+	ret = load_text(cfg, text, path, err, errlen);
+	free(text);
 	return ret;
 }
 
