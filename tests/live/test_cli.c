@@ -7,10 +7,13 @@
  * Failing on purpose until fixed: SIGHUP while the probes load kills it.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include "lib/live.h"
@@ -431,9 +434,46 @@ static void check_one_daemon_per_file(void)
 	free(out2);
 }
 
+/* --state /etc or /dev/null by mistake: each save renamed a new file over
+ * the path, and a refused one was renamed away (the directory or device
+ * moved to PATH.bad-TIME). Refused at start now, left as it was. A
+ * directory and a device node of the test's own stand in for both. */
+static void check_state_not_a_file(void)
+{
+	char *dir = live_path("state-dir"), *dev = live_path("state-null");
+	char *err = NULL, cmd[1400];
+	struct stat st;
+	int s;
+
+	live_section("a state path that is not a regular file: exit 2, left as it was");
+	if (mkdir(dir, 0700) || mknod(dev, S_IFCHR | 0600, makedev(1, 3))) {
+		CHECK(false, "made a directory and a device node: %s", strerror(errno));
+		goto out;
+	}
+	s = vigie_exec(NULL, &err, 10000, "run", "--duration", "1", "--state", dir, NULL);
+	ASSERT_EQ_INT(s, 2, "--state DIRECTORY: exit status");
+	ASSERT_CONTAINS(err, "is a directory", "--state DIRECTORY: message");
+	free(err);
+	err = NULL;
+	s = vigie_exec(NULL, &err, 10000, "run", "--duration", "1", "--state", dev, NULL);
+	ASSERT_EQ_INT(s, 2, "--state DEVICE: exit status");
+	ASSERT_CONTAINS(err, "is a character device", "--state DEVICE: message");
+	free(err);
+	ASSERT_TRUE(stat(dir, &st) == 0 && S_ISDIR(st.st_mode), "the directory is still there");
+	ASSERT_TRUE(stat(dev, &st) == 0 && S_ISCHR(st.st_mode), "the device is still there");
+	snprintf(cmd, sizeof(cmd), "ls -d '%s'.* '%s'.* 2>/dev/null | grep -q .", dir, dev);
+	ASSERT_TRUE(system(cmd) != 0, "nothing made beside them (.bad-, .prev, .tmp)");
+out:
+	rmdir(dir);
+	unlink(dev);
+	free(dir);
+	free(dev);
+}
+
 int main(void)
 {
 	live_init("cli");
+	check_state_not_a_file();
 	check_one_daemon_per_file();
 	check_bad_configs();
 	check_bad_options();

@@ -356,6 +356,28 @@ static void test_files(void)
 	CHECK_MSG(strstr(err, "larger than 4 MiB") != NULL, "%s", err);
 	config_free(&c);
 
+	/* the state file: replaced by each save, so a regular file or none,
+	 * in a directory that exists; never a directory or a device */
+	config_init(&c);
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	c.state_file = strdup(path);
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
+	free(c.state_file);
+	c.state_file = strdup(dir);
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "sensor.state_file (--state)") && strstr(err, "is a directory"),
+		  "%s", err);
+	free(c.state_file);
+	c.state_file = strdup("/dev/null");
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "'/dev/null' is a character device") != NULL, "%s", err);
+	free(c.state_file);
+	snprintf(path, sizeof(path), "%s/no-such-dir/state.json", dir);
+	c.state_file = strdup(path);
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "no-such-dir': No such file or directory") != NULL, "%s", err);
+	config_free(&c);
+
 	snprintf(path, sizeof(path), "%s/good.json", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/nul.json", dir);

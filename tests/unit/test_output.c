@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "output/output.h"
@@ -43,25 +44,17 @@ static int numbers_of(const char *path, int *ns, int max, long *size)
 	return k;
 }
 
-static void test_rotation(void)
+/* n events {"n": i, "pad": 200 x's} of ~220 bytes each, written to out;
+ * then the output's counts: all written, none lost. */
+static void write_events(struct output *out, int n)
 {
-	char path[256], p[300], pad[201];
-	struct output *out;
 	struct output_stats st;
-	int ns[1000], next = -1, total = 0, out_of_order = 0;
-	long size;
+	char pad[201];
 	int failed = 0;
 
-	snprintf(path, sizeof(path), "%s/events.ndjson", dir);
-	out = output_open(path);
-	CHECK(out != NULL);
-	if (!out)
-		return;
-	output_set_rotation(out, 65536, 3);
 	memset(pad, 'x', 200);
 	pad[200] = '\0';
-	/* 2,000 events of ~220 bytes: ~440 KB, 6 to 7 files of 64 KB */
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < n; i++) {
 		json_t *e = json_pack("{s:i, s:s}", "n", i, "pad", pad);
 
 		failed += output_write(out, e) != 0;
@@ -69,8 +62,25 @@ static void test_rotation(void)
 	}
 	CHECK_EQ_INT(failed, 0);
 	output_get_stats(out, &st);
-	CHECK_EQ_INT(st.written, 2000);
+	CHECK_EQ_INT(st.written, n);
 	CHECK_EQ_INT(st.lost, 0);
+}
+
+static void test_rotation(void)
+{
+	char path[256], p[300];
+	struct output *out;
+	int ns[1000], next = -1, total = 0, out_of_order = 0;
+	long size;
+
+	snprintf(path, sizeof(path), "%s/events.ndjson", dir);
+	out = output_open(path);
+	CHECK(out != NULL);
+	if (!out)
+		return;
+	output_set_rotation(out, 65536, 3);
+	/* 2,000 events of ~220 bytes: ~440 KB, 6 to 7 files of 64 KB */
+	write_events(out, 2000);
 	output_close(out);
 	/* oldest first: FILE.3, FILE.2, FILE.1, FILE; contiguous numbers */
 	for (int i = 3; i >= 0; i--) {
@@ -96,6 +106,46 @@ static void test_rotation(void)
 	CHECK_MSG(access(p, F_OK) != 0, "no FILE.4: keep is 3");
 }
 
+/* Rotation applies to a regular file only: an output that is a named
+ * pipe (or -o /dev/null) is written on past the bound and never renamed
+ * away. A child reads the pipe and counts the lines. */
+static void test_no_rotation_of_a_pipe(void)
+{
+	char path[256], p[300];
+	struct output *out;
+	struct stat sb;
+	int status = 0;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "%s/events.fifo", dir);
+	CHECK_EQ_INT(mkfifo(path, 0600), 0);
+	child = fork();
+	if (child == 0) {
+		FILE *r = fopen(path, "r");
+		long lines = 0;
+		int c;
+
+		while (r && (c = fgetc(r)) != EOF)
+			lines += c == '\n';
+		_exit(lines == 1000 ? 0 : 1);
+	}
+	CHECK(child > 0);
+	out = output_open(path); /* blocks until the child opens it */
+	CHECK(out != NULL);
+	if (!out)
+		return;
+	output_set_rotation(out, 65536, 3);
+	/* 1,000 events of ~220 bytes: 220 KB, 3 times the bound */
+	write_events(out, 1000);
+	output_close(out);
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0); /* every line through the one pipe */
+	CHECK(stat(path, &sb) == 0 && S_ISFIFO(sb.st_mode));
+	snprintf(p, sizeof(p), "%s.1", path);
+	CHECK_MSG(access(p, F_OK) != 0, "the pipe was not renamed to %s", p);
+	unlink(path);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -105,6 +155,7 @@ int main(void)
 		return 1;
 	}
 	test_rotation();
+	test_no_rotation_of_a_pipe();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_EQ_INT(system(cmd), 0);
 	return check_summary();

@@ -210,6 +210,41 @@ static void test_recover(void)
 	detect_config_free(&c);
 }
 
+/* What is not a regular file (a directory, a named pipe: --state /etc or
+ * /dev/null given by mistake) is never read, renamed away or replaced: the
+ * daemon starts fresh and leaves it as it was. A pipe is not read either
+ * (the load would block). */
+static void test_not_a_file(void)
+{
+	struct detect_config c = parse_cfg(NULL);
+	struct captured a = { 0 };
+	struct detector *d = detector_new(&c, capture, &a);
+	char p[512], q[512], pattern[600];
+	struct stat st;
+
+	path_of(p, sizeof(p), "a-directory");
+	CHECK_EQ_INT(mkdir(p, 0700), 0);
+	CHECK_EQ_INT(detector_state_load(d, p), -2);
+	CHECK_EQ_INT(detector_state_recover(d, p), -1);
+	CHECK_EQ_INT(detector_state_save(d, p), -1);
+	CHECK(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
+	snprintf(pattern, sizeof(pattern), "%s.*", p);
+	CHECK_EQ_INT(count_glob(pattern), 0); /* no .bad-, .prev or .tmp */
+
+	path_of(q, sizeof(q), "a-pipe");
+	CHECK_EQ_INT(mkfifo(q, 0600), 0);
+	CHECK_EQ_INT(detector_state_recover(d, q), -1);
+	CHECK_EQ_INT(detector_state_save(d, q), -1);
+	CHECK(stat(q, &st) == 0 && S_ISFIFO(st.st_mode));
+	snprintf(pattern, sizeof(pattern), "%s.*", q);
+	CHECK_EQ_INT(count_glob(pattern), 0);
+	unlink(q);
+	rmdir(p);
+	detector_free(d);
+	captured_free(&a);
+	detect_config_free(&c);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -219,6 +254,7 @@ int main(void)
 	test_non_utf8_id();
 	test_fields_checked();
 	test_recover();
+	test_not_a_file();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		return 1;

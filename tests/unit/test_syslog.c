@@ -164,6 +164,12 @@ static void test_spool(void)
 	CHECK_EQ_INT(symlink("/etc/passwd", spool_file("c.spool")), 0);
 	CHECK(spool_open(spool_file("c.spool"), 65536, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "c.spool") != NULL);
+	/* a named pipe (or a device) keeps nothing: refused, left as it is */
+	path = spool_file("d.spool");
+	CHECK_EQ_INT(mkfifo(path, 0600), 0);
+	CHECK(spool_open(path, 65536, err, sizeof(err)) == NULL);
+	CHECK_MSG(strstr(err, "d.spool: not a regular file") != NULL, "%s", err);
+	CHECK(stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
 }
 
 /* The memory queue full, the oldest go to the spool: nothing dropped; at

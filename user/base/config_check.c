@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The checks that hold whatever set a value (file or command line):
- * bounds of the periods and how they relate. */
+ * bounds of the periods and how they relate, and a state file the daemon
+ * may replace. */
+#include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "base/config.h"
+#include "base/safefile.h"
 
 struct period_bound {
 	const char *name;  /* "sensor.tick (--tick)" */
@@ -16,6 +22,39 @@ static int check(const struct period_bound *b, double v, char *err, size_t errle
 		return 0;
 	snprintf(err, errlen, "%s: %g s is outside [%g, %g]", b->name, v, b->min, b->max);
 	return -1;
+}
+
+/* The state file is saved by writing a new file next to it and renaming
+ * it over the old one, and a refused one is renamed away: only a regular
+ * file (or none yet) in an existing directory. */
+static int check_state_file(const char *path, char *err, size_t errlen)
+{
+	char why[96], *copy = strdup(path), *dir;
+	struct stat st;
+	int ret = 0;
+
+	if (!copy) {
+		snprintf(err, errlen, "sensor.state_file (--state): out of memory");
+		return -1;
+	}
+	dir = dirname(copy);
+	if (!*path) {
+		snprintf(err, errlen, "sensor.state_file (--state): empty path");
+		ret = -1;
+	} else if (safe_replaceable(path, why, sizeof(why))) {
+		snprintf(err, errlen, "sensor.state_file (--state): '%s' is %s, not a file Vigie "
+			 "may replace", path, why);
+		ret = -1;
+	} else if (stat(dir, &st)) {
+		snprintf(err, errlen, "sensor.state_file (--state): directory '%s': %s", dir,
+			 strerror(errno));
+		ret = -1;
+	} else if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "sensor.state_file (--state): '%s' is not a directory", dir);
+		ret = -1;
+	}
+	free(copy);
+	return ret;
 }
 
 int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
@@ -39,6 +78,8 @@ int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
 			 "interval (%g s)", cfg->usage_coarse_interval_s, cfg->usage_interval_s);
 		return -1;
 	}
+	if (cfg->state_file && check_state_file(cfg->state_file, err, errlen))
+		return -1;
 	if (cfg->output_group && (!cfg->output || !strcmp(cfg->output, "-"))) {
 		snprintf(err, errlen, "sensor.output_group: the output is standard output, not a "
 			 "file (set sensor.output or -o)");

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,4 +43,27 @@ int safe_open_write(const char *path, int flags, const char *what)
 		return -1;
 	}
 	return fd;
+}
+
+int safe_replaceable(const char *path, char *why, size_t len)
+{
+	struct stat st;
+	const char *what;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, len, "not reachable (%s)", strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	what = S_ISDIR(st.st_mode)  ? "a directory" :
+	       S_ISLNK(st.st_mode)  ? "a symbolic link (give the real path)" :
+	       S_ISCHR(st.st_mode)  ? "a character device" :
+	       S_ISBLK(st.st_mode)  ? "a block device" :
+	       S_ISFIFO(st.st_mode) ? "a named pipe" :
+	       S_ISSOCK(st.st_mode) ? "a socket" : "not a regular file";
+	snprintf(why, len, "%s", what);
+	return -1;
 }

@@ -14,4 +14,11 @@
  * set). */
 int safe_open_write(const char *path, int flags, const char *what);
 
+/* May the daemon rename path away or replace it with a new file (a state
+ * save, a refused file set aside, a rotation)? Only when nothing is there
+ * or a regular file is: never a directory, a device (--state /dev/null
+ * would replace /dev/null), a pipe, a socket or a symbolic link. 0, or -1
+ * with why ("a directory", ...) in why. */
+int safe_replaceable(const char *path, char *why, size_t len);
+
 #endif

@@ -137,10 +137,13 @@ void detector_finish(struct detector *d, uint64_t now_ns);
 
 /* State file: learned baselines and windows. Written atomically (temp file,
  * fsync, the previous file kept as FILE.prev, rename). load: 0 ok, 1 file
- * absent (fresh start), -1 refused (logged, naming the principal and field).
- * recover (the daemon): the same, but a refused file is set aside as
- * FILE.bad-TIME (never overwritten) and FILE.prev is tried: 2 when loaded
- * from it. Both remove FILE.tmp.PID left by a save that was stopped. */
+ * absent (fresh start), -1 refused (logged, naming the principal and field),
+ * -2 not a regular file (a directory, a device, a pipe, a symbolic link:
+ * logged, not read). recover (the daemon): the same, but a refused file is
+ * set aside as FILE.bad-TIME (never overwritten) and FILE.prev is tried: 2
+ * when loaded from it; what is not a regular file stays where it is (-1).
+ * save refuses to replace what is not a regular file. Both remove
+ * FILE.tmp.PID left by a save that was stopped. */
 int detector_state_load(struct detector *d, const char *path);
 int detector_state_recover(struct detector *d, const char *path);
 int detector_state_save(struct detector *d, const char *path);

@@ -20,6 +20,7 @@
 #include "detect/detect_int.h"
 #include "base/event.h"
 #include "base/log.h"
+#include "base/safefile.h"
 
 #define STATE_FORMAT "vigie-detect-state"
 
@@ -171,7 +172,7 @@ static int fsync_dir(const char *path)
 
 int detector_state_save(struct detector *d, const char *path)
 {
-	char tmp[4096];
+	char tmp[4096], why[64];
 	json_t *st = detect_state_json(d);
 	int fd = -1, rc = -1;
 	FILE *f = NULL;
@@ -179,6 +180,10 @@ int detector_state_save(struct detector *d, const char *path)
 	if (!st) {
 		log_error("cannot save detection state '%s': out of memory", path);
 		return -1;
+	}
+	if (safe_replaceable(path, why, sizeof(why))) {
+		log_error("cannot save detection state '%s': it is %s, not replaced", path, why);
+		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	unlink(tmp); /* ours from a killed save, or planted: never followed */
@@ -202,7 +207,9 @@ int detector_state_save(struct detector *d, const char *path)
 		char prev[4096];
 
 		snprintf(prev, sizeof(prev), "%s.prev", path);
-		if (unlink(prev) && errno != ENOENT)
+		if (safe_replaceable(prev, why, sizeof(why)))
+			log_warn("detection state: '%s' is %s, not replaced", prev, why);
+		else if (unlink(prev) && errno != ENOENT)
 			log_warn("detection state: cannot replace '%s': %s", prev, strerror(errno));
 		else if (link(path, prev) && errno != ENOENT)
 			log_warn("detection state: cannot keep '%s': %s", prev, strerror(errno));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "detect/detect_int.h"
 #include "base/log.h"
+#include "base/safefile.h"
 
 #define STATE_FORMAT "vigie-detect-state"
 
@@ -427,9 +428,17 @@ static int load_file(struct detector *d, const char *path)
 
 int detector_state_load(struct detector *d, const char *path)
 {
+	char why[96];
+
 	remove_stale_temporaries(path);
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		return 1;
+	/* a directory, a device or a pipe (which would block the read) is
+	 * nobody's state, and never set aside (renamed) as a bad one */
+	if (safe_replaceable(path, why, sizeof(why))) {
+		log_error("detection state '%s' is %s: not read", path, why);
+		return -2;
+	}
 	return load_file(d, path);
 }
 
@@ -443,6 +452,8 @@ int detector_state_recover(struct detector *d, const char *path)
 	if (rc == 0)
 		return 0;
 	snprintf(prev, sizeof(prev), "%s.prev", path);
+	if (rc == -2)
+		return -1; /* not a file of ours: left where it is, .prev too */
 	if (rc < 0) {
 		/* kept for a person to repair, never overwritten by the next save */
 		gmtime_r(&now, &tm);

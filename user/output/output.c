@@ -122,10 +122,18 @@ static void untear(struct output *out, size_t done)
 
 void output_set_rotation(struct output *out, uint64_t max_bytes, int keep)
 {
+	struct stat st;
+
 	if (!out || !out->path)
 		return;
-	out->max_bytes = max_bytes;
 	out->keep = keep < 1 ? 1 : keep;
+	if (max_bytes && (fstat(out->fd, &st) || !S_ISREG(st.st_mode))) {
+		/* a pipe or a device (-o /dev/null) is never renamed away */
+		log_warn("output '%s' is not a regular file: sensor.output_max_bytes does not "
+			 "apply (no rotation)", out->path);
+		max_bytes = 0;
+	}
+	out->max_bytes = max_bytes;
 }
 
 /* FILE -> FILE.1 -> ... -> FILE.keep (the oldest removed), a new FILE. On
@@ -133,7 +141,7 @@ void output_set_rotation(struct output *out, uint64_t max_bytes, int keep)
 static void rotate(struct output *out)
 {
 	size_t n = strlen(out->path) + 16;
-	char *from = malloc(n), *to = malloc(n);
+	char *from = malloc(n), *to = malloc(n), why[96];
 	int fd;
 
 	if (!from || !to)
@@ -145,6 +153,12 @@ static void rotate(struct output *out)
 			log_warn("output rotation: cannot rename '%s': %s", from, strerror(errno));
 	}
 	snprintf(to, n, "%s.1", out->path);
+	if (safe_replaceable(out->path, why, sizeof(why))) {
+		/* something else was put at the path since: not ours to move */
+		log_error("output rotation: '%s' is now %s; rotation stops", out->path, why);
+		out->max_bytes = 0;
+		goto out;
+	}
 	if (rename(out->path, to)) {
 		log_error("output rotation: cannot rename '%s' to '%s': %s; rotation stops, "
 			  "the file grows on", out->path, to, strerror(errno));

@@ -119,6 +119,11 @@ struct spool *spool_open(const char *path, uint64_t max_bytes, char *err, size_t
 			snprintf(err, errsize, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
+		if (!S_ISREG(st.st_mode)) {
+			/* a device or a pipe keeps nothing to send later */
+			snprintf(err, errsize, "%s: not a regular file", path);
+			goto fail;
+		}
 		if (st.st_size == 0) {
 			sp->read_off = HEADER;
 			rc = write_header(sp);
