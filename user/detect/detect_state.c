@@ -172,7 +172,7 @@ static int fsync_dir(const char *path)
 
 int detector_state_save(struct detector *d, const char *path)
 {
-	char tmp[4096], why[64];
+	char tmp[4096], why[96];
 	json_t *st = detect_state_json(d);
 	int fd = -1, rc = -1;
 	FILE *f = NULL;

@@ -146,6 +146,12 @@ static void rotate(struct output *out)
 
 	if (!from || !to)
 		goto out;
+	if (safe_replaceable(out->path, why, sizeof(why))) {
+		/* something else was put at the path since: not ours to move */
+		log_error("output rotation: '%s' is now %s; rotation stops", out->path, why);
+		out->max_bytes = 0;
+		goto out;
+	}
 	for (int i = out->keep - 1; i >= 1; i--) {
 		snprintf(from, n, "%s.%d", out->path, i);
 		snprintf(to, n, "%s.%d", out->path, i + 1);
@@ -153,12 +159,6 @@ static void rotate(struct output *out)
 			log_warn("output rotation: cannot rename '%s': %s", from, strerror(errno));
 	}
 	snprintf(to, n, "%s.1", out->path);
-	if (safe_replaceable(out->path, why, sizeof(why))) {
-		/* something else was put at the path since: not ours to move */
-		log_error("output rotation: '%s' is now %s; rotation stops", out->path, why);
-		out->max_bytes = 0;
-		goto out;
-	}
 	if (rename(out->path, to)) {
 		log_error("output rotation: cannot rename '%s' to '%s': %s; rotation stops, "
 			  "the file grows on", out->path, to, strerror(errno));
