@@ -130,6 +130,50 @@ if expect "state round trip" 0 "" -q -c "$T/config.json" --state "$tmp/st.json" 
 	ok "--state saved and loaded again, no temporary file left"
 fi
 
+# ---- -o that is not a regular file: written to, never replaced ----
+# (vigie report -o /dev/null replaced /dev/null with a regular file)
+mkfifo "$tmp/pipe"
+cat "$tmp/pipe" >"$tmp/from-pipe.html" &
+reader=$!
+expect "-o a pipe" 0 "written ([1-9][0-9]* bytes)" -q -c "$T/config.json" -o "$tmp/pipe" "$T/trace.jsonl"
+rc=$?
+# a build that replaces the pipe leaves the reader waiting: 5 s at most
+for _ in $(seq 50); do kill -0 $reader 2>/dev/null || break; sleep 0.1; done
+kill $reader 2>/dev/null
+wait $reader 2>/dev/null
+if [ $rc = 0 ] && [ -p "$tmp/pipe" ] && python3 "$STRUCT" "$tmp/from-pipe.html" >/dev/null &&
+	grep -q "written ($(wc -c <"$tmp/from-pipe.html") bytes)" "$tmp/err"; then
+	ok "-o a named pipe: the page through it, its size said, the pipe left a pipe"
+elif [ $rc = 0 ]; then
+	fail "-o a named pipe: replaced, or the page not through it" "$tmp/err"
+fi
+mkdir "$tmp/adir"
+if expect "-o a directory" 2 "Is a directory" -q -o "$tmp/adir" "$T/trace.jsonl"; then
+	if [ -d "$tmp/adir" ] && [ -z "$(ls -A "$tmp/adir")" ]; then
+		ok "-o a directory: exit 2 before the replay, left as it was"
+	else
+		fail "-o a directory: not left as it was"
+	fi
+fi
+ln -s "$tmp/real.html" "$tmp/link.html"
+if expect "-o a dangling link" 2 "symbolic link to nothing" -q -o "$tmp/link.html" "$T/trace.jsonl"; then
+	if [ -L "$tmp/link.html" ] && [ ! -e "$tmp/real.html" ]; then
+		ok "-o a link to nothing: exit 2"
+	else
+		fail "-o a link to nothing: something written"
+	fi
+fi
+rm -f "$tmp/link.html"
+ln -s "$tmp/real.html" "$tmp/link.html"
+echo old >"$tmp/real.html"
+if expect "-o a link" 0 "" -q -o "$tmp/link.html" "$T/trace.jsonl"; then
+	if [ -L "$tmp/link.html" ] && python3 "$STRUCT" "$tmp/real.html" >/dev/null; then
+		ok "-o a link to a file: the file replaced, the link kept"
+	else
+		fail "-o a link to a file: the link replaced"
+	fi
+fi
+
 # ---- a generated trace: another directory, same bytes; hour charts; size ----
 if [ -x "$B/tools/tracegen" ] && "$B/tools/tracegen" -o "$tmp/gen.jsonl.gz" --days 2 --advisors 200 \
 	--seed 7 --scenario bulk:1 >/dev/null 2>&1; then

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "base/log.h"
 #include "replay/replay.h"
 #include "view/report.h"
@@ -63,16 +64,78 @@ static FILE *open_temp(const char *path, char **tmp)
 	return f;
 }
 
-/* The page into path: 0, or -1 (logged; path left as it was). */
+/* The page straight into what path names when it is not a regular file:
+ * a pipe, a terminal (-o /dev/stdout). Never replaced by a file. Made in
+ * memory first, so that its size is known. */
+static int write_stream(struct rpt_data *r, const char *path, size_t *size)
+{
+	char *page = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&page, &len), *f = NULL;
+	int err = 0;
+
+	if (!m || rpt_write_page(r, m))
+		err = errno ? errno : ENOMEM;
+	if (m && fclose(m) && !err)
+		err = errno ? errno : ENOMEM;
+	if (!err && !(f = fopen(path, "we")))
+		err = errno;
+	if (!err && fwrite(page, 1, len, f) != len)
+		err = errno ? errno : EIO;
+	if (f && fclose(f) && !err)
+		err = errno ? errno : EIO;
+	free(page);
+	if (err) {
+		log_error("cannot write the report '%s': %s", path, strerror(err));
+		return -1;
+	}
+	*size = len;
+	return 0;
+}
+
+/* What -o names, checked before the replay rather than after it: a
+ * directory is refused. 0, or -1 (logged). */
+static int check_output(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		log_error("cannot write the report '%s': %s", path, strerror(EISDIR));
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+		log_error("cannot write the report '%s': a symbolic link to nothing (give the "
+			  "real path)", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The page into path: 0, or -1 (logged; path left as it was). A regular
+ * file (or none yet) is replaced atomically, through a temporary file
+ * beside it; through a symbolic link, the file it names is, not the link;
+ * anything else (a pipe, a device) is written to, never replaced. */
 static int write_report(struct rpt_data *r, const char *path, size_t *size)
 {
-	char *tmp = NULL;
-	FILE *f = open_temp(path, &tmp);
+	char *tmp = NULL, *real = NULL;
+	struct stat st;
+	FILE *f;
 	int err = 0;
 	long end;
 
+	if (check_output(path))
+		return -1;
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return write_stream(r, path, size);
+		real = realpath(path, NULL);
+		if (real)
+			path = real;
+	}
+	f = open_temp(path, &tmp);
 	if (!f) {
 		log_error("cannot create the report beside '%s': %s", path, strerror(errno));
+		free(real);
 		return -1;
 	}
 	if (rpt_write_page(r, f))
@@ -89,9 +152,11 @@ static int write_report(struct rpt_data *r, const char *path, size_t *size)
 		log_error("cannot write the report '%s': %s", path, strerror(err));
 		unlink(tmp);
 		free(tmp);
+		free(real);
 		return -1;
 	}
 	free(tmp);
+	free(real);
 	*size = end > 0 ? (size_t)end : 0;
 	return 0;
 }
@@ -107,6 +172,8 @@ int report_main(int argc, char **argv)
 
 	if (rc <= 0)
 		return rc == 0 ? REPLAY_OK : REPLAY_USAGE;
+	if (check_output(a.output_path))
+		return REPLAY_USAGE;
 	r = malloc(sizeof(*r));
 	if (!r) {
 		log_error("out of memory");
