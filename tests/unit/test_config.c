@@ -129,6 +129,22 @@ static void test_errors(void)
 	expect_error("{\"network\": {\"internal_networks\": [\"10.0.0.0/33\"]}}", "internal_networks[0]", "CIDR");
 	expect_error("{\"network\": {\"internal_networks\": [\"10.0.0.0/8\", \"nonsense\"]}}", "internal_networks[1]", NULL);
 	expect_error("{\"network\": {\"internal_networks\": \"10.0.0.0/8\"}}", "network.internal_networks", "array");
+	expect_error("{\"databases\": {\"data_directories\": [\"/srv/pg\", \"/\"]}}",
+		     "databases.data_directories[1]", "root of the file system");
+	expect_error("{\"databases\": {\"data_directories\": [\"//./..\"]}}",
+		     "databases.data_directories[0]", "root of the file system");
+	expect_error("{\"databases\": {\"data_directories\": [\"pg/data\"]}}",
+		     "databases.data_directories[0]", "absolute path");
+	{
+		struct vigie_config c;
+		char e[512];
+
+		config_init(&c);
+		CHECK_EQ_INT(load(&c, "{\"databases\": {\"data_directories\": [\"/.pg\", \"/a/.\", "
+				  "\"/...\"]}}", e, sizeof(e)), 0);
+		CHECK_EQ_INT(c.n_data_dirs, 3);
+		config_free(&c);
+	}
 	expect_error("{\"databases\": {\"ports\": [0]}}", "databases.ports[0]", "[1, 65535]");
 	expect_error("{\"databases\": {\"ports\": [70000]}}", "databases.ports[0]", NULL);
 	expect_error("{\"databases\": {\"ports\": [5432.5]}}", "databases.ports[0]", NULL);

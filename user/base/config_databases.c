@@ -8,6 +8,21 @@
 #include "base/config.h"
 #include "base/config_parse.h"
 
+/* "/", "//", "/./", "/.." ...: the root, however written (every
+ * component empty, "." or ".."). */
+static bool is_root(const char *p)
+{
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n && !(n == 1 && p[0] == '.') && !(n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		p += *p == '/';
+	}
+	return true;
+}
+
 static int parse_strv(const struct parse_ctx *pc, json_t *v, const char *path, const char *key,
 		      char **dst, int *n, int max, bool absolute_path)
 {
@@ -25,6 +40,10 @@ static int parse_strv(const struct parse_ctx *pc, json_t *v, const char *path, c
 		(*n)++;
 		if (absolute_path && dst[i][0] != '/')
 			return cfgp_fail(pc, ipath, key, "must be an absolute path");
+		if (absolute_path && is_root(dst[i]))
+			return cfgp_fail(pc, ipath, key, "is the root of the file system: every file "
+					 "read on the host would be a database file (name the "
+					 "database's own directory)");
 	}
 	return 0;
 }
