@@ -104,31 +104,37 @@ expect() { # NAME WANT_RC GREP_ERR [ARGS...]
 	fi
 	return 0
 }
-expect "no -o" 2 "no output file given" "$T/trace.jsonl" && [ ! -e "$T/trace.jsonl.html" ] && ok "no -o: exit 2, says so"
-expect "no trace" 2 "no trace given" -o "$tmp/x.html" && [ ! -e "$tmp/x.html" ] && ok "no trace: exit 2, no file"
+# after an expect that passed: what must hold then (a shell condition),
+# counted either way
+then_check() { # NAME CONDITION
+	if eval "$2"; then ok "$1"; else fail "$1: not so ($2)" "$tmp/err"; fi
+}
+expect "no -o" 2 "no output file given" "$T/trace.jsonl" &&
+	then_check "no -o: exit 2, says so" '[ ! -e "$T/trace.jsonl.html" ]'
+expect "no trace" 2 "no trace given" -o "$tmp/x.html" &&
+	then_check "no trace: exit 2, no file" '[ ! -e "$tmp/x.html" ]'
 expect "unknown option" 2 "usage:" --bogus -o "$tmp/x.html" "$T/trace.jsonl" && ok "unknown option: exit 2, usage"
 expect "help" 0 "usage: vigie report" --help && ok "--help: exit 0"
-if expect "missing trace" 3 "$tmp/absent.jsonl" -q -o "$tmp/m.html" "$tmp/absent.jsonl" &&
-	grep -q "could not be read" "$tmp/m.html" && python3 "$STRUCT" "$tmp/m.html" >/dev/null; then
-	ok "missing trace: exit 3, a report saying so"
-fi
+expect "missing trace" 3 "$tmp/absent.jsonl" -q -o "$tmp/m.html" "$tmp/absent.jsonl" &&
+	then_check "missing trace: exit 3, a report saying so" \
+		'grep -q "could not be read" "$tmp/m.html" && python3 "$STRUCT" "$tmp/m.html" >/dev/null'
 printf '{"detection":{"ratio":10,"bogus":1}}\n' >"$tmp/bad.json"
 echo old >"$tmp/keep.html"
 expect "bad config" 2 "unknown field 'bogus'" -q -c "$tmp/bad.json" -o "$tmp/keep.html" "$T/trace.jsonl" &&
-	[ "$(cat "$tmp/keep.html")" = old ] && ok "bad config: exit 2, names the field, the old file untouched"
+	then_check "bad config: exit 2, names the field, the old file untouched" \
+		'[ "$(cat "$tmp/keep.html")" = old ]'
 printf '{"detection": ' >"$tmp/trunc.json"
 expect "config not JSON" 2 "trunc.json" -q -c "$tmp/trunc.json" -o "$tmp/k2.html" "$T/trace.jsonl" &&
-	[ ! -e "$tmp/k2.html" ] && ok "configuration not JSON: exit 2, no file"
+	then_check "configuration not JSON: exit 2, no file" '[ ! -e "$tmp/k2.html" ]'
 printf '{"format":"vigie-detect-state","version":1,"principals":[{"kind":"x"}]}' >"$tmp/state.json"
 expect "bad state" 2 "state" -q --state "$tmp/state.json" -o "$tmp/s.html" "$T/trace.jsonl" &&
-	[ ! -e "$tmp/s.html" ] && ok "damaged state: exit 2, no file"
+	then_check "damaged state: exit 2, no file" '[ ! -e "$tmp/s.html" ]'
 expect "output dir" 1 "cannot create the report" -q -o "$tmp/no/such/dir/r.html" "$T/trace.jsonl" &&
 	ok "output directory missing: exit 1, says so"
-if expect "state round trip" 0 "" -q -c "$T/config.json" --state "$tmp/st.json" -o "$tmp/s1.html" "$T/trace.jsonl" &&
-	[ -s "$tmp/st.json" ] && expect "state again" 0 "" -q -c "$T/config.json" --state "$tmp/st.json" \
-	-o "$tmp/s2.html" "$T/trace.jsonl" && ! ls "$tmp"/s?.html.tmp.* >/dev/null 2>&1; then
-	ok "--state saved and loaded again, no temporary file left"
-fi
+expect "state round trip" 0 "" -q -c "$T/config.json" --state "$tmp/st.json" -o "$tmp/s1.html" "$T/trace.jsonl" &&
+	then_check "--state saved" '[ -s "$tmp/st.json" ]' &&
+	expect "state again" 0 "" -q -c "$T/config.json" --state "$tmp/st.json" -o "$tmp/s2.html" "$T/trace.jsonl" &&
+	then_check "--state loaded again, no temporary file left" '! ls "$tmp"/s?.html.tmp.* >/dev/null 2>&1'
 
 # ---- -o that is not a regular file: written to, never replaced ----
 # (vigie report -o /dev/null replaced /dev/null with a regular file)
