@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static void usage(FILE *f)
 		"  -c, --config FILE   sensor config (its \"detection\" section is used)\n"
 		"      --state FILE    load learned baselines from FILE if it exists,\n"
 		"                      save them back at the end (as vigie replay)\n"
-		"  -o, --output FILE   the HTML report to write (required)\n"
+		"  -o, --output FILE   the HTML report to write (required; - for standard output)\n"
 		"  -q, --quiet         no progress, no per-line warnings\n"
 		"TRACE is a vigie trace (plain or gzip, \"-\" for stdin); several are\n"
 		"read in order as one stream. The report is one HTML file with no script\n"
@@ -64,26 +65,43 @@ static FILE *open_temp(const char *path, char **tmp)
 	return f;
 }
 
-/* The page straight into what path names when it is not a regular file:
- * a pipe, a terminal (-o /dev/stdout). Never replaced by a file. Made in
- * memory first, so that its size is known. */
+/* The page into what path names when it is a pipe or a character device
+ * (a terminal, /dev/null), or into standard output for "-": written to,
+ * never replaced by a file. Made in memory first, so that its size is
+ * known. */
 static int write_stream(struct rpt_data *r, const char *path, size_t *size)
 {
 	char *page = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&page, &len), *f = NULL;
-	int err = 0;
+	size_t len = 0, done = 0;
+	FILE *m = open_memstream(&page, &len);
+	int err = 0, fd = -1;
+	struct stat st;
+	ssize_t n;
 
 	if (!m || rpt_write_page(r, m))
 		err = errno ? errno : ENOMEM;
 	if (m && fclose(m) && !err)
 		err = errno ? errno : ENOMEM;
-	if (!err && !(f = fopen(path, "we")))
+	if (!err) {
+		fd = strcmp(path, "-") ? open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) :
+					 STDOUT_FILENO;
+		if (fd < 0)
+			err = errno;
+		else if (fd != STDOUT_FILENO &&
+			 (fstat(fd, &st) || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))))
+			err = EINVAL; /* replaced since it was looked at */
+	}
+	while (!err && done < len) {
+		n = write(fd, page + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			err = n < 0 ? errno : EIO;
+		else
+			done += (size_t)n;
+	}
+	if (fd >= 0 && fd != STDOUT_FILENO && close(fd) && !err)
 		err = errno;
-	if (!err && fwrite(page, 1, len, f) != len)
-		err = errno ? errno : EIO;
-	if (f && fclose(f) && !err)
-		err = errno ? errno : EIO;
 	free(page);
 	if (err) {
 		log_error("cannot write the report '%s': %s", path, strerror(err));
@@ -93,31 +111,36 @@ static int write_stream(struct rpt_data *r, const char *path, size_t *size)
 	return 0;
 }
 
-/* What -o names, checked before the replay rather than after it: a
- * directory is refused. 0, or -1 (logged). */
+/* What -o names, checked before the replay rather than after it: "-"
+ * (standard output), nothing yet, a regular file (replaced), a pipe or a
+ * character device (written to). A symbolic link is refused, as the
+ * daemon's files are: root following a link planted in a shared
+ * directory would write where the link says. 0, or -1 (logged). */
 static int check_output(const char *path)
 {
 	struct stat st;
+	const char *why = NULL;
 
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		log_error("cannot write the report '%s': %s", path, strerror(EISDIR));
-		return -1;
-	}
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
-		log_error("cannot write the report '%s': a symbolic link to nothing (give the "
-			  "real path)", path);
-		return -1;
-	}
-	return 0;
+	if (!strcmp(path, "-") || lstat(path, &st))
+		return 0;
+	if (S_ISLNK(st.st_mode))
+		why = "a symbolic link: refused (give the real path, or - for standard output)";
+	else if (S_ISDIR(st.st_mode))
+		why = strerror(EISDIR);
+	else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		why = "not a regular file, a pipe or a character device";
+	if (!why)
+		return 0;
+	log_error("cannot write the report '%s': %s", path, why);
+	return -1;
 }
 
 /* The page into path: 0, or -1 (logged; path left as it was). A regular
  * file (or none yet) is replaced atomically, through a temporary file
- * beside it; through a symbolic link, the file it names is, not the link;
- * anything else (a pipe, a device) is written to, never replaced. */
+ * beside it; a pipe, a character device or "-" is written to. */
 static int write_report(struct rpt_data *r, const char *path, size_t *size)
 {
-	char *tmp = NULL, *real = NULL;
+	char *tmp = NULL;
 	struct stat st;
 	FILE *f;
 	int err = 0;
@@ -125,17 +148,11 @@ static int write_report(struct rpt_data *r, const char *path, size_t *size)
 
 	if (check_output(path))
 		return -1;
-	if (stat(path, &st) == 0) {
-		if (!S_ISREG(st.st_mode))
-			return write_stream(r, path, size);
-		real = realpath(path, NULL);
-		if (real)
-			path = real;
-	}
+	if (!strcmp(path, "-") || (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+		return write_stream(r, path, size);
 	f = open_temp(path, &tmp);
 	if (!f) {
 		log_error("cannot create the report beside '%s': %s", path, strerror(errno));
-		free(real);
 		return -1;
 	}
 	if (rpt_write_page(r, f))
@@ -152,11 +169,9 @@ static int write_report(struct rpt_data *r, const char *path, size_t *size)
 		log_error("cannot write the report '%s': %s", path, strerror(err));
 		unlink(tmp);
 		free(tmp);
-		free(real);
 		return -1;
 	}
 	free(tmp);
-	free(real);
 	*size = end > 0 ? (size_t)end : 0;
 	return 0;
 }
