@@ -470,10 +470,36 @@ out:
 	free(dev);
 }
 
+/* -o and --record on one file interleaved events and trace lines, and
+ * -o and --state on one file made vigie name itself as the other daemon. */
+static void check_one_file_each(void)
+{
+	char *same = live_path("same.json"), *err = NULL;
+	int s;
+
+	live_section("one file for each thing written: exit 2, nothing written");
+	s = vigie_exec(NULL, &err, 10000, "run", "--duration", "1", "-o", same, "--record", same,
+		       NULL);
+	ASSERT_EQ_INT(s, 2, "-o and --record on one file: exit status");
+	ASSERT_CONTAINS(err, "sensor.output (-o) and sensor.record (--record) name the same file",
+			"-o and --record on one file: message");
+	free(err);
+	err = NULL;
+	s = vigie_exec(NULL, &err, 10000, "run", "--duration", "1", "-o", same, "--state", same,
+		       NULL);
+	ASSERT_EQ_INT(s, 2, "-o and --state on one file: exit status");
+	ASSERT_CONTAINS(err, "sensor.output (-o) and sensor.state_file (--state)",
+			"-o and --state on one file: message");
+	free(err);
+	ASSERT_TRUE(access(same, F_OK) != 0, "nothing written");
+	free(same);
+}
+
 int main(void)
 {
 	live_init("cli");
 	check_state_not_a_file();
+	check_one_file_each();
 	check_one_daemon_per_file();
 	check_bad_configs();
 	check_bad_options();

@@ -394,6 +394,42 @@ static void test_files(void)
 	CHECK_MSG(strstr(err, "no-such-dir': No such file or directory") != NULL, "%s", err);
 	config_free(&c);
 
+	/* one file for each thing written: the output, the trace, the state
+	 * and the spool in one file would corrupt each other */
+	config_init(&c);
+	snprintf(path, sizeof(path), "%s/events.json", dir);
+	c.output = strdup(path);
+	snprintf(path, sizeof(path), "%s/./events.json", dir);
+	c.record = strdup(path);
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "sensor.output (-o) and sensor.record (--record) name the same "
+			     "file") != NULL, "%s", err);
+	free(c.record);
+	snprintf(path, sizeof(path), "%s/trace.jsonl", dir);
+	c.record = strdup(path);
+	snprintf(path, sizeof(path), "%s/events.json", dir);
+	c.state_file = strdup(path);
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "sensor.output (-o) and sensor.state_file (--state)") != NULL, "%s",
+		  err);
+	free(c.state_file);
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	c.state_file = strdup(path);
+	c.syslog_spool = strdup(c.record);
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "sensor.record (--record) and sensor.syslog_spool") != NULL, "%s",
+		  err);
+	free(c.syslog_spool);
+	snprintf(path, sizeof(path), "%s/syslog.spool", dir);
+	c.syslog_spool = strdup(path);
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0); /* four files */
+	free(c.output);
+	free(c.record);
+	c.output = strdup("/dev/null"); /* a device is no file to corrupt */
+	c.record = strdup("/dev/null");
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
+	config_free(&c);
+
 	snprintf(path, sizeof(path), "%s/good.json", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/nul.json", dir);

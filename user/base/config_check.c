@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The checks that hold whatever set a value (file or command line):
- * bounds of the periods and how they relate, and a state file the daemon
- * may replace. */
+ * bounds of the periods and how they relate, a state file the daemon may
+ * replace, and one file for each thing the daemon writes. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -57,6 +58,67 @@ static int check_state_file(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
+/* A path's identity: the file's device and inode when it exists, else
+ * its directory's real path and its name; NULL for a character device. */
+static char *file_identity(const char *path)
+{
+	char *copy = strdup(path), *copy2 = strdup(path), *dir, *real = NULL, *id = NULL;
+	struct stat st;
+
+	if (!copy || !copy2)
+		goto out;
+	if (stat(path, &st) == 0) {
+		/* a character device (/dev/null, a terminal) is no file to corrupt */
+		if (!S_ISCHR(st.st_mode) &&
+		    asprintf(&id, "#%llu:%llu", (unsigned long long)st.st_dev,
+			     (unsigned long long)st.st_ino) < 0)
+			id = NULL;
+		goto out;
+	}
+	dir = dirname(copy);
+	real = realpath(dir, NULL);
+	if (asprintf(&id, "%s/%s", real ? real : dir, basename(copy2)) < 0)
+		id = NULL;
+out:
+	free(real);
+	free(copy);
+	free(copy2);
+	return id;
+}
+
+/* The files the daemon writes are each its own: the output, the trace
+ * recorded, the state and the spool written into one file corrupt each
+ * other (and the second lock taken on it names vigie itself). */
+static int check_distinct_files(const struct vigie_config *cfg, char *err, size_t errlen)
+{
+	const struct {
+		const char *name, *path;
+	} f[] = {
+		{ "sensor.output (-o)", cfg->output && strcmp(cfg->output, "-") ? cfg->output : NULL },
+		{ "sensor.record (--record)", cfg->record },
+		{ "sensor.state_file (--state)", cfg->state_file },
+		{ "sensor.syslog_spool", cfg->syslog_spool },
+	};
+	char *id[4] = { NULL };
+	int n = (int)(sizeof(f) / sizeof(f[0])), ret = 0;
+
+	for (int i = 0; i < n && !ret; i++) {
+		if (!f[i].path)
+			continue;
+		id[i] = file_identity(f[i].path);
+		for (int j = 0; j < i && id[i] && !ret; j++) {
+			if (id[j] && !strcmp(id[i], id[j])) {
+				snprintf(err, errlen, "%s and %s name the same file '%s': each needs its "
+					 "own", f[j].name, f[i].name, f[i].path);
+				ret = -1;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(id[i]);
+	return ret;
+}
+
 int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
 {
 	const struct period_bound tick = { "sensor.tick (--tick)", 0.01, 3600 };
@@ -79,6 +141,8 @@ int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	if (cfg->state_file && check_state_file(cfg->state_file, err, errlen))
+		return -1;
+	if (check_distinct_files(cfg, err, errlen))
 		return -1;
 	if (cfg->output_group && (!cfg->output || !strcmp(cfg->output, "-"))) {
 		snprintf(err, errlen, "sensor.output_group: the output is standard output, not a "
