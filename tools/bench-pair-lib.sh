@@ -39,3 +39,14 @@ start_vigie() { # tag build; sets VP
 	wait_for "$T/o$1.json" sensor-start 300 ||
 		{ echo "$ME: $2/vigie did not start: $(tail -n 3 "$T/v$1.err")" >&2; exit 1; }
 }
+
+# Both builds attached for round r, the first in turn (A on even rounds):
+# the first attached runs first on the tracepoint and pays more of the
+# misses. Sets pa, pb (their pids) and first (A or B).
+start_pair() { # round build_a build_b
+	if (($1 % 2)); then
+		start_vigie b "$3"; pb=$VP; sleep 0.3; start_vigie a "$2"; pa=$VP; first=B
+	else
+		start_vigie a "$2"; pa=$VP; sleep 0.3; start_vigie b "$3"; pb=$VP; first=A
+	fi
+}

@@ -68,11 +68,7 @@ echo "bench-pair-pgbench: $R rounds of pgbench -S -c 8 -j 2 for ${SECS}s; A=$A B
 echo "round first txns | ns per run: send A B B-A | recv A B B-A | BPF us per txn: A B B-A"
 : >"$T/pairs.txt"
 for ((r = 0; r < R; r++)); do
-	if ((r % 2)); then
-		start_vigie b "$B"; pb=$VP; sleep 0.3; start_vigie a "$A"; pa=$VP; first=B
-	else
-		start_vigie a "$A"; pa=$VP; sleep 0.3; start_vigie b "$B"; pb=$VP; first=A
-	fi
+	start_pair "$r" "$A" "$B"
 	sleep 1.5 # the cluster found, its port known: the walk narrowed
 	ia=$(prog_ids "$pa") ib=$(prog_ids "$pb")
 	sysctl -qw kernel.bpf_stats_enabled=1

@@ -64,11 +64,7 @@ echo "bench-pair: $R rounds of $COUNT answers of $ROWS row(s); A=$A B=$B"
 echo "round first A_ns B_ns B-A floor_ns A_rows B_rows (ns per sock_send_btf run, tail call included)"
 : >"$T/pairs.txt"
 for ((r = 0; r < R; r++)); do
-	if ((r % 2)); then
-		start_vigie b "$B"; pb=$VP; sleep 0.3; start_vigie a "$A"; pa=$VP; first=B
-	else
-		start_vigie a "$A"; pa=$VP; sleep 0.3; start_vigie b "$B"; pb=$VP; first=A
-	fi
+	start_pair "$r" "$A" "$B"
 	sleep 1.5 # the server found and its port known (the client is not
 	# run as .../bin/postgres: its exec would be a server starting, and
 	# the walk would widen to every send until its ports are known)
