@@ -62,14 +62,7 @@ int BPF_KPROBE(pg_tls_write_enter, void *port, const void *ptr, __u64 size)
 		b->resyncs++;
 		stat_add(PGWIRE_STAT_RESYNC, 1);
 	}
-	b->tls.sync = PGWIRE_SYNC_OK;
-	report_params(b, &w, true);
-	commit(b, &w);
-	if (w.fault) {
-		lose_sync(b, &b->tls, &w);
-		return 0;
-	}
-	keep_state(&b->tls, &w);
+	end_walk(b, &b->tls, &w, true);
 	return 0;
 }
 

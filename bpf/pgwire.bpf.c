@@ -352,6 +352,23 @@ static __always_inline void report_params(struct pgwire_backend *b, const struct
 	}
 }
 
+/* The end of a walk of stream c (the socket's, or a TLS connection's
+ * plaintext): the parameter changes reported (their counters are relative
+ * to the buffer, so before the counts move), the counts committed, then
+ * the stream goes on where the walk ended, or waits for the next result
+ * after a fault. */
+static __always_inline void end_walk(struct pgwire_backend *b, struct pgwire_conn *c,
+				     struct pg_walk *w, bool tls)
+{
+	c->sync = PGWIRE_SYNC_OK;
+	report_params(b, w, tls);
+	commit(b, w);
+	if (w->fault)
+		lose_sync(b, c, w);
+	else
+		keep_state(c, w);
+}
+
 /* The plaintext of this TLS connection is (or will be, from its first
  * write) walked: its encrypted bytes are not unparsed. */
 static __always_inline bool tls_walked(const struct pgwire_backend *b)
@@ -463,15 +480,8 @@ static __always_inline int handle_send(struct pgwire_backend *b, long ret, int f
 		}
 	}
 	b->conn.fd = fd;
-	b->conn.sync = PGWIRE_SYNC_OK;
-	report_params(b, &w, false);
-	b->bytes += len;
-	commit(b, &w);
-	if (w.fault) {
-		lose_sync(b, &b->conn, &w);
-		return 0;
-	}
-	keep_state(&b->conn, &w);
+	end_walk(b, &b->conn, &w, false);
+	b->bytes += len; /* after: report_params places changes from it */
 	return 0;
 }
 
