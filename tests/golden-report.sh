@@ -182,6 +182,28 @@ fi
 expect "-o -" 0 "" -q -o - "$T/trace.jsonl" &&
 	then_check "-o -: the page on standard output" 'python3 "$STRUCT" "$tmp/out" >/dev/null'
 
+# ---- -o or --state naming a trace or each other: refused, nothing replaced ----
+# (vigie report -o T T replaced the recorded trace with the page; --state X
+# -o X saved the state, then the page over it)
+cp "$T/trace.jsonl" "$tmp/own.jsonl"
+if expect "-o the trace" 2 "is the trace" -q -o "$tmp/own.jsonl" "$tmp/own.jsonl"; then
+	if cmp -s "$T/trace.jsonl" "$tmp/own.jsonl"; then
+		ok "-o the trace itself: exit 2, the trace kept its bytes"
+	else
+		fail "-o the trace itself: the trace changed"
+	fi
+fi
+if expect "--state the trace" 2 "is the trace" -q --state "$tmp/own.jsonl" -o "$tmp/o1.html" \
+	"$tmp/own.jsonl"; then
+	if cmp -s "$T/trace.jsonl" "$tmp/own.jsonl" && [ ! -e "$tmp/o1.html" ]; then
+		ok "--state the trace: exit 2, the trace kept its bytes, no page"
+	else
+		fail "--state the trace: the trace changed, or a page written"
+	fi
+fi
+expect "-o the state" 2 "are the same file" -q --state "$tmp/both" -o "$tmp/both" "$T/trace.jsonl" &&
+	then_check "-o and --state one file: exit 2, nothing written" '[ ! -e "$tmp/both" ]'
+
 # ---- a generated trace: another directory, same bytes; hour charts; size ----
 if [ -x "$B/tools/tracegen" ] && "$B/tools/tracegen" -o "$tmp/gen.jsonl.gz" --days 2 --advisors 200 \
 	--seed 7 --scenario bulk:1 >/dev/null 2>&1; then

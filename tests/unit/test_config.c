@@ -428,6 +428,25 @@ static void test_files(void)
 	c.output = strdup("/dev/null"); /* a device is no file to corrupt */
 	c.record = strdup("/dev/null");
 	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
+	/* events on standard output: its file counts (vigie --state s >> s) */
+	free(c.output);
+	c.output = NULL;
+	{
+		int saved = dup(STDOUT_FILENO), fd = open(c.state_file, O_WRONLY | O_CREAT, 0600);
+
+		CHECK(saved >= 0 && fd >= 0);
+		fflush(stdout);
+		dup2(fd, STDOUT_FILENO);
+		CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+		close(fd);
+		CHECK_MSG(strstr(err, "standard output (sensor.output) and sensor.state_file (--state) "
+				     "name the same file") != NULL, "%s", err);
+		unlink(c.state_file);
+		/* standard output restored: two files again */
+		CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
+	}
 	config_free(&c);
 
 	snprintf(path, sizeof(path), "%s/good.json", dir);

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,6 +134,72 @@ static void test_exit_codes(void)
 	CHECK_EQ_INT(run(out, "-c", cfg, "--state", state, trace), REPLAY_USAGE);
 }
 
+/* replay_main with argv as given (run() removes -o's file first). */
+static int run_argv(const char *a1, const char *a2, const char *a3, const char *a4,
+		    const char *a5)
+{
+	const char *args[] = { a1, a2, a3, a4, a5 };
+	char *argv[8] = { (char *)"replay", (char *)"-q" };
+	int argc = 2;
+
+	for (int i = 0; i < 5 && args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	return replay_main(argc, argv);
+}
+
+/* The output, the state and the traces are files of their own: the
+ * output named as a trace appended events to it, a state named as a
+ * trace or as the output was saved over it. Refused (exit 2) before
+ * anything is read or written; the trace keeps its bytes. */
+static void test_same_files(void)
+{
+	char trace[300], second[300], state[300], out[300];
+	char *before, *after;
+	int saved, fd;
+	struct stat st;
+
+	snprintf(trace, sizeof(trace), "%s/t.jsonl", tmpdir);
+	snprintf(second, sizeof(second), "%s/other-name.jsonl", tmpdir);
+	snprintf(state, sizeof(state), "%s/same-state.json", tmpdir);
+	snprintf(out, sizeof(out), "%s/same-out.jsonl", tmpdir);
+	before = check_slurp(trace);
+	CHECK(before != NULL);
+	unlink(second);
+	CHECK_EQ_INT(link(trace, second), 0);
+	unlink(state);
+	unlink(out);
+
+	CHECK_EQ_INT(run_argv("-o", trace, trace, NULL, NULL), REPLAY_USAGE);
+	CHECK_EQ_INT(run_argv("-o", second, trace, NULL, NULL), REPLAY_USAGE); /* a second name */
+	CHECK_EQ_INT(run_argv("--state", trace, trace, NULL, NULL), REPLAY_USAGE);
+	CHECK_EQ_INT(run_argv("-o", out, "--state", out, trace), REPLAY_USAGE);
+	CHECK(stat(out, &st) != 0 && stat(state, &st) != 0); /* nothing written */
+	/* standard output appended to the trace (vigie replay t >> t) */
+	saved = dup(STDOUT_FILENO);
+	fd = open(trace, O_WRONLY | O_APPEND);
+	CHECK(saved >= 0 && fd >= 0);
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	CHECK_EQ_INT(run_argv(trace, NULL, NULL, NULL, NULL), REPLAY_USAGE);
+	CHECK_EQ_INT(run_argv("-o", "-", second, NULL, NULL), REPLAY_USAGE);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	after = check_slurp(trace);
+	CHECK(before && after && strcmp(before, after) == 0);
+	free(after);
+	/* apart, the same files work */
+	CHECK_EQ_INT(run_argv("-o", out, "--state", state, trace), REPLAY_OK);
+	CHECK(stat(out, &st) == 0 && stat(state, &st) == 0 && st.st_size > 0);
+	after = check_slurp(trace);
+	CHECK(before && after && strcmp(before, after) == 0);
+	free(after);
+	free(before);
+	unlink(second);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -145,6 +212,7 @@ int main(void)
 	fprintf(stderr, "(error messages below are expected: bad inputs are tested)\n");
 	test_golden();
 	test_exit_codes();
+	test_same_files();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd))
 		fprintf(stderr, "cannot remove %s\n", tmpdir);

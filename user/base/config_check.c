@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "base/config.h"
 #include "base/safefile.h"
 
@@ -58,43 +59,18 @@ static int check_state_file(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
-/* A path's identity: the file's device and inode when it exists, else
- * its directory's real path and its name; NULL for a character device. */
-static char *file_identity(const char *path)
-{
-	char *copy = strdup(path), *copy2 = strdup(path), *dir, *real = NULL, *id = NULL;
-	struct stat st;
-
-	if (!copy || !copy2)
-		goto out;
-	if (stat(path, &st) == 0) {
-		/* a character device (/dev/null, a terminal) is no file to corrupt */
-		if (!S_ISCHR(st.st_mode) &&
-		    asprintf(&id, "#%llu:%llu", (unsigned long long)st.st_dev,
-			     (unsigned long long)st.st_ino) < 0)
-			id = NULL;
-		goto out;
-	}
-	dir = dirname(copy);
-	real = realpath(dir, NULL);
-	if (asprintf(&id, "%s/%s", real ? real : dir, basename(copy2)) < 0)
-		id = NULL;
-out:
-	free(real);
-	free(copy);
-	free(copy2);
-	return id;
-}
-
 /* The files the daemon writes are each its own: the output, the trace
  * recorded, the state and the spool written into one file corrupt each
- * other (and the second lock taken on it names vigie itself). */
+ * other (and the second lock taken on it names vigie itself). Events
+ * written to standard output count as its file (vigie --state s >> s). */
 static int check_distinct_files(const struct vigie_config *cfg, char *err, size_t errlen)
 {
+	bool out_std = !cfg->output || !strcmp(cfg->output, "-");
 	const struct {
 		const char *name, *path;
 	} f[] = {
-		{ "sensor.output (-o)", cfg->output && strcmp(cfg->output, "-") ? cfg->output : NULL },
+		{ out_std ? "standard output (sensor.output)" : "sensor.output (-o)",
+		  out_std ? "-" : cfg->output },
 		{ "sensor.record (--record)", cfg->record },
 		{ "sensor.state_file (--state)", cfg->state_file },
 		{ "sensor.syslog_spool", cfg->syslog_spool },
@@ -105,7 +81,7 @@ static int check_distinct_files(const struct vigie_config *cfg, char *err, size_
 	for (int i = 0; i < n && !ret; i++) {
 		if (!f[i].path)
 			continue;
-		id[i] = file_identity(f[i].path);
+		id[i] = i == 0 && out_std ? fd_identity(STDOUT_FILENO) : file_identity(f[i].path);
 		for (int j = 0; j < i && id[i] && !ret; j++) {
 			if (id[j] && !strcmp(id[i], id[j])) {
 				snprintf(err, errlen, "%s and %s name the same file '%s': each needs its "

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,4 +68,45 @@ int safe_replaceable(const char *path, char *why, size_t len)
 	       S_ISSOCK(st.st_mode) ? "a socket" : "not a regular file";
 	snprintf(why, len, "%s", what);
 	return -1;
+}
+
+static char *stat_identity(const struct stat *st)
+{
+	char *id = NULL;
+
+	/* a character device (/dev/null, a terminal) is no file to corrupt */
+	if (S_ISCHR(st->st_mode) ||
+	    asprintf(&id, "#%llu:%llu", (unsigned long long)st->st_dev,
+		     (unsigned long long)st->st_ino) < 0)
+		return NULL;
+	return id;
+}
+
+char *file_identity(const char *path)
+{
+	char *copy = strdup(path), *copy2 = strdup(path), *dir, *real = NULL, *id = NULL;
+	struct stat st;
+
+	if (!copy || !copy2)
+		goto out;
+	if (stat(path, &st) == 0) {
+		id = stat_identity(&st);
+		goto out;
+	}
+	dir = dirname(copy);
+	real = realpath(dir, NULL);
+	if (asprintf(&id, "%s/%s", real ? real : dir, basename(copy2)) < 0)
+		id = NULL;
+out:
+	free(real);
+	free(copy);
+	free(copy2);
+	return id;
+}
+
+char *fd_identity(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? NULL : stat_identity(&st);
 }

@@ -21,4 +21,14 @@ int safe_open_write(const char *path, int flags, const char *what);
  * with why ("a directory", ...) in why. */
 int safe_replaceable(const char *path, char *why, size_t len);
 
+/* Which file path names, as a string two paths can be compared by: the
+ * file's device and inode when it exists (so a second name, a link or a
+ * relative path is the same file), else its directory's real path and
+ * its name. NULL for a character device (/dev/null, a terminal: writing
+ * it twice corrupts nothing) or when out of memory. The caller frees it. */
+char *file_identity(const char *path);
+
+/* The same for an open descriptor (standard output, standard input). */
+char *fd_identity(int fd);
+
 #endif

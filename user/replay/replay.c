@@ -13,6 +13,7 @@
 #include "base/event.h"
 #include "base/log.h"
 #include "base/pidlock.h"
+#include "base/safefile.h"
 #include "output/output.h"
 #include "replay/replay.h"
 #include "trace/trace.h"
@@ -216,6 +217,55 @@ static void summary(const struct engine *e)
 		(unsigned long long)r->ignored);
 }
 
+/* Which file a path names ("-": the descriptor given); NULL: none to
+ * compare (a character device, or out of memory). */
+static char *identity(const char *path, int std_fd)
+{
+	return !path || !strcmp(path, "-") ? fd_identity(std_fd) : file_identity(path);
+}
+
+/* The output, the state and the traces must be files of their own: an
+ * output that is a trace appended events to it (vigie replay) or replaced
+ * it with the page (vigie report), a state that is a trace or the output
+ * is saved over it. 0, or -1 (logged). */
+static int check_files(const struct replay_opts *o)
+{
+	char *out = identity(o->output_path, STDOUT_FILENO);
+	char *state = o->state_path ? file_identity(o->state_path) : NULL, *t;
+	char out_name[300], trace_name[300];
+	int ret = 0;
+
+	if (o->output_path && strcmp(o->output_path, "-"))
+		snprintf(out_name, sizeof(out_name), "the output '%s'", o->output_path);
+	else
+		snprintf(out_name, sizeof(out_name), "standard output");
+	if (out && state && !strcmp(out, state)) {
+		log_error("%s and the state (--state) '%s' are the same file: each needs its own",
+			  out_name, o->state_path);
+		ret = -1;
+	}
+	for (int i = 0; i < o->n_traces && !ret; i++) {
+		t = identity(o->traces[i], STDIN_FILENO);
+		if (strcmp(o->traces[i], "-"))
+			snprintf(trace_name, sizeof(trace_name), "the trace '%s'", o->traces[i]);
+		else
+			snprintf(trace_name, sizeof(trace_name), "the trace on standard input");
+		if (t && out && !strcmp(t, out)) {
+			log_error("%s is %s: writing it would destroy the trace; give another file",
+				  out_name, trace_name);
+			ret = -1;
+		} else if (t && state && !strcmp(t, state)) {
+			log_error("the state (--state) '%s' is %s: saving it would replace the trace; "
+				  "give another file", o->state_path, trace_name);
+			ret = -1;
+		}
+		free(t);
+	}
+	free(out);
+	free(state);
+	return ret;
+}
+
 int replay_run(const struct replay_opts *o, const struct replay_hooks *h,
 	       struct replay_result *res)
 {
@@ -228,6 +278,8 @@ int replay_run(const struct replay_opts *o, const struct replay_hooks *h,
 	int code = REPLAY_OK;
 
 	memset(e.res, 0, sizeof(*e.res));
+	if (check_files(o))
+		return REPLAY_USAGE;
 	e.progress = !o->quiet && isatty(STDERR_FILENO);
 	if (load_detection(&e, &dc)) {
 		contain_config_free(&e.cc);
@@ -319,6 +371,7 @@ int replay_main(int argc, char **argv)
 		return rc == 0 ? REPLAY_OK : REPLAY_USAGE;
 	o.config_path = r.a.config_path;
 	o.state_path = r.a.state_path;
+	o.output_path = r.a.output_path;
 	o.quiet = r.a.quiet;
 	o.traces = argv + optind;
 	o.n_traces = argc - optind;

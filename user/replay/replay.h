@@ -65,6 +65,8 @@ struct replay_opts {
 	const char *name;         /* prefix of progress and summary lines */
 	const char *config_path;  /* NULL: built-in defaults */
 	const char *state_path;   /* NULL: none */
+	const char *output_path;  /* where the caller writes; NULL or "-": standard
+				   * output (checked: not a trace, not the state) */
 	bool quiet;               /* no progress, no per-line warnings */
 	char *const *traces;      /* read in order as one stream */
 	int n_traces;

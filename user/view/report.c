@@ -200,6 +200,7 @@ int report_main(int argc, char **argv)
 	rpt_hooks(r, &h);
 	o.config_path = a.config_path;
 	o.state_path = a.state_path;
+	o.output_path = a.output_path;
 	o.quiet = a.quiet;
 	o.traces = argv + optind;
 	o.n_traces = argc - optind;
