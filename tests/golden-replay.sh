@@ -3,6 +3,8 @@
 # (or trace.jsonl.gz), config.json, expected.jsonl and optionally exit_code
 # (default 0), run "vigie replay -c config.json TRACE" and compare stdout
 # byte for byte with expected.jsonl, twice (replay is deterministic).
+# Then endless input: /dev/zero ends at once, SIGINT and SIGTERM stop
+# vigie replay and vigie report reading an endless stream.
 # Usage: tests/golden-replay.sh [BUILD_DIR] [--update]
 set -u
 B=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "golden-replay: no build dir '${1:-build}'"; echo "golden-replay: 0 passed, 1 failed"; exit 1; }
@@ -49,5 +51,51 @@ for dir in tests/golden/replay/*/; do
 		failed=$((failed + 1))
 	fi
 done
+
+# ---- endless input: a clear end, and the signals that stop a command ----
+# An endless stream without a newline (/dev/zero) is no trace: exit 3 as
+# soon as its first line is longer than a header may be (it read forever).
+timeout -s KILL 20 "${replay[@]}" -q /dev/zero >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc = 3 ] && grep -q "header line longer than" "$tmp/err"; then
+	echo "ok   /dev/zero: exit 3, header line too long"; passed=$((passed + 1))
+else
+	echo "FAIL /dev/zero: exit $rc, want 3 and a message"; sed 's/^/    | /' "$tmp/err" | head -5
+	failed=$((failed + 1))
+fi
+# Ctrl-C and SIGTERM stop a replay or a report reading an endless trace
+# (both were blocked for every command, as the daemon blocks them until
+# its signalfd reads them: only SIGKILL stopped a replay).
+for cmd in replay report; do
+	for sig in INT TERM; do
+		args=(-q); [ $cmd = report ] && args+=(-o "$tmp/r.html")
+		mkfifo "$tmp/endless"
+		# (a background job of a script ignores SIGINT unless given it back)
+		env --default-signal=INT "$B/vigie" $cmd "${args[@]}" "$tmp/endless" >/dev/null 2>&1 &
+		pid=$!
+		{ echo '{"type":"header","format":"vigie-trace","version":1}'; yes ''; } >"$tmp/endless" 2>/dev/null &
+		feeder=$!
+		sleep 0.5
+		kill -$sig $pid 2>/dev/null
+		for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+		if kill -0 $pid 2>/dev/null; then
+			echo "FAIL $cmd: SIG$sig did not stop it in 3 s"; failed=$((failed + 1))
+			kill -9 $pid 2>/dev/null
+		else
+			wait $pid
+			rc=$?
+			want=$((128 + $(kill -l $sig)))
+			if [ $rc = $want ]; then
+				echo "ok   $cmd: SIG$sig stops it (exit $rc)"; passed=$((passed + 1))
+			else
+				echo "FAIL $cmd: SIG$sig: exit $rc, want $want"; failed=$((failed + 1))
+			fi
+		fi
+		kill $feeder 2>/dev/null
+		wait $feeder 2>/dev/null
+		rm -f "$tmp/endless" "$tmp/r.html"
+	done
+done
+
 echo "golden-replay: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -246,15 +246,20 @@ cleanup:
 int main(int argc, char **argv)
 {
 	sigset_t mask;
+	bool run = argc < 2 || !strcmp(argv[1], "run") || argv[1][0] == '-';
 
-	/* First thing: SIGINT/SIGTERM/SIGHUP are read from a signalfd once the
-	 * sensor runs (sensor.c); until then they stay pending instead of
-	 * killing it (a logrotate SIGHUP while the probes load). */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* First thing for the daemon: SIGINT/SIGTERM/SIGHUP are read from a
+	 * signalfd once the sensor runs (sensor.c); until then they stay
+	 * pending instead of killing it (a logrotate SIGHUP while the probes
+	 * load). replay and report keep the default actions (Ctrl-C stops a
+	 * long replay); top reads its own. */
+	if (run) {
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGHUP);
+		sigprocmask(SIG_BLOCK, &mask, NULL);
+	}
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "replay"))

@@ -136,9 +136,13 @@ static int append_line(struct trace_reader *r, const unsigned char *p, size_t n)
 
 /*
  * Next raw line, without its newline. 1 line (check *too_long), 0 end,
- * -1 fatal. Lines held whole in the chunk are returned in place.
+ * -1 fatal. Lines held whole in the chunk are returned in place. A line
+ * over TRACE_MAX_LINE is read to its end and skipped, unless stop_long:
+ * then it is returned as soon as it is too long (a header cannot be that
+ * long, and an endless stream has no end to read to).
  */
-static int read_line(struct trace_reader *r, const char **line, size_t *len, bool *too_long)
+static int read_line(struct trace_reader *r, const char **line, size_t *len, bool *too_long,
+		     bool stop_long)
 {
 	r->line_len = 0;
 	r->line_too_long = false;
@@ -163,6 +167,10 @@ static int read_line(struct trace_reader *r, const char **line, size_t *len, boo
 			}
 			append_line(r, st, r->end - r->pos);
 			r->pos = r->end;
+			if (stop_long && r->line_too_long) {
+				r->lineno++;
+				break;
+			}
 		}
 		int rc = refill(r);
 
@@ -250,7 +258,7 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 	int rc;
 
 	do {
-		rc = read_line(r, &line, &len, &too_long);
+		rc = read_line(r, &line, &len, &too_long, true);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s", r->error);
 			return -1;
@@ -319,7 +327,7 @@ static int next_parsed(struct trace_reader *r, struct trace_sample *out)
 	if (r->error[0])
 		return -1;
 	for (;;) {
-		int rc = read_line(r, &line, &len, &too_long);
+		int rc = read_line(r, &line, &len, &too_long, false);
 
 		if (rc <= 0)
 			return rc;
