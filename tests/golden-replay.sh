@@ -75,7 +75,12 @@ for cmd in replay report; do
 		pid=$!
 		{ echo '{"type":"header","format":"vigie-trace","version":1}'; yes ''; } >"$tmp/endless" 2>/dev/null &
 		feeder=$!
-		sleep 0.5
+		# once env has given SIGINT back and run vigie (5 s at most)
+		for _ in $(seq 50); do
+			[ "$(readlink /proc/$pid/exe)" = "$(readlink -f "$B/vigie")" ] && break
+			sleep 0.1
+		done
+		sleep 0.2
 		kill -$sig $pid 2>/dev/null
 		for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 		if kill -0 $pid 2>/dev/null; then
