@@ -3,7 +3,7 @@
 # (or trace.jsonl.gz), config.json, expected.jsonl and optionally exit_code
 # (default 0), run "vigie replay -c config.json TRACE" and compare stdout
 # byte for byte with expected.jsonl, twice (replay is deterministic).
-# Then endless input: /dev/zero ends at once, SIGINT and SIGTERM stop
+# Then a standard output closed at start, and endless input: /dev/zero ends at once, SIGINT and SIGTERM stop
 # vigie replay and vigie report reading an endless stream.
 # Usage: tests/golden-replay.sh [BUILD_DIR] [--update]
 set -u
@@ -51,6 +51,24 @@ for dir in tests/golden/replay/*/; do
 		failed=$((failed + 1))
 	fi
 done
+
+# ---- standard output closed at start (vigie replay T >&-): the events were
+# written into whatever file took descriptor 1, or lost without a word ----
+T=tests/golden/replay/bulk/trace.jsonl
+"${replay[@]}" -q "$T" >&- 2>"$tmp/err"
+rc=$?
+if [ $rc = 1 ] && grep -q "standard output is closed" "$tmp/err"; then
+	echo "ok   replay, standard output closed: exit 1, says so"; passed=$((passed + 1))
+else
+	echo "FAIL replay, standard output closed: exit $rc, want 1 and a message"; failed=$((failed + 1))
+fi
+"$B/vigie" report -q -o - "$T" >&- 2>"$tmp/err"
+rc=$?
+if [ $rc = 2 ] && grep -q "standard output: it is closed" "$tmp/err"; then
+	echo "ok   report -o -, standard output closed: exit 2, says so"; passed=$((passed + 1))
+else
+	echo "FAIL report -o -, standard output closed: exit $rc, want 2 and a message"; failed=$((failed + 1))
+fi
 
 # ---- endless input: a clear end, and the signals that stop a command ----
 # An endless stream without a newline (/dev/zero) is no trace: exit 3 as

@@ -13,6 +13,7 @@
 #include "detect/detect.h"
 #include "base/event.h"
 #include "base/log.h"
+#include "base/stdfds.h"
 #include "replay/replay.h"
 #include "sensor/sensor.h"
 #include "view/report.h"
@@ -248,6 +249,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	bool run = argc < 2 || !strcmp(argv[1], "run") || argv[1][0] == '-';
 
+	stdfds_open();
 	/* First thing for the daemon: SIGINT/SIGTERM/SIGHUP are read from a
 	 * signalfd once the sensor runs (sensor.c); until then they stay
 	 * pending instead of killing it (a logrotate SIGHUP while the probes

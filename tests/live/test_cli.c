@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,11 +496,70 @@ static void check_one_file_each(void)
 	free(same);
 }
 
+/* A command started with its standard output closed (vigie >&-): the
+ * next file it opened took descriptor 1, the state's lock file, and every
+ * event went into it and was lost with it (exit 0). */
+static int exec_stdout_closed(const char *err_path, char **argv)
+{
+	struct spawn_opts o = { 0 };
+	struct child c;
+	int saved1, saved2, fd, st;
+
+	/* stderr set here, not by child_spawn: opened in the child, the file
+	 * would take the closed descriptor 1 itself */
+	fflush(stdout);
+	fflush(stderr);
+	fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	saved1 = dup(1);
+	saved2 = dup(2);
+	dup2(fd, 2);
+	close(fd);
+	close(1);
+	st = child_spawn(&c, &o, argv);
+	dup2(saved1, 1);
+	dup2(saved2, 2);
+	close(saved1);
+	close(saved2);
+	return st ? -1 : child_wait(&c, 20000);
+}
+
+static void check_stdout_closed(void)
+{
+	char *state = live_path("closed-state.json"), *out = live_path("closed-out.json");
+	char *err_path = live_path("closed.err"), *err;
+	char *run[] = { (char *)live_vigie_bin(), "run", "--duration", "2", "--heartbeat", "1",
+			"--state", state, NULL };
+	char *run_o[] = { (char *)live_vigie_bin(), "run", "--duration", "2", "--heartbeat", "1",
+			  "--state", state, "-o", out, NULL };
+	struct events e = { 0 };
+	int st;
+
+	live_section("standard output closed at start");
+	st = exec_stdout_closed(err_path, run);
+	err = live_read_file(err_path, NULL);
+	ASSERT_EQ_INT(st, 1, "events to a closed standard output: exit status");
+	ASSERT_CONTAINS(err, "standard output is closed: the events would be lost",
+			"events to a closed standard output: message");
+	ASSERT_TRUE(access(state, F_OK) != 0, "events to a closed standard output: no state saved");
+	free(err);
+	st = exec_stdout_closed(err_path, run_o);
+	ASSERT_EQ_INT(st, 0, "-o FILE, standard output closed: exit status");
+	ASSERT_TRUE(events_load(&e, out) == 0 && e.bad_lines == 0 && events_count(&e, "heartbeat") >= 1,
+		    "-o FILE, standard output closed: the events in FILE");
+	events_free(&e);
+	free(state);
+	free(out);
+	free(err_path);
+}
+
 int main(void)
 {
 	live_init("cli");
 	check_state_not_a_file();
 	check_one_file_each();
+	check_stdout_closed();
 	check_one_daemon_per_file();
 	check_bad_configs();
 	check_bad_options();

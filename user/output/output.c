@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/log.h"
+#include "base/stdfds.h"
 #include "base/safefile.h"
 #include "output/output.h"
 
@@ -69,6 +70,11 @@ struct output *output_open(const char *path)
 	out->fd = -1;
 	out->gid = -1;
 	if (!path || strcmp(path, "-") == 0) {
+		if (stdfds_was_closed(STDOUT_FILENO)) {
+			log_error("standard output is closed: the events would be lost (give -o FILE)");
+			free(out);
+			return NULL;
+		}
 		out->fd = STDOUT_FILENO;
 		return out;
 	}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "base/log.h"
+#include "base/stdfds.h"
 #include "replay/replay.h"
 #include "view/report.h"
 #include "view/report_data.h"
@@ -121,6 +122,10 @@ static int check_output(const char *path)
 	struct stat st;
 	const char *why = NULL;
 
+	if (!strcmp(path, "-") && stdfds_was_closed(STDOUT_FILENO)) {
+		log_error("cannot write the report to standard output: it is closed");
+		return -1;
+	}
 	if (!strcmp(path, "-") || lstat(path, &st))
 		return 0;
 	if (S_ISLNK(st.st_mode))
