@@ -119,7 +119,8 @@ static int build_config(const struct run_opts *o, struct vigie_config *cfg, char
 		cfg->usage_detail = (enum usage_detail)o->usage_detail;
 	if (o->heartbeat > 0)
 		cfg->heartbeat_s = o->heartbeat;
-	if (config_validate(cfg, err, errlen)) {
+	if (config_validate(cfg, err, errlen) ||
+	    (file && config_check_files(cfg, file, err, errlen))) {
 		if (file)
 			prefix_file(err, errlen, file);
 		return -1;

@@ -493,6 +493,28 @@ static void check_one_file_each(void)
 			"-o and --state on one file: message");
 	free(err);
 	ASSERT_TRUE(access(same, F_OK) != 0, "nothing written");
+	/* the configuration read: -c C --state C replaced it with the state */
+	{
+		char *conf = live_path("conf-same.json"), *text;
+		FILE *f = fopen(conf, "w");
+
+		if (f) {
+			fputs("{\"sensor\": {\"heartbeat\": 30}}\n", f);
+			fclose(f);
+		}
+		err = NULL;
+		s = vigie_exec(NULL, &err, 10000, "run", "--duration", "1", "-c", conf, "--state",
+			       conf, NULL);
+		ASSERT_EQ_INT(s, 2, "-c and --state on one file: exit status");
+		ASSERT_CONTAINS(err, "the configuration file (-c) and sensor.state_file (--state)",
+				"-c and --state on one file: message");
+		free(err);
+		text = live_read_file(conf, NULL);
+		ASSERT_TRUE(text && !strcmp(text, "{\"sensor\": {\"heartbeat\": 30}}\n"),
+			    "-c and --state on one file: the configuration kept");
+		free(text);
+		free(conf);
+	}
 	free(same);
 }
 

@@ -447,6 +447,25 @@ static void test_files(void)
 		/* standard output restored: two files again */
 		CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
 	}
+	/* --record - is standard output too: the events and the trace on it */
+	free(c.record);
+	c.record = strdup("-");
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "standard output (sensor.output) and sensor.record (--record)") != NULL,
+		  "%s", err);
+	snprintf(path, sizeof(path), "%s/events2.json", dir);
+	c.output = strdup(path); /* the events elsewhere: the trace alone there */
+	CHECK_EQ_INT(config_validate(&c, err, sizeof(err)), 0);
+	/* none of them is the configuration file read (-c c.json --state
+	 * c.json replaced the configuration with the state) */
+	CHECK_EQ_INT(config_check_files(&c, c.state_file, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "the configuration file (-c) and sensor.state_file (--state)") != NULL,
+		  "%s", err);
+	CHECK_EQ_INT(config_check_files(&c, c.output, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, "the configuration file (-c) and sensor.output (-o)") != NULL, "%s",
+		  err);
+	snprintf(path, sizeof(path), "%s/vigie.json", dir);
+	CHECK_EQ_INT(config_check_files(&c, path, err, sizeof(err)), 0);
 	config_free(&c);
 
 	snprintf(path, sizeof(path), "%s/good.json", dir);

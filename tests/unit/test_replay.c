@@ -190,6 +190,19 @@ static void test_same_files(void)
 	after = check_slurp(trace);
 	CHECK(before && after && strcmp(before, after) == 0);
 	free(after);
+	/* the configuration read is not written either */
+	{
+		char cfg[300], *cbefore, *cafter;
+
+		snprintf(cfg, sizeof(cfg), "%s/c.json", tmpdir);
+		cbefore = check_slurp(cfg);
+		CHECK_EQ_INT(run_argv("-c", cfg, "-o", cfg, trace), REPLAY_USAGE);
+		CHECK_EQ_INT(run_argv("-c", cfg, "--state", cfg, trace), REPLAY_USAGE);
+		cafter = check_slurp(cfg);
+		CHECK(cbefore && cafter && strcmp(cbefore, cafter) == 0);
+		free(cbefore);
+		free(cafter);
+	}
 	/* apart, the same files work */
 	CHECK_EQ_INT(run_argv("-o", out, "--state", state, trace), REPLAY_OK);
 	CHECK(stat(out, &st) == 0 && stat(state, &st) == 0 && st.st_size > 0);

@@ -111,6 +111,12 @@ void config_free(struct vigie_config *cfg);
  * line; base/config_check.c). 0 ok, -1 with err naming the setting. */
 int config_validate(const struct vigie_config *cfg, char *err, size_t errlen);
 
+/* config_validate's one-file-each rule with the configuration file read
+ * (config_path) among the files: none of those written may be it (vigie
+ * -c c.json --state c.json replaced the configuration with the state). */
+int config_check_files(const struct vigie_config *cfg, const char *config_path, char *err,
+		       size_t errlen);
+
 /* Parsers shared with the command line. 0 ok, -1 bad. */
 int config_parse_seconds(const char *s, double *out);
 int config_parse_probe_mode(const char *s, enum probe_mode *out);

@@ -59,29 +59,44 @@ static int check_state_file(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
+/* Standard output's identity: its file, or (a terminal, which has none)
+ * a token, so that two writers of "-" always meet. */
+static char *stdout_identity(void)
+{
+	char *id = fd_identity(STDOUT_FILENO);
+
+	return id ? id : strdup("#standard-output");
+}
+
 /* The files the daemon writes are each its own: the output, the trace
  * recorded, the state and the spool written into one file corrupt each
- * other (and the second lock taken on it names vigie itself). Events
- * written to standard output count as its file (vigie --state s >> s). */
-static int check_distinct_files(const struct vigie_config *cfg, char *err, size_t errlen)
+ * other (and the second lock taken on it names vigie itself), and none of
+ * them is the configuration file it reads (config_path, NULL: none). "-"
+ * (the output by default, --record -) is standard output, and counts as
+ * its file (vigie --state s >> s). */
+static int check_distinct_files(const struct vigie_config *cfg, const char *config_path,
+				char *err, size_t errlen)
 {
 	bool out_std = !cfg->output || !strcmp(cfg->output, "-");
+	bool rec_std = cfg->record && !strcmp(cfg->record, "-");
 	const struct {
 		const char *name, *path;
+		bool std;
 	} f[] = {
+		{ "the configuration file (-c)", config_path, false },
 		{ out_std ? "standard output (sensor.output)" : "sensor.output (-o)",
-		  out_std ? "-" : cfg->output },
-		{ "sensor.record (--record)", cfg->record },
-		{ "sensor.state_file (--state)", cfg->state_file },
-		{ "sensor.syslog_spool", cfg->syslog_spool },
+		  out_std ? "-" : cfg->output, out_std },
+		{ "sensor.record (--record)", cfg->record, rec_std },
+		{ "sensor.state_file (--state)", cfg->state_file, false },
+		{ "sensor.syslog_spool", cfg->syslog_spool, false },
 	};
-	char *id[4] = { NULL };
+	char *id[5] = { NULL };
 	int n = (int)(sizeof(f) / sizeof(f[0])), ret = 0;
 
 	for (int i = 0; i < n && !ret; i++) {
 		if (!f[i].path)
 			continue;
-		id[i] = i == 0 && out_std ? fd_identity(STDOUT_FILENO) : file_identity(f[i].path);
+		id[i] = f[i].std ? stdout_identity() : file_identity(f[i].path);
 		for (int j = 0; j < i && id[i] && !ret; j++) {
 			if (id[j] && !strcmp(id[i], id[j])) {
 				snprintf(err, errlen, "%s and %s name the same file '%s': each needs its "
@@ -93,6 +108,12 @@ static int check_distinct_files(const struct vigie_config *cfg, char *err, size_
 	for (int i = 0; i < n; i++)
 		free(id[i]);
 	return ret;
+}
+
+int config_check_files(const struct vigie_config *cfg, const char *config_path, char *err,
+		       size_t errlen)
+{
+	return check_distinct_files(cfg, config_path, err, errlen);
 }
 
 int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
@@ -118,7 +139,7 @@ int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->state_file && check_state_file(cfg->state_file, err, errlen))
 		return -1;
-	if (check_distinct_files(cfg, err, errlen))
+	if (check_distinct_files(cfg, NULL, err, errlen))
 		return -1;
 	if (cfg->output_group && (!cfg->output || !strcmp(cfg->output, "-"))) {
 		snprintf(err, errlen, "sensor.output_group: the output is standard output, not a "

@@ -224,14 +224,16 @@ static char *identity(const char *path, int std_fd)
 	return !path || !strcmp(path, "-") ? fd_identity(std_fd) : file_identity(path);
 }
 
-/* The output, the state and the traces must be files of their own: an
- * output that is a trace appended events to it (vigie replay) or replaced
- * it with the page (vigie report), a state that is a trace or the output
- * is saved over it. 0, or -1 (logged). */
+/* The output, the state and the traces must be files of their own, and
+ * neither the output nor the state may be the configuration: an output
+ * that is a trace appended events to it (vigie replay) or replaced it with
+ * the page (vigie report), a state that is a trace, the output or the
+ * configuration is saved over it. 0, or -1 (logged). */
 static int check_files(const struct replay_opts *o)
 {
 	char *out = identity(o->output_path, STDOUT_FILENO);
 	char *state = o->state_path ? file_identity(o->state_path) : NULL, *t;
+	char *conf = o->config_path ? file_identity(o->config_path) : NULL;
 	char out_name[300], trace_name[300];
 	int ret = 0;
 
@@ -242,6 +244,11 @@ static int check_files(const struct replay_opts *o)
 	if (out && state && !strcmp(out, state)) {
 		log_error("%s and the state (--state) '%s' are the same file: each needs its own",
 			  out_name, o->state_path);
+		ret = -1;
+	} else if (conf && ((out && !strcmp(out, conf)) || (state && !strcmp(state, conf)))) {
+		log_error("%s is the configuration file '%s': it would be written over; give "
+			  "another file", out && !strcmp(out, conf) ? out_name : "the state (--state)",
+			  o->config_path);
 		ret = -1;
 	}
 	for (int i = 0; i < o->n_traces && !ret; i++) {
@@ -263,6 +270,7 @@ static int check_files(const struct replay_opts *o)
 	}
 	free(out);
 	free(state);
+	free(conf);
 	return ret;
 }
 
