@@ -388,6 +388,18 @@ static void check_runtime_failure(void)
 	ASSERT_EQ_INT(st, 1, "unwritable output file: exit status");
 	ASSERT_CONTAINS(err, "/nonexistent-dir/vigie.json", "unwritable output file: message");
 	free(err);
+	/* every event lost (a full disk): said at the stop, with the count,
+	 * since the heartbeats that carry it were lost too */
+	err = NULL;
+	st = vigie_exec(NULL, &err, 10000, "run", "-o", "/dev/full", "--duration", "1",
+			"--heartbeat", "0.2", NULL);
+	ASSERT_EQ_INT(st, 0, "output on a full device: exit status");
+	ASSERT_CONTAINS(err, "cannot write events to /dev/full: No space left on device",
+			"output on a full device: said when it starts");
+	ASSERT_CONTAINS(err, "events (", "output on a full device: the count said at the stop");
+	ASSERT_CONTAINS(err, "could not be written to /dev/full in this run",
+			"output on a full device: where");
+	free(err);
 }
 
 /* Issue 16: two daemons on one output doubled every count; on one state

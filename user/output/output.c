@@ -408,6 +408,11 @@ void output_close(struct output *out)
 {
 	if (!out)
 		return;
+	/* the heartbeats that carry the count may have been lost too */
+	if (out->st.lost)
+		log_error("%llu events (%llu bytes) could not be written to %s in this run",
+			  (unsigned long long)out->st.lost, (unsigned long long)out->st.lost_bytes,
+			  out->path ? out->path : "standard output");
 	if (out->path && out->fd >= 0)
 		close(out->fd);
 	free(out->path);
