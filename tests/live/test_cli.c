@@ -388,6 +388,28 @@ static void check_runtime_failure(void)
 	ASSERT_EQ_INT(st, 1, "unwritable output file: exit status");
 	ASSERT_CONTAINS(err, "/nonexistent-dir/vigie.json", "unwritable output file: message");
 	free(err);
+	/* -o a character device: no NAME.lock beside it (-o /dev/null made
+	 * /dev/null.lock; a directory there stands for a /dev where none can
+	 * be made, and the start failed) */
+	{
+		char *dir = live_path("chr-out"), dev[600], lockd[620];
+
+		snprintf(dev, sizeof(dev), "%s/null", dir);
+		snprintf(lockd, sizeof(lockd), "%s.lock", dev);
+		if (mkdir(dir, 0700) || mknod(dev, S_IFCHR | 0666, makedev(1, 3)) ||
+		    mkdir(lockd, 0700)) {
+			ASSERT_TRUE(false, "-o a character device: set-up");
+		} else {
+			err = NULL;
+			st = vigie_exec(NULL, &err, 10000, "run", "-o", dev, "--duration", "1", NULL);
+			ASSERT_EQ_INT(st, 0, "-o a character device: no lock beside it, exit status");
+			free(err);
+		}
+		rmdir(lockd);
+		unlink(dev);
+		rmdir(dir);
+		free(dir);
+	}
 	/* every event lost (a full disk): said at the stop, with the count,
 	 * since the heartbeats that carry it were lost too */
 	err = NULL;

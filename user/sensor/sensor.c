@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -405,18 +406,22 @@ static char *syslog_spool_path(const struct vigie_config *cfg)
 	return p;
 }
 
-/* One daemon per output file, state file and syslog spool (base/pidlock.h). */
+/* One daemon per output file, state file and syslog spool (base/pidlock.h).
+ * A character device (-o /dev/null) is no file two daemons corrupt, and
+ * /dev gets no NAME.lock beside it (a read-only /dev refused the start). */
 static int lock_files(struct sensor *s)
 {
 	const char *paths[3] = { s->cfg->output, s->cfg->state_file, s->spool_path };
 	struct pidlock *locks[3] = { &s->out_lock, &s->state_lock, &s->spool_lock };
 	static const char *const what[3] = { "output", "state file", "sensor.syslog_spool" };
+	struct stat st;
 	pid_t holder;
 
 	for (int i = 0; i < 3; i++) {
 		int err;
 
-		if (!paths[i] || !strcmp(paths[i], "-"))
+		if (!paths[i] || !strcmp(paths[i], "-") ||
+		    (stat(paths[i], &st) == 0 && S_ISCHR(st.st_mode)))
 			continue;
 		err = pidlock_take(locks[i], paths[i], &holder);
 		if (err == -EBUSY) {
