@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,21 +141,15 @@ static int check_output(const char *path)
 	return -1;
 }
 
-/* The page into path: 0, or -1 (logged; path left as it was). A regular
- * file (or none yet) is replaced atomically, through a temporary file
- * beside it; a pipe, a character device or "-" is written to. */
-static int write_report(struct rpt_data *r, const char *path, size_t *size)
+/* The page into a temporary file beside path, then renamed over it: 0, or
+ * -1 (logged; path left as it was, the temporary file removed). */
+static int write_temp_and_rename(struct rpt_data *r, const char *path, size_t *size)
 {
 	char *tmp = NULL;
-	struct stat st;
 	FILE *f;
 	int err = 0;
 	long end;
 
-	if (check_output(path))
-		return -1;
-	if (!strcmp(path, "-") || (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)))
-		return write_stream(r, path, size);
 	f = open_temp(path, &tmp);
 	if (!f) {
 		log_error("cannot create the report beside '%s': %s", path, strerror(errno));
@@ -179,6 +174,31 @@ static int write_report(struct rpt_data *r, const char *path, size_t *size)
 	free(tmp);
 	*size = end > 0 ? (size_t)end : 0;
 	return 0;
+}
+
+/* The page into path: 0, or -1 (logged; path left as it was). A regular
+ * file (or none yet) is replaced atomically, through a temporary file
+ * beside it; a pipe, a character device or "-" is written to. */
+static int write_report(struct rpt_data *r, const char *path, size_t *size)
+{
+	sigset_t stop, old;
+	struct stat st;
+	int ret;
+
+	if (check_output(path))
+		return -1;
+	if (!strcmp(path, "-") || (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+		return write_stream(r, path, size);
+	/* Ctrl-C or SIGTERM while the temporary file exists takes effect once
+	 * it is renamed or removed: never a FILE.tmp.* left beside FILE */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	ret = write_temp_and_rename(r, path, size);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ret;
 }
 
 int report_main(int argc, char **argv)
