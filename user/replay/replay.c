@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,8 @@ int replay_run(const struct replay_opts *o, const struct replay_hooks *h,
 	struct detect_config dc;
 	struct detector *d = NULL;
 	struct pidlock lock = { .fd = -1 };
+	sigset_t unheld;
+	bool held = false;
 	int code = REPLAY_OK;
 
 	memset(e.res, 0, sizeof(*e.res));
@@ -327,8 +330,19 @@ int replay_run(const struct replay_opts *o, const struct replay_hooks *h,
 	if (e.h->finish)
 		e.h->finish(e.h->ctx, d);
 	detector_finish(d, e.res->last_ts);
-	if (o->state_path && detector_state_save(d, o->state_path))
-		e.output_failed = true;
+	if (o->state_path) {
+		sigset_t stop;
+
+		/* a stop signal from the save on waits for the lock's release:
+		 * no temporary file or lock left beside the state */
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGHUP);
+		held = sigprocmask(SIG_BLOCK, &stop, &unheld) == 0;
+		if (detector_state_save(d, o->state_path))
+			e.output_failed = true;
+	}
 	detector_summary(d, &e.res->sum);
 	summary(&e);
 	if (e.contain) {
@@ -350,6 +364,8 @@ out:
 	detector_free(d);
 	detect_config_free(&dc);
 	pidlock_release(&lock);
+	if (held)
+		sigprocmask(SIG_SETMASK, &unheld, NULL);
 	return code;
 }
 
