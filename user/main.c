@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "base/event.h"
 #include "base/log.h"
 #include "base/stdfds.h"
+#include "base/stopsig.h"
 #include "replay/replay.h"
 #include "sensor/sensor.h"
 #include "view/report.h"
@@ -247,7 +247,6 @@ cleanup:
 
 int main(int argc, char **argv)
 {
-	sigset_t mask;
 	bool run = argc < 2 || !strcmp(argv[1], "run") || argv[1][0] == '-';
 
 	stdfds_open();
@@ -256,13 +255,8 @@ int main(int argc, char **argv)
 	 * pending instead of killing it (a logrotate SIGHUP while the probes
 	 * load). replay and report keep the default actions (Ctrl-C stops a
 	 * long replay); top reads its own. */
-	if (run) {
-		sigemptyset(&mask);
-		sigaddset(&mask, SIGINT);
-		sigaddset(&mask, SIGTERM);
-		sigaddset(&mask, SIGHUP);
-		sigprocmask(SIG_BLOCK, &mask, NULL);
-	}
+	if (run)
+		stop_signals_hold(NULL);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "replay"))

@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "base/log.h"
 #include "base/pidlock.h"
 #include "base/safefile.h"
+#include "base/stopsig.h"
 #include "output/output.h"
 #include "replay/replay.h"
 #include "trace/trace.h"
@@ -331,15 +331,9 @@ int replay_run(const struct replay_opts *o, const struct replay_hooks *h,
 		e.h->finish(e.h->ctx, d);
 	detector_finish(d, e.res->last_ts);
 	if (o->state_path) {
-		sigset_t stop;
-
 		/* a stop signal from the save on waits for the lock's release:
 		 * no temporary file or lock left beside the state */
-		sigemptyset(&stop);
-		sigaddset(&stop, SIGINT);
-		sigaddset(&stop, SIGTERM);
-		sigaddset(&stop, SIGHUP);
-		held = sigprocmask(SIG_BLOCK, &stop, &unheld) == 0;
+		held = stop_signals_hold(&unheld);
 		if (detector_state_save(d, o->state_path))
 			e.output_failed = true;
 	}
@@ -365,7 +359,7 @@ out:
 	detect_config_free(&dc);
 	pidlock_release(&lock);
 	if (held)
-		sigprocmask(SIG_SETMASK, &unheld, NULL);
+		stop_signals_release(&unheld);
 	return code;
 }
 

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <sys/stat.h>
 #include "base/log.h"
 #include "base/stdfds.h"
+#include "base/stopsig.h"
 #include "replay/replay.h"
 #include "view/report.h"
 #include "view/report_data.h"
@@ -181,8 +181,9 @@ static int write_temp_and_rename(struct rpt_data *r, const char *path, size_t *s
  * beside it; a pipe, a character device or "-" is written to. */
 static int write_report(struct rpt_data *r, const char *path, size_t *size)
 {
-	sigset_t stop, old;
+	sigset_t old;
 	struct stat st;
+	bool held;
 	int ret;
 
 	if (check_output(path))
@@ -191,13 +192,10 @@ static int write_report(struct rpt_data *r, const char *path, size_t *size)
 		return write_stream(r, path, size);
 	/* Ctrl-C or SIGTERM while the temporary file exists takes effect once
 	 * it is renamed or removed: never a FILE.tmp.* left beside FILE */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop, &old);
+	held = stop_signals_hold(&old);
 	ret = write_temp_and_rename(r, path, size);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (held)
+		stop_signals_release(&old);
 	return ret;
 }
 
