@@ -552,6 +552,53 @@ static void check_one_file_each(void)
 	free(same);
 }
 
+/* -o a named pipe no process reads: open() blocked, with the stop
+ * signals held, so only SIGKILL ended the daemon. It now waits for a
+ * reader (10 s at most) and a SIGTERM ends the wait; a reader that comes
+ * gets the events. */
+static void check_output_fifo(void)
+{
+	char *fifo = live_path("events.fifo"), *err_path = live_path("fifo.err"), *err, line[4096];
+	char *argv[] = { (char *)live_vigie_bin(), "run", "-o", fifo, "--duration", "1", NULL };
+	struct spawn_opts o = { .stderr_path = err_path };
+	struct child c;
+	long long t0;
+	int st, lines = 0;
+	FILE *r;
+
+	live_section("-o a named pipe");
+	if (mkfifo(fifo, 0600)) {
+		ASSERT_TRUE(false, "-o a named pipe: set-up");
+		return;
+	}
+	ASSERT_TRUE(child_spawn(&c, &o, argv) == 0, "no reader: started");
+	usleep(500000);
+	t0 = now_ms();
+	kill(c.pid, SIGTERM);
+	st = child_wait(&c, 5000);
+	ASSERT_TRUE(now_ms() - t0 < 3000, "no reader: SIGTERM ends the wait within 3 s");
+	ASSERT_EQ_INT(st, 1, "no reader: exit status");
+	err = live_read_file(err_path, NULL);
+	ASSERT_CONTAINS(err, "is a named pipe that no process reads",
+			"no reader: message");
+	free(err);
+	/* a reader that comes after the start gets every event */
+	ASSERT_TRUE(child_spawn(&c, &o, argv) == 0, "a reader later: started");
+	usleep(500000);
+	r = fopen(fifo, "r");
+	while (r && fgets(line, sizeof(line), r))
+		lines += strchr(line, '\n') != NULL;
+	if (r)
+		fclose(r);
+	st = child_wait(&c, 20000);
+	ASSERT_EQ_INT(st, 0, "a reader later: exit status");
+	ASSERT_TRUE(lines >= 2, "a reader later: the events through the pipe (sensor-start, "
+		    "sensor-stop)");
+	unlink(fifo);
+	free(fifo);
+	free(err_path);
+}
+
 /* A command started with its standard output closed (vigie >&-): the
  * next file it opened took descriptor 1, the state's lock file, and every
  * event went into it and was lost with it (exit 0). */
@@ -616,6 +663,7 @@ int main(void)
 	check_state_not_a_file();
 	check_one_file_each();
 	check_stdout_closed();
+	check_output_fifo();
 	check_one_daemon_per_file();
 	check_bad_configs();
 	check_bad_options();

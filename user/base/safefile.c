@@ -7,14 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "base/log.h"
 #include "base/safefile.h"
+#include "base/stopsig.h"
+
+/* open() that does not block on a named pipe no process reads yet (the
+ * daemon, its stop signals held, could then only be killed): retried for
+ * FIFO_WAIT_MS, or until a held SIGINT or SIGTERM is pending. */
+#define FIFO_WAIT_MS 10000
+#define FIFO_RETRY_MS 100
+
+static int open_no_block(const char *path, int flags, const char *what)
+{
+	const struct timespec pause = { 0, FIFO_RETRY_MS * 1000000L };
+	int fd = open(path, flags | O_NONBLOCK, 0600), fl;
+
+	for (int waited = 0; fd < 0 && errno == ENXIO && waited < FIFO_WAIT_MS &&
+			     !stop_signal_pending(); waited += FIFO_RETRY_MS) {
+		if (waited == 0)
+			log_warn("%s '%s' is a named pipe that no process reads yet: waiting up to "
+				 "%d s for one", what, path, FIFO_WAIT_MS / 1000);
+		nanosleep(&pause, NULL);
+		fd = open(path, flags | O_NONBLOCK, 0600);
+	}
+	if (fd >= 0 && !(flags & O_NONBLOCK) && (fl = fcntl(fd, F_GETFL)) >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK); /* written as any file */
+	return fd;
+}
 
 int safe_open_write(const char *path, int flags, const char *what)
 {
 	/* truncated only once checked: a planted link is never cut */
-	int fd = open(path, (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC, 0600), err;
+	int fd = open_no_block(path, (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC, what), err;
 	struct stat st;
 	const char *why = NULL;
 
@@ -23,6 +49,9 @@ int safe_open_write(const char *path, int flags, const char *what)
 		/* ELOOP, or EACCES where fs.protected_regular refuses first */
 		if (err == ELOOP || (err == EACCES && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
 			log_error("%s '%s' is a symbolic link: refused (give the real path)", what, path);
+		else if (err == ENXIO)
+			log_error("%s '%s' is a named pipe that no process reads: start its reader "
+				  "first", what, path);
 		else
 			log_error("cannot open %s '%s': %s", what, path, strerror(err));
 		errno = err;

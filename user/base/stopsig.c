@@ -17,3 +17,11 @@ void stop_signals_release(const sigset_t *old)
 {
 	sigprocmask(SIG_SETMASK, old, NULL);
 }
+
+bool stop_signal_pending(void)
+{
+	sigset_t set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGINT) == 1 ||
+					 sigismember(&set, SIGTERM) == 1);
+}

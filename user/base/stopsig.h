@@ -17,4 +17,7 @@ bool stop_signals_hold(sigset_t *old);
 /* Back to old: a signal that came meanwhile takes effect now. */
 void stop_signals_release(const sigset_t *old);
 
+/* Is SIGINT or SIGTERM held and pending (a wait should end)? */
+bool stop_signal_pending(void);
+
 #endif
