@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <unistd.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include "check.h"
 #include "base/config.h"
@@ -371,6 +373,42 @@ static void test_files(void)
 	CHECK_EQ_INT(load_file("/dev/zero", err, sizeof(err), &c), -1);
 	CHECK_MSG(strstr(err, "larger than 4 MiB") != NULL, "%s", err);
 	config_free(&c);
+
+	/* a named pipe: its writer may come later; with none, the daemon
+	 * (its stop signals held) waited in open() for good. A held SIGTERM
+	 * ends the wait at once here. */
+	snprintf(path, sizeof(path), "%s/config.fifo", dir);
+	CHECK_EQ_INT(mkfifo(path, 0600), 0);
+	{
+		pid_t w = fork();
+		sigset_t term, old;
+		int status = 0;
+
+		if (w == 0) {
+			int fd;
+
+			usleep(200000);
+			fd = open(path, O_WRONLY);
+			_exit(fd >= 0 && write(fd, good, strlen(good)) == (ssize_t)strlen(good) ? 0 : 1);
+		}
+		CHECK_EQ_INT(load_file(path, err, sizeof(err), &c), 0);
+		CHECK_MSG(c.tick_s == 3, "the late writer's configuration: tick %g", c.tick_s);
+		config_free(&c);
+		CHECK(w > 0 && waitpid(w, &status, 0) == w && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0);
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_BLOCK, &term, &old);
+		raise(SIGTERM);
+		alarm(30); /* a build that waits for good dies here instead of hanging */
+		CHECK_EQ_INT(load_file(path, err, sizeof(err), &c), -1);
+		alarm(0);
+		CHECK_MSG(strstr(err, "stopped while waiting for it") != NULL, "%s", err);
+		config_free(&c);
+		CHECK_EQ_INT(sigwaitinfo(&term, NULL), SIGTERM);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	unlink(path);
 
 	/* the state file: replaced by each save, so a regular file or none,
 	 * in a directory that exists; never a directory or a device */

@@ -3,17 +3,21 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "base/config.h"
 #include "base/config_parse.h"
 #include "vigie.h"
 #include "base/log.h"
+#include "base/stopsig.h"
 
 static const uint16_t default_db_ports[] = { 5432, 3306, 1521, 50000, 1433, 27017 };
 static const char *const default_server_exes[] = {
@@ -371,21 +375,45 @@ int config_load_string(struct vigie_config *cfg, const char *text, char *err, si
 
 #define CONFIG_MAX_BYTES (4u * 1024 * 1024)
 
-/* The whole file, NUL-terminated, read to its end (a pipe or
- * /dev/stdin too: -c <(...)); NULL with err set otherwise. */
+/* Wait for fd to be readable, in slices, ending early when a stop signal
+ * the daemon holds is pending: 1 readable, 0 CONFIG_WAIT_MS without a
+ * byte, -2 a stop signal, -1 error. */
+#define CONFIG_WAIT_MS 10000
+
+static int wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (int waited = 0; waited < CONFIG_WAIT_MS; waited += 100) {
+		int n = poll(&p, 1, 100);
+
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (stop_signal_pending())
+			return -2;
+	}
+	return 0;
+}
+
+/* The whole file, NUL-terminated, read to its end (a pipe or /dev/stdin
+ * too: -c <(...)); NULL with err set otherwise. Never blocked for good: a
+ * named pipe no one writes, or a writer that stops without closing, ends
+ * after 10 s without a byte (or at a stop signal the daemon holds). */
 static char *read_config_text(const char *path, char *err, size_t errlen)
 {
-	FILE *f = NULL;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char *text = NULL, *t;
-	size_t len = 0, cap = 0, n;
+	size_t len = 0, cap = 0;
 	struct stat st;
+	ssize_t n;
 
-	f = fopen(path, "re");
-	if (!f) {
+	if (fd < 0) {
 		snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(errno));
 		goto fail;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(EISDIR));
 		goto fail;
 	}
@@ -400,8 +428,27 @@ static char *read_config_text(const char *path, char *err, size_t errlen)
 			}
 			text = t;
 		}
-		n = fread(text + len, 1, cap - len, f);
-		len += n;
+		/* a pipe: wait for bytes (or its end) first, a file never waits */
+		if (!S_ISREG(st.st_mode)) {
+			int w = wait_readable(fd);
+
+			if (w <= 0) {
+				snprintf(err, errlen, "cannot read configuration '%s': %s", path,
+					 w == -2 ? "stopped while waiting for it" : w < 0 ?
+					 strerror(errno) :
+					 "nothing came from it for 10 s (a named pipe no one writes?)");
+				goto fail;
+			}
+		}
+		n = read(fd, text + len, cap - len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read configuration '%s': %s", path,
+				 strerror(errno));
+			goto fail;
+		}
+		len += (size_t)n;
 		if (len > CONFIG_MAX_BYTES) {
 			snprintf(err, errlen, "%s: configuration larger than 4 MiB", path);
 			goto fail;
@@ -409,12 +456,7 @@ static char *read_config_text(const char *path, char *err, size_t errlen)
 		if (n == 0)
 			break;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read configuration '%s': %s", path,
-			 errno ? strerror(errno) : "read error");
-		goto fail;
-	}
-	fclose(f);
+	close(fd);
 	text[len] = '\0';
 	if (strlen(text) != len) {
 		snprintf(err, errlen, "%s: configuration holds a NUL byte", path);
@@ -424,8 +466,8 @@ static char *read_config_text(const char *path, char *err, size_t errlen)
 	return text;
 fail:
 	free(text);
-	if (f)
-		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
