@@ -34,14 +34,16 @@ if [ -x "$B/asan/vigie" ]; then
 	# the metrics endpoint run under ASan in their unit tests, test_summary
 	# and test_metrics: their live tests are not repeated here, for the
 	# suite's 15 minutes. live_top is: the control socket's server and the
-	# view it serves, 4 s; and live_report: vigie report reading a trace
-	# and writing its page, with tracegen from the plain build.)
+	# view it serves, 4 s; live_report: vigie report reading a trace and
+	# writing its page, with tracegen from the plain build; live_stdio: a
+	# closed standard output and a named pipe, 3 s.)
 	echo "== live tests again, the daemon under AddressSanitizer/UBSan"
 	export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	run env VIGIE_BUILD="$B/asan" tests/run-suite.sh live-asan \
 		"$B/tests/live_identity" "$B/tests/live_overflow" "$B/tests/live_dbfile" \
 		"$B/tests/live_cli" "$B/tests/live_postgres" "$B/tests/live_privs" "$B/tests/live_reload" \
-		"$B/tests/live_contain" "$B/tests/live_top" "$B/tests/live_report" || rc=1
+		"$B/tests/live_contain" "$B/tests/live_top" "$B/tests/live_report" \
+		"$B/tests/live_stdio" || rc=1
 fi
 
 passed=0; failed=0; skipped=0
