@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include "lib/live.h"
@@ -69,6 +71,27 @@ static void check_output_fifo(void)
 	ASSERT_TRUE(lines >= 2, "a reader later: the events through the pipe (sensor-start, "
 		    "sensor-stop)");
 	unlink(fifo);
+	/* a socket's name gives the same error as a pipe with no reader
+	 * (ENXIO): no wait, and said for what it is */
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", fifo);
+		ASSERT_TRUE(sfd >= 0 && bind(sfd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+			    "-o a socket: set-up");
+		t0 = now_ms();
+		ASSERT_TRUE(child_spawn(&c, &o, argv) == 0, "-o a socket: started");
+		st = child_wait(&c, 20000);
+		ASSERT_TRUE(now_ms() - t0 < 3000, "-o a socket: no wait");
+		ASSERT_EQ_INT(st, 1, "-o a socket: exit status");
+		err = live_read_file(err_path, NULL);
+		ASSERT_CONTAINS(err, "it is a socket, not a file", "-o a socket: message");
+		free(err);
+		if (sfd >= 0)
+			close(sfd);
+		unlink(fifo);
+	}
 	free(fifo);
 	free(err_path);
 }

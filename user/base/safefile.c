@@ -24,7 +24,11 @@ static int open_no_block(const char *path, int flags, const char *what)
 	const struct timespec pause = { 0, FIFO_RETRY_MS * 1000000L };
 	int fd = open(path, flags | O_NONBLOCK, 0600), fl;
 
+	struct stat st;
+
+	/* ENXIO is also what a socket's name gives: only a pipe is waited for */
 	for (int waited = 0; fd < 0 && errno == ENXIO && waited < FIFO_WAIT_MS &&
+			     stat(path, &st) == 0 && S_ISFIFO(st.st_mode) &&
 			     !stop_signal_pending(); waited += FIFO_RETRY_MS) {
 		if (waited == 0)
 			log_warn("%s '%s' is a named pipe that no process reads yet: waiting up to "
@@ -49,9 +53,11 @@ int safe_open_write(const char *path, int flags, const char *what)
 		/* ELOOP, or EACCES where fs.protected_regular refuses first */
 		if (err == ELOOP || (err == EACCES && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
 			log_error("%s '%s' is a symbolic link: refused (give the real path)", what, path);
-		else if (err == ENXIO)
+		else if (err == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
 			log_error("%s '%s' is a named pipe that no process reads: start its reader "
 				  "first", what, path);
+		else if (err == ENXIO && stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			log_error("cannot open %s '%s': it is a socket, not a file", what, path);
 		else
 			log_error("cannot open %s '%s': %s", what, path, strerror(err));
 		errno = err;
