@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,8 +256,13 @@ int main(int argc, char **argv)
 	 * pending instead of killing it (a logrotate SIGHUP while the probes
 	 * load). replay and report keep the default actions (Ctrl-C stops a
 	 * long replay); top reads its own. */
-	if (run)
+	if (run) {
 		stop_signals_hold(NULL);
+		/* a pipe's reader gone (vigie | shipper restarted): the write
+		 * fails with EPIPE, counted and said, instead of killing the
+		 * sensor without a word */
+		signal(SIGPIPE, SIG_IGN);
+	}
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "replay"))

@@ -70,6 +70,43 @@ static void check_output_fifo(void)
 	ASSERT_EQ_INT(st, 0, "a reader later: exit status");
 	ASSERT_TRUE(lines >= 2, "a reader later: the events through the pipe (sensor-start, "
 		    "sensor-stop)");
+	/* the reader goes away (a log shipper restarted): SIGPIPE killed the
+	 * sensor without a word; now the loss is counted and said, and the
+	 * next reader gets the events */
+	{
+		char *argv5[] = { (char *)live_vigie_bin(), "run", "-o", fifo, "--duration", "5",
+				  "--tick", "0.2", "--heartbeat", "0.2", NULL };
+		char *text;
+		int fd;
+		void (*was)(int) = signal(SIGPIPE, SIG_DFL); /* as a shell or systemd gives it */
+
+		ASSERT_TRUE(child_spawn(&c, &o, argv5) == 0, "reader gone: started");
+		signal(SIGPIPE, was);
+		r = fopen(fifo, "r");
+		if (r) {
+			(void)!fgets(line, sizeof(line), r); /* sensor-start, then away */
+			fclose(r);
+		}
+		usleep(2000000); /* heartbeats meanwhile, into no reader */
+		/* not blocking when the writer died (the previous build) */
+		fd = open(fifo, O_RDONLY | O_NONBLOCK);
+		if (fd >= 0)
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		r = fd >= 0 ? fdopen(fd, "r") : NULL;
+		lines = 0;
+		text = NULL;
+		while (r && fgets(line, sizeof(line), r))
+			if (strstr(line, "\"sensor-stop\""))
+				lines++;
+		if (r)
+			fclose(r);
+		st = child_wait(&c, 20000);
+		ASSERT_EQ_INT(st, 0, "reader gone: the sensor goes on (exit status)");
+		ASSERT_EQ_INT(lines, 1, "reader gone: the next reader gets sensor-stop");
+		text = live_read_file(err_path, NULL);
+		ASSERT_CONTAINS(text, "Broken pipe", "reader gone: said");
+		free(text);
+	}
 	unlink(fifo);
 	/* a socket's name gives the same error as a pipe with no reader
 	 * (ENXIO): no wait, and said for what it is */
