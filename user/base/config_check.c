@@ -74,8 +74,8 @@ static char *stdout_identity(void)
  * them is the configuration file it reads (config_path, NULL: none). "-"
  * (the output by default, --record -) is standard output, and counts as
  * its file (vigie --state s >> s). */
-static int check_distinct_files(const struct vigie_config *cfg, const char *config_path,
-				char *err, size_t errlen)
+int config_check_files(const struct vigie_config *cfg, const char *config_path, char *err,
+		       size_t errlen)
 {
 	bool out_std = !cfg->output || !strcmp(cfg->output, "-");
 	bool rec_std = cfg->record && !strcmp(cfg->record, "-");
@@ -110,12 +110,6 @@ static int check_distinct_files(const struct vigie_config *cfg, const char *conf
 	return ret;
 }
 
-int config_check_files(const struct vigie_config *cfg, const char *config_path, char *err,
-		       size_t errlen)
-{
-	return check_distinct_files(cfg, config_path, err, errlen);
-}
-
 int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
 {
 	const struct period_bound tick = { "sensor.tick (--tick)", 0.01, 3600 };
@@ -139,7 +133,7 @@ int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->state_file && check_state_file(cfg->state_file, err, errlen))
 		return -1;
-	if (check_distinct_files(cfg, NULL, err, errlen))
+	if (config_check_files(cfg, NULL, err, errlen))
 		return -1;
 	if (cfg->output_group && (!cfg->output || !strcmp(cfg->output, "-"))) {
 		snprintf(err, errlen, "sensor.output_group: the output is standard output, not a "

@@ -23,7 +23,6 @@ static int open_no_block(const char *path, int flags, const char *what)
 {
 	const struct timespec pause = { 0, FIFO_RETRY_MS * 1000000L };
 	int fd = open(path, flags | O_NONBLOCK, 0600), fl;
-
 	struct stat st;
 
 	/* ENXIO is also what a socket's name gives: only a pipe is waited for */
