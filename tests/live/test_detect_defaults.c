@@ -193,6 +193,23 @@ int main(void)
 				break;
 			}
 		}
+		/* a child that never ends (its peer unreachable, its server gone)
+		 * fails the test at the budget, it does not hang it */
+		if (ext_started && !ext_done && now >= w.ext_start + EXT_SECONDS + EXT_DEADLINE_S) {
+			live_log("+%.1fs extraction still running after %d s: killed", now - w.t0,
+				 EXT_SECONDS + EXT_DEADLINE_S);
+			child_kill(&ext);
+			ext_status = -1;
+			ext_done = true;
+		}
+		if (xfer_started && !xfer_done && now >= w.xfer_start + XFER_DEADLINE_S + 3) {
+			live_log("+%.1fs transfer still running after %d s: killed", now - w.t0,
+				 XFER_DEADLINE_S + 3);
+			child_kill(&snd);
+			child_kill(&sink);
+			snd_status = -1;
+			xfer_done = true;
+		}
 		if (ext_done && xfer_done) {
 			bool all = w.ext_alert && w.peer_alert && w.proc_alert;
 
