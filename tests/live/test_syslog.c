@@ -139,7 +139,17 @@ static void collector_never_back(void)
 		CHECK(false, "vigie started");
 		return;
 	}
-	sleep(4); /* ~80 heartbeats of ~1.4 KB: more than 64 KB */
+	/* heartbeats of ~1.4 KB every 0.05 s pass 64 KB in about 2.5 s; on a
+	 * loaded machine later: wait for the first drop, up to 30 s */
+	for (int i = 0; i < 150; i++) {
+		char *m = metrics_scrape();
+		double d = metric(m, "vigie_syslog_dropped_total");
+
+		free(m);
+		if (d > 0)
+			break;
+		usleep(200 * 1000);
+	}
 	{
 		/* the same figures on the metrics endpoint */
 		char *m = metrics_scrape();
@@ -170,6 +180,26 @@ static void collector_never_back(void)
 	events_free(&ev);
 }
 
+/* The most events spilled to the spool that a heartbeat of the file PATH
+ * counts (0: none yet). */
+static long long heartbeat_spooled(const char *path)
+{
+	struct events ev;
+	long long most = 0;
+
+	if (events_load(&ev, path))
+		return 0;
+	for (size_t i = 0; i < ev.n; i++) {
+		const char *a = jstr(ev.ev[i], "event.action");
+		long long n = jint(ev.ev[i], "vigie.stats.syslog.spooled", 0);
+
+		if (a && !strcmp(a, "heartbeat") && n > most)
+			most = n;
+	}
+	events_free(&ev);
+	return most;
+}
+
 static void spool_across_restart(void)
 {
 	char cfg[1024], *spool = live_path("spool/syslog.spool"), *out1 = live_path("run1.ndjson");
@@ -188,7 +218,11 @@ static void spool_across_restart(void)
 		CHECK(false, "vigie started");
 		goto out;
 	}
-	sleep(4); /* ~80 heartbeats of ~1.4 KB: more than the memory queue */
+	/* heartbeats of ~1.4 KB every 0.05 s pass the memory queue in about
+	 * 2.5 s; on a loaded machine later: wait for one that says 20 events
+	 * went to the spool, up to 30 s */
+	for (int i = 0; i < 150 && heartbeat_spooled(out1) < 20; i++)
+		usleep(200 * 1000);
 	ASSERT_EQ_INT(vigie_stop(&v), 0, "first run: exit status");
 	if (events_load(&ev, out1) == 0) {
 		long long sent, queued, spooled, dropped, hb_spooled = 0;
