@@ -110,6 +110,12 @@ $(OUTPUT)/tests/live_contain: $(wildcard tests/live/contain/*.c tests/live/conta
 $(OUTPUT)/tests/live_detect_defaults: $(wildcard tests/live/detect_defaults/*.c \
 	tests/live/detect_defaults/*.h)
 
+# a shim the golden replay tests preload (rename of a temporary file waits)
+TEST_SHIMS := $(OUTPUT)/tests/slowrename.so
+$(OUTPUT)/tests/%.so: tests/preload/%.c | $(OUTPUT)/tests
+	$(call msg,SHIM-CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(USER_CFLAGS)) -fPIC -shared $< -ldl -o $@
+
 $(OUTPUT)/tools/%: tools/%.c $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,TOOL-CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(PKG_LIBS) -o $@
@@ -153,7 +159,7 @@ san-daemon:
 test:
 	$(Q)scripts/setup.sh
 	$(Q)$(MAKE) --no-print-directory -j$(shell nproc) all $(UNIT_BINS) $(LIVE_BINS) san-daemon \
-		$(FUZZ_BINS)
+		$(FUZZ_BINS) $(TEST_SHIMS)
 	$(Q)tests/run-all.sh $(OUTPUT)
 
 run: $(VIGIE)

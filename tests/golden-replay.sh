@@ -4,7 +4,8 @@
 # (default 0), run "vigie replay -c config.json TRACE" and compare stdout
 # byte for byte with expected.jsonl, twice (replay is deterministic).
 # Then a standard output closed at start, and endless input: /dev/zero ends at once, SIGINT and SIGTERM stop
-# vigie replay and vigie report reading an endless stream.
+# vigie replay and vigie report reading an endless stream, and stop them in
+# the rename of their state or page only once it is done (BUILD_DIR/tests/slowrename.so).
 # Usage: tests/golden-replay.sh [BUILD_DIR] [--update]
 set -u
 B=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "golden-replay: no build dir '${1:-build}'"; echo "golden-replay: 0 passed, 1 failed"; exit 1; }
@@ -119,6 +120,57 @@ for cmd in replay report; do
 		rm -f "$tmp/endless" "$tmp/r.html"
 	done
 done
+
+# ---- a stop signal while a temporary file exists beside its target: the
+# command holds it until the file is renamed (replay: and the state's lock
+# released), then ends by it: the page or the state whole, nothing left
+# beside it. The shim (tests/preload/slowrename.c) makes that rename wait
+# 1.5 s, after a mark the signal waits for. ----
+shim="$B/tests/slowrename.so"
+T=tests/golden/replay/bulk
+if [ ! -f "$shim" ]; then
+	echo "FAIL signal while renaming: $shim not built (make $shim)"; failed=$((failed + 1))
+else
+	for cmd in replay report; do
+		for sig in TERM INT; do
+			w="$tmp/w"
+			rm -rf "$w"; mkdir "$w"
+			if [ $cmd = replay ]; then
+				target=$w/state.json; args=(-q -c "$T/config.json" --state "$target")
+			else
+				target=$w/page.html; args=(-q -c "$T/config.json" -o "$target")
+			fi
+			env --default-signal=INT LD_PRELOAD="$shim" VIGIE_TEST_RENAME_MARK="$w/mark" \
+				VIGIE_TEST_RENAME_DELAY_MS=1500 "$B/vigie" $cmd "${args[@]}" "$T/trace.jsonl" \
+				>"$w/out" 2>"$w/err" &
+			pid=$!
+			for _ in $(seq 200); do [ -e "$w/mark" ] && break; sleep 0.05; done
+			if [ ! -e "$w/mark" ]; then
+				echo "FAIL $cmd, SIG$sig while renaming: no rename of a temporary file in 10 s"
+				failed=$((failed + 1)); kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+				continue
+			fi
+			kill -$sig $pid
+			wait $pid
+			rc=$?
+			want=$((128 + $(kill -l $sig)))
+			left=$(cd "$w" && ls -A | grep -E '\.tmp\.|\.lock$' | tr '\n' ' ')
+			if [ $cmd = replay ]; then
+				jq -e '.principals | length > 0' "$target" >/dev/null 2>&1; whole=$?
+			else
+				tail -c 100 "$target" 2>/dev/null | grep -q '</html>'; whole=$?
+			fi
+			if [ $rc = $want ] && [ -z "$left" ] && [ $whole = 0 ]; then
+				echo "ok   $cmd, SIG$sig while renaming: exit $rc, $(basename "$target") whole, nothing left beside it"
+				passed=$((passed + 1))
+			else
+				echo "FAIL $cmd, SIG$sig while renaming: exit $rc (want $want), left: '${left}', $(basename "$target") whole: $([ $whole = 0 ] && echo yes || echo no)"
+				sed 's/^/    | /' "$w/err" | head -5
+				failed=$((failed + 1))
+			fi
+		done
+	done
+fi
 
 echo "golden-replay: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
