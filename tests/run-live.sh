@@ -68,6 +68,11 @@ report() {
 			echo "SKIP $name: $summary"
 		fi
 		;;
+	124)
+		failed=$((failed + 1))
+		failed_names="$failed_names $name"
+		echo "FAIL $name: still running after ${limit}s, stopped (LIVE_TIMEOUT)"
+		;;
 	*)
 		failed=$((failed + 1))
 		failed_names="$failed_names $name"
@@ -82,7 +87,7 @@ report() {
 # own names, roles, addresses and clusters (a random port each): they run
 # side by side in the background. Beside them, one at a time, run the tests
 # of BESIDE: they too mostly wait (a collector stopped for 20 s, reloads,
-# timeouts: 0.3-4 s of CPU in 3-48 s alone), check only what their own
+# timeouts: 0.3-4 s of CPU in 3-46 s alone), check only what their own
 # sensor wrote and act on no other traffic. Then the others run alone, one
 # at a time. Among them:
 # - live_contain: its enforcing sensor blocks any peer it alerts on (the
@@ -90,9 +95,15 @@ report() {
 # - live_outfaults: its full disk counts every event its sensor writes;
 # - live_files: it turns fs.protected_symlinks off for the host;
 # - live_tls: its TLS writes pay the uprobes the pair's sensors put on
-#   the same PostgreSQL binary (90 s beside them, 42 s alone).
+#   the same PostgreSQL binary (90 s beside them, 42 s alone);
+# - live_metrics: a real Prometheus starts and scrapes (40 s beside them,
+#   12 s alone).
 PAIR="live_detect_defaults live_portal"
-BESIDE="live_syslog live_metrics live_reload live_stdio live_sdnotify live_ecs live_privs live_top live_netguard"
+# A test still running after LIVE_TIMEOUT seconds (300: the longest takes
+# about 130) is sent SIGTERM, which its cleanup handles, and fails (exit
+# 124): a hung test fails the suite instead of hanging it.
+limit=${LIVE_TIMEOUT:-300}
+BESIDE="live_syslog live_reload live_stdio live_sdnotify live_ecs live_privs live_top live_netguard"
 found=0
 pids=
 for name in $PAIR; do
@@ -102,7 +113,7 @@ for name in $PAIR; do
 	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
 	(
 		start=$(date +%s)
-		"$t" >"$log" 2>&1
+		timeout -k 10 "$limit" "$t" >"$log" 2>&1
 		echo "$? $(( $(date +%s) - start ))" >"$log.rc"
 	) &
 	pids="$pids $!"
@@ -115,7 +126,7 @@ run_one() {
 	found=1
 	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
 	start=$(date +%s)
-	"$1" >"$log" 2>&1
+	timeout -k 10 "$limit" "$1" >"$log" 2>&1
 	rc=$?
 	report "$(basename "$1")" "$rc" "$(( $(date +%s) - start ))" "$log"
 }

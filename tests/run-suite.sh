@@ -4,13 +4,17 @@
 # Usage: run-suite.sh NAME CMD... (each CMD is one word: a program path)
 # A program's exit status decides too: non-zero with no failure counted
 # counts one failure. Exit 77 is a skip; under CI=true a skip is a failure.
+# Exit 124: stopped at SUITE_TIMEOUT (below).
 set -u
 name=$1; shift
+# a program still running after SUITE_TIMEOUT seconds is stopped (SIGTERM,
+# SIGKILL 10 s later) and fails: a hung test fails the suite, not hangs it
+limit=${SUITE_TIMEOUT:-300}
 passed=0; failed=0; skipped=0
 for prog in "$@"; do
 	log=$(mktemp)
 	start=$(date +%s%N)
-	"$prog" >"$log" 2>&1
+	timeout -k 10 "$limit" "$prog" >"$log" 2>&1
 	rc=$?
 	secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 	line=$(grep -E '^[A-Za-z]*:? ?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
@@ -22,6 +26,10 @@ for prog in "$@"; do
 		s=$((s + 1))
 		if [ "${CI:-}" = true ]; then f=$((f + 1)); fi
 		status="SKIP"
+	elif [ "$rc" -eq 124 ]; then
+		f=$((f + 1))
+		status="FAIL"
+		echo "still running after ${limit} s, stopped (SUITE_TIMEOUT)" >>"$log"
 	elif [ "$rc" -ne 0 ]; then
 		[ "$f" -eq 0 ] && f=1
 		status="FAIL"
