@@ -101,7 +101,9 @@ report() {
 PAIR="live_detect_defaults live_portal"
 # A test still running after LIVE_TIMEOUT seconds (300: the longest takes
 # about 130) is sent SIGTERM, which its cleanup handles, and fails (exit
-# 124): a hung test fails the suite instead of hanging it.
+# 124): a hung test fails the suite instead of hanging it. (--foreground:
+# the test stays in the terminal's process group, where Ctrl-C reaches it;
+# timeout's own group would leave it running after the suite is stopped.)
 limit=${LIVE_TIMEOUT:-300}
 BESIDE="live_syslog live_reload live_stdio live_sdnotify live_ecs live_privs live_top live_netguard"
 found=0
@@ -113,7 +115,7 @@ for name in $PAIR; do
 	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
 	(
 		start=$(date +%s)
-		timeout -k 10 "$limit" "$t" >"$log" 2>&1
+		timeout --foreground -k 10 "$limit" "$t" >"$log" 2>&1
 		echo "$? $(( $(date +%s) - start ))" >"$log.rc"
 	) &
 	pids="$pids $!"
@@ -126,7 +128,7 @@ run_one() {
 	found=1
 	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
 	start=$(date +%s)
-	timeout -k 10 "$limit" "$1" >"$log" 2>&1
+	timeout --foreground -k 10 "$limit" "$1" >"$log" 2>&1
 	rc=$?
 	report "$(basename "$1")" "$rc" "$(( $(date +%s) - start ))" "$log"
 }

@@ -14,7 +14,7 @@ passed=0; failed=0; skipped=0
 for prog in "$@"; do
 	log=$(mktemp)
 	start=$(date +%s%N)
-	timeout -k 10 "$limit" "$prog" >"$log" 2>&1
+	timeout --foreground -k 10 "$limit" "$prog" >"$log" 2>&1
 	rc=$?
 	secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 	line=$(grep -E '^[A-Za-z]*:? ?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
