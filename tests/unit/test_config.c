@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "check.h"
 #include "base/config.h"
+#include "base/safefile.h"
 #include "detect/detect.h"
 
 static int load(struct vigie_config *cfg, const char *text, char *err, size_t len)
@@ -513,9 +514,65 @@ static void test_files(void)
 	rmdir(dir);
 }
 
+/* files_clash (base/safefile.c), which config_check_files and replay's
+ * check use: only a file written clashes; the earliest pair is named. */
+static void test_files_clash(void)
+{
+	char dir[] = "/tmp/vigie-clash-XXXXXX", x[64], y[64], xlink[64];
+	int a = -1, b = -1;
+
+	if (!mkdtemp(dir)) {
+		CHECK(false);
+		return;
+	}
+	snprintf(x, sizeof(x), "%s/x", dir);
+	snprintf(y, sizeof(y), "%s/y", dir);
+	snprintf(xlink, sizeof(xlink), "%s/x2", dir);
+	close(open(x, O_WRONLY | O_CREAT, 0600));
+	CHECK_EQ_INT(link(x, xlink), 0);
+	{
+		/* read twice (a trace given twice, a trace that is the configuration) */
+		const struct named_file f[] = { { x, -1, false }, { xlink, -1, false } };
+
+		CHECK(!files_clash(f, 2, &a, &b));
+	}
+	{
+		/* a second name of a file read, written: clash; nothing given: skipped */
+		const struct named_file f[] = { { x, -1, false }, { NULL, -1, true }, { y, -1, true },
+						{ xlink, -1, true } };
+
+		CHECK(files_clash(f, 4, &a, &b));
+		CHECK_EQ_INT(a, 0);
+		CHECK_EQ_INT(b, 3);
+	}
+	{
+		/* the pair whose later file comes first is named, then the earlier */
+		const struct named_file f[] = { { x, -1, true }, { y, -1, true }, { y, -1, true },
+						{ x, -1, true } };
+
+		CHECK(files_clash(f, 4, &a, &b));
+		CHECK_EQ_INT(a, 1);
+		CHECK_EQ_INT(b, 2);
+	}
+	{
+		/* "-" twice for one descriptor meets, whatever the descriptor is */
+		const struct named_file f[] = { { "-", STDOUT_FILENO, true }, { y, -1, true },
+						{ "-", STDOUT_FILENO, true } };
+
+		CHECK(files_clash(f, 3, &a, &b));
+		CHECK_EQ_INT(a, 0);
+		CHECK_EQ_INT(b, 2);
+	}
+	CHECK(!files_clash(NULL, 0, &a, &b));
+	unlink(xlink);
+	unlink(x);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_files();
+	test_files_clash();
 	test_output_group();
 	test_installed_is_default();
 	test_defaults();

@@ -59,15 +59,6 @@ static int check_state_file(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
-/* Standard output's identity: its file, or (a terminal, which has none)
- * a token, so that two writers of "-" always meet. */
-static char *stdout_identity(void)
-{
-	char *id = fd_identity(STDOUT_FILENO);
-
-	return id ? id : strdup("#standard-output");
-}
-
 /* The files the daemon writes are each its own: the output, the trace
  * recorded, the state and the spool written into one file corrupt each
  * other (and the second lock taken on it names vigie itself), and none of
@@ -79,35 +70,27 @@ int config_check_files(const struct vigie_config *cfg, const char *config_path, 
 {
 	bool out_std = !cfg->output || !strcmp(cfg->output, "-");
 	bool rec_std = cfg->record && !strcmp(cfg->record, "-");
-	const struct {
-		const char *name, *path;
-		bool std;
-	} f[] = {
-		{ "the configuration file (-c)", config_path, false },
-		{ out_std ? "standard output (sensor.output)" : "sensor.output (-o)",
-		  out_std ? "-" : cfg->output, out_std },
-		{ "sensor.record (--record)", cfg->record, rec_std },
-		{ "sensor.state_file (--state)", cfg->state_file, false },
-		{ "sensor.syslog_spool", cfg->syslog_spool, false },
+	const char *name[] = {
+		"the configuration file (-c)",
+		out_std ? "standard output (sensor.output)" : "sensor.output (-o)",
+		"sensor.record (--record)",
+		"sensor.state_file (--state)",
+		"sensor.syslog_spool",
 	};
-	char *id[5] = { NULL };
-	int n = (int)(sizeof(f) / sizeof(f[0])), ret = 0;
+	const struct named_file f[] = {
+		{ config_path, -1, false },
+		{ out_std ? "-" : cfg->output, out_std ? STDOUT_FILENO : -1, true },
+		{ cfg->record, rec_std ? STDOUT_FILENO : -1, true },
+		{ cfg->state_file, -1, true },
+		{ cfg->syslog_spool, -1, true },
+	};
+	int i, j;
 
-	for (int i = 0; i < n && !ret; i++) {
-		if (!f[i].path)
-			continue;
-		id[i] = f[i].std ? stdout_identity() : file_identity(f[i].path);
-		for (int j = 0; j < i && id[i] && !ret; j++) {
-			if (id[j] && !strcmp(id[i], id[j])) {
-				snprintf(err, errlen, "%s and %s name the same file '%s': each needs its "
-					 "own", f[j].name, f[i].name, f[i].path);
-				ret = -1;
-			}
-		}
-	}
-	for (int i = 0; i < n; i++)
-		free(id[i]);
-	return ret;
+	if (!files_clash(f, (int)(sizeof(f) / sizeof(f[0])), &j, &i))
+		return 0;
+	snprintf(err, errlen, "%s and %s name the same file '%s': each needs its own", name[j],
+		 name[i], f[i].path);
+	return -1;
 }
 
 int config_validate(const struct vigie_config *cfg, char *err, size_t errlen)

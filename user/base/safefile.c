@@ -144,3 +144,41 @@ char *fd_identity(int fd)
 
 	return fstat(fd, &st) ? NULL : stat_identity(&st);
 }
+
+/* f's identity; a standard descriptor without one (a terminal, closed)
+ * still meets itself. */
+static char *named_identity(const struct named_file *f)
+{
+	char *id = NULL;
+
+	if (f->std_fd < 0 || strcmp(f->path, "-"))
+		return file_identity(f->path);
+	id = fd_identity(f->std_fd);
+	if (!id && asprintf(&id, "#fd%d", f->std_fd) < 0)
+		id = NULL;
+	return id;
+}
+
+bool files_clash(const struct named_file *f, int n, int *a, int *b)
+{
+	char **id = calloc((size_t)(n > 0 ? n : 1), sizeof(*id));
+	bool found = false;
+
+	if (!id)
+		return false;
+	for (int i = 0; i < n && !found; i++) {
+		if (!f[i].path || !(id[i] = named_identity(&f[i])))
+			continue;
+		for (int j = 0; j < i && !found; j++) {
+			if (id[j] && (f[i].written || f[j].written) && !strcmp(id[i], id[j])) {
+				*a = j;
+				*b = i;
+				found = true;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(id[i]);
+	free(id);
+	return found;
+}

@@ -9,6 +9,8 @@
 #ifndef VIGIE_SAFEFILE_H
 #define VIGIE_SAFEFILE_H
 
+#include <stdbool.h>
+
 /* open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600) and the checks; what
  * names the file in messages ("output file"). fd, or -1 (logged, errno
  * set). */
@@ -30,5 +32,19 @@ char *file_identity(const char *path);
 
 /* The same for an open descriptor (standard output, standard input). */
 char *fd_identity(int fd);
+
+/* A file a command is given, for files_clash. */
+struct named_file {
+	const char *path; /* NULL: not given */
+	int std_fd;       /* the descriptor "-" stands for (STDIN_FILENO, STDOUT_FILENO); -1: none */
+	bool written;     /* the command writes it (read only: false) */
+};
+
+/* The first two of the n files that are one file (file_identity, or the
+ * same standard descriptor, whatever it is) while the command writes at
+ * least one of them: reading a file twice corrupts nothing. Earlier pairs
+ * first: the later one's index smallest, then the earlier one's. true
+ * with *a < *b set; false: every written file is its own. */
+bool files_clash(const struct named_file *f, int n, int *a, int *b);
 
 #endif

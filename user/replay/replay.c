@@ -220,11 +220,6 @@ static void summary(const struct engine *e)
 
 /* Which file a path names ("-": the descriptor given); NULL: none to
  * compare (a character device, or out of memory). */
-static char *identity(const char *path, int std_fd)
-{
-	return !path || !strcmp(path, "-") ? fd_identity(std_fd) : file_identity(path);
-}
-
 /* The output, the state and the traces must be files of their own, and
  * neither the output nor the state may be the configuration: an output
  * that is a trace appended events to it (vigie replay) or replaced it with
@@ -232,47 +227,51 @@ static char *identity(const char *path, int std_fd)
  * configuration is saved over it. 0, or -1 (logged). */
 static int check_files(const struct replay_opts *o)
 {
-	char *out = identity(o->output_path, STDOUT_FILENO);
-	char *state = o->state_path ? file_identity(o->state_path) : NULL, *t;
-	char *conf = o->config_path ? file_identity(o->config_path) : NULL;
+	enum { OUT, STATE, CONF, TRACE };
+	int n = TRACE + o->n_traces, a, b;
+	struct named_file *f = calloc((size_t)n, sizeof(*f));
 	char out_name[300], trace_name[300];
-	int ret = 0;
+	const char *trace;
 
-	if (o->output_path && strcmp(o->output_path, "-"))
-		snprintf(out_name, sizeof(out_name), "the output '%s'", o->output_path);
+	if (!f) {
+		log_error("out of memory");
+		return -1;
+	}
+	f[OUT] = (struct named_file){ o->output_path ? o->output_path : "-", STDOUT_FILENO, true };
+	f[STATE] = (struct named_file){ o->state_path, -1, true };
+	f[CONF] = (struct named_file){ o->config_path, -1, false };
+	for (int i = 0; i < o->n_traces; i++)
+		f[TRACE + i] = (struct named_file){ o->traces[i], STDIN_FILENO, false };
+	if (!files_clash(f, n, &a, &b)) {
+		free(f);
+		return 0;
+	}
+	if (strcmp(f[OUT].path, "-"))
+		snprintf(out_name, sizeof(out_name), "the output '%s'", f[OUT].path);
 	else
 		snprintf(out_name, sizeof(out_name), "standard output");
-	if (out && state && !strcmp(out, state)) {
+	if (b == STATE) {
 		log_error("%s and the state (--state) '%s' are the same file: each needs its own",
 			  out_name, o->state_path);
-		ret = -1;
-	} else if (conf && ((out && !strcmp(out, conf)) || (state && !strcmp(state, conf)))) {
+	} else if (b == CONF) {
 		log_error("%s is the configuration file '%s': it would be written over; give "
-			  "another file", out && !strcmp(out, conf) ? out_name : "the state (--state)",
-			  o->config_path);
-		ret = -1;
-	}
-	for (int i = 0; i < o->n_traces && !ret; i++) {
-		t = identity(o->traces[i], STDIN_FILENO);
-		if (strcmp(o->traces[i], "-"))
-			snprintf(trace_name, sizeof(trace_name), "the trace '%s'", o->traces[i]);
+			  "another file", a == OUT ? out_name : "the state (--state)", o->config_path);
+	} else {
+		/* a trace, and the output or the state: two read files never clash */
+		trace = f[b].path;
+		if (strcmp(trace, "-"))
+			snprintf(trace_name, sizeof(trace_name), "the trace '%s'", trace);
 		else
 			snprintf(trace_name, sizeof(trace_name), "the trace on standard input");
-		if (t && out && !strcmp(t, out)) {
+		if (a == OUT)
 			log_error("%s is %s: writing it would destroy the trace; give another file",
 				  out_name, trace_name);
-			ret = -1;
-		} else if (t && state && !strcmp(t, state)) {
+		else
 			log_error("the state (--state) '%s' is %s: saving it would replace the trace; "
 				  "give another file", o->state_path, trace_name);
-			ret = -1;
-		}
-		free(t);
 	}
-	free(out);
-	free(state);
-	free(conf);
-	return ret;
+	free(f);
+	return -1;
 }
 
 int replay_run(const struct replay_opts *o, const struct replay_hooks *h,
