@@ -125,6 +125,11 @@ static void check_bad_configs(void)
 	}
 }
 
+/* a path one byte longer than a unix socket's can be */
+#define SOCKET_108                                                                         \
+	"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaa"
+
 static void check_bad_options(void)
 {
 	static const struct {
@@ -144,6 +149,18 @@ static void check_bad_options(void)
 		{ "-c without a value", { "run", "-c" }, "-c" },
 		{ "usage interval shorter than the tick",
 		  { "--tick", "2", "--usage-interval", "1" }, "shorter than the tick" },
+		/* vigie top's options (no daemon needed) */
+		{ "top -n 0", { "top", "-n", "0" }, "for --limit: expected 1 to 1000" },
+		{ "top -n 1001", { "top", "-n", "1001" }, "for --limit" },
+		{ "top -d 0", { "top", "-d", "0" }, "for --delay" },
+		{ "top -d nan", { "top", "-d", "nan" }, "for --delay" },
+		{ "top --kind nobody", { "top", "--kind", "nobody" }, "for --kind" },
+		{ "top --sort x", { "top", "--sort", "x" }, "for --sort" },
+		{ "top --once --json", { "top", "--once", "--json" }, "choose one" },
+		/* an empty or too long socket path was "no daemon" (exit 1) */
+		{ "top --socket ''", { "top", "--once", "--socket", "" }, "for --socket: expected a socket" },
+		{ "top --socket of 108 bytes", { "top", "--once", "--socket", SOCKET_108 },
+		  "for --socket: expected a socket" },
 	};
 
 	live_section("bad options: exit 2, option named");

@@ -413,7 +413,15 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		case OPT_ONCE: o->once = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_STANDALONE: o->standalone = true; break;
-		case OPT_SOCKET: o->socket = optarg; break;
+		case OPT_SOCKET:
+			/* a unix socket's path holds 107 bytes (108 with its NUL) */
+			if (!*optarg || strlen(optarg) > 107) {
+				log_error("invalid value '%.120s%s' for --socket: expected a socket's path "
+					  "of 1 to 107 bytes", optarg, strlen(optarg) > 120 ? "..." : "");
+				return EXIT_USAGE;
+			}
+			o->socket = optarg;
+			break;
 		case 'c': o->config = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_SORT:
