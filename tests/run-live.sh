@@ -100,8 +100,9 @@ report() {
 #   12 s alone).
 PAIR="live_detect_defaults live_portal"
 # A test still running after LIVE_TIMEOUT seconds (300: the longest takes
-# about 130) is sent SIGTERM, which its cleanup handles, and fails (exit
-# 124): a hung test fails the suite instead of hanging it. (--foreground:
+# about 130) is sent SIGTERM, which its cleanup handles (SIGKILL 30 s
+# later), and fails (exit 124): a hung test fails the suite instead of
+# hanging it. (--foreground:
 # the test stays in the terminal's process group, where Ctrl-C reaches it;
 # timeout's own group would leave it running after the suite is stopped.)
 limit=${LIVE_TIMEOUT:-300}
@@ -115,7 +116,7 @@ for name in $PAIR; do
 	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
 	(
 		start=$(date +%s)
-		timeout --foreground -k 10 "$limit" "$t" >"$log" 2>&1
+		timeout --foreground -k 30 "$limit" "$t" >"$log" 2>&1
 		echo "$? $(( $(date +%s) - start ))" >"$log.rc"
 	) &
 	pids="$pids $!"
@@ -128,7 +129,7 @@ run_one() {
 	found=1
 	log=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live.XXXXXX")
 	start=$(date +%s)
-	timeout --foreground -k 10 "$limit" "$1" >"$log" 2>&1
+	timeout --foreground -k 30 "$limit" "$1" >"$log" 2>&1
 	rc=$?
 	report "$(basename "$1")" "$rc" "$(( $(date +%s) - start ))" "$log"
 }

@@ -7,14 +7,16 @@
 # Exit 124: stopped at SUITE_TIMEOUT (below).
 set -u
 name=$1; shift
-# a program still running after SUITE_TIMEOUT seconds is stopped (SIGTERM,
-# SIGKILL 10 s later) and fails: a hung test fails the suite, not hangs it
+# a program still running after SUITE_TIMEOUT seconds is stopped (SIGTERM;
+# SIGKILL 30 s later, time for a live test's cleanup to stop its clusters
+# and remove its namespaces) and fails: a hung test fails the suite instead
+# of hanging it
 limit=${SUITE_TIMEOUT:-300}
 passed=0; failed=0; skipped=0
 for prog in "$@"; do
 	log=$(mktemp)
 	start=$(date +%s%N)
-	timeout --foreground -k 10 "$limit" "$prog" >"$log" 2>&1
+	timeout --foreground -k 30 "$limit" "$prog" >"$log" 2>&1
 	rc=$?
 	secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 	line=$(grep -E '^[A-Za-z]*:? ?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
