@@ -123,8 +123,19 @@ static void test_exit_codes(void)
 	CHECK_EQ_INT(run(out, "--bogus", trace, NULL, NULL, NULL), REPLAY_USAGE);
 	CHECK_EQ_INT(run(out, "-c", badcfg, trace, NULL, NULL), REPLAY_USAGE);
 	CHECK_EQ_INT(run(out, "-c", cfg, "/nonexistent/trace", NULL, NULL), REPLAY_BAD_TRACE);
-	/* two traces chained: the second goes back in time: skipped lines */
-	CHECK_EQ_INT(run(out, "-c", cfg, trace, trace, NULL), REPLAY_SKIPPED);
+	/* two traces chained, the second (a copy: the same file twice is
+	 * refused) going back in time: skipped lines */
+	{
+		char copy[300], *text = check_slurp(trace);
+
+		snprintf(copy, sizeof(copy), "%s/copy.jsonl", tmpdir);
+		CHECK(text != NULL);
+		if (text)
+			write_text(copy, text);
+		CHECK_EQ_INT(run(out, "-c", cfg, trace, copy, NULL), REPLAY_SKIPPED);
+		unlink(copy);
+		free(text);
+	}
 	/* --state: created at the end, loaded the next time */
 	unlink(state);
 	CHECK_EQ_INT(run(out, "-c", cfg, "--state", state, trace), REPLAY_OK);
@@ -203,6 +214,11 @@ static void test_same_files(void)
 		free(cbefore);
 		free(cafter);
 	}
+	/* a trace given twice, or under a second name: its second reading went
+	 * back in time, every line skipped (exit 4) */
+	CHECK_EQ_INT(run_argv(trace, trace, NULL, NULL, NULL), REPLAY_USAGE);
+	CHECK_EQ_INT(run_argv("-o", out, trace, second, NULL), REPLAY_USAGE);
+	CHECK(stat(out, &st) != 0); /* nothing written */
 	/* apart, the same files work */
 	CHECK_EQ_INT(run_argv("-o", out, "--state", state, trace), REPLAY_OK);
 	CHECK(stat(out, &st) == 0 && stat(state, &st) == 0 && st.st_size > 0);

@@ -218,17 +218,16 @@ static void summary(const struct engine *e)
 		(unsigned long long)r->ignored);
 }
 
-/* Which file a path names ("-": the descriptor given); NULL: none to
- * compare (a character device, or out of memory). */
 /* The output, the state and the traces must be files of their own, and
  * neither the output nor the state may be the configuration: an output
  * that is a trace appended events to it (vigie replay) or replaced it with
  * the page (vigie report), a state that is a trace, the output or the
- * configuration is saved over it. 0, or -1 (logged). */
+ * configuration is saved over it. A trace is given once. 0, or -1
+ * (logged). */
 static int check_files(const struct replay_opts *o)
 {
 	enum { OUT, STATE, CONF, TRACE };
-	int n = TRACE + o->n_traces, a, b;
+	int n = TRACE + o->n_traces, a = -1, b = -1;
 	struct named_file *f = calloc((size_t)n, sizeof(*f));
 	char out_name[300], trace_name[300];
 	const char *trace;
@@ -243,8 +242,20 @@ static int check_files(const struct replay_opts *o)
 	for (int i = 0; i < o->n_traces; i++)
 		f[TRACE + i] = (struct named_file){ o->traces[i], STDIN_FILENO, false };
 	if (!files_clash(f, n, &a, &b)) {
+		/* a trace given twice: its second reading goes back in time, and
+		 * every line of it is skipped as out of order */
+		for (int i = TRACE; i < n; i++)
+			f[i].written = true;
+		if (files_clash(f + TRACE, o->n_traces, &a, &b) &&
+		    !strcmp(f[TRACE + a].path, f[TRACE + b].path))
+			log_error("the trace '%s' is given twice: it would be read again, going back "
+				  "in time; give it once", f[TRACE + a].path);
+		else if (a >= 0)
+			log_error("the traces '%s' and '%s' are one file: it would be read again, "
+				  "going back in time; give it once", f[TRACE + a].path,
+				  f[TRACE + b].path);
 		free(f);
-		return 0;
+		return a >= 0 ? -1 : 0;
 	}
 	if (strcmp(f[OUT].path, "-"))
 		snprintf(out_name, sizeof(out_name), "the output '%s'", f[OUT].path);
