@@ -218,6 +218,27 @@ static void summary(const struct engine *e)
 		(unsigned long long)r->ignored);
 }
 
+/* A trace given twice, or under two names: its second reading would go
+ * back in time and every line of it be skipped as out of order. true
+ * (logged) when so; t's entries are marked written, so that files_clash
+ * compares them with each other. */
+static bool trace_given_twice(struct named_file *t, int n)
+{
+	int a, b;
+
+	for (int i = 0; i < n; i++)
+		t[i].written = true;
+	if (!files_clash(t, n, &a, &b))
+		return false;
+	if (!strcmp(t[a].path, t[b].path))
+		log_error("the trace '%s' is given twice: it would be read again, going back in "
+			  "time; give it once", t[a].path);
+	else
+		log_error("the traces '%s' and '%s' are one file: it would be read again, going "
+			  "back in time; give it once", t[a].path, t[b].path);
+	return true;
+}
+
 /* The output, the state and the traces must be files of their own, and
  * neither the output nor the state may be the configuration: an output
  * that is a trace appended events to it (vigie replay) or replaced it with
@@ -227,7 +248,7 @@ static void summary(const struct engine *e)
 static int check_files(const struct replay_opts *o)
 {
 	enum { OUT, STATE, CONF, TRACE };
-	int n = TRACE + o->n_traces, a = -1, b = -1;
+	int n = TRACE + o->n_traces, a, b;
 	struct named_file *f = calloc((size_t)n, sizeof(*f));
 	char out_name[300], trace_name[300];
 	const char *trace;
@@ -242,20 +263,10 @@ static int check_files(const struct replay_opts *o)
 	for (int i = 0; i < o->n_traces; i++)
 		f[TRACE + i] = (struct named_file){ o->traces[i], STDIN_FILENO, false };
 	if (!files_clash(f, n, &a, &b)) {
-		/* a trace given twice: its second reading goes back in time, and
-		 * every line of it is skipped as out of order */
-		for (int i = TRACE; i < n; i++)
-			f[i].written = true;
-		if (files_clash(f + TRACE, o->n_traces, &a, &b) &&
-		    !strcmp(f[TRACE + a].path, f[TRACE + b].path))
-			log_error("the trace '%s' is given twice: it would be read again, going back "
-				  "in time; give it once", f[TRACE + a].path);
-		else if (a >= 0)
-			log_error("the traces '%s' and '%s' are one file: it would be read again, "
-				  "going back in time; give it once", f[TRACE + a].path,
-				  f[TRACE + b].path);
+		bool twice = trace_given_twice(f + TRACE, o->n_traces);
+
 		free(f);
-		return a >= 0 ? -1 : 0;
+		return twice ? -1 : 0;
 	}
 	if (strcmp(f[OUT].path, "-"))
 		snprintf(out_name, sizeof(out_name), "the output '%s'", f[OUT].path);
