@@ -9,8 +9,17 @@
  * on disk (sensor.syslog_spool, bounded by sensor.syslog_spool_bytes:
  * syslog_spool.h, kept across restarts), and go in order when it is back
  * (reconnecting with a backoff from 1 to 5 s). What does not fit is
- * dropped, oldest first, and counted; the heartbeat says so. At-least-once: a message cut by a broken connection is sent
- * again whole.
+ * dropped, oldest first, and counted; the heartbeat says so.
+ * At-least-once over TCP: a message cut by a broken connection is sent
+ * again whole, and one written whole is kept until the collector is known
+ * to have read it (its kernel acknowledged it and the connection stayed up
+ * 5 s more, or the collector closed the connection cleanly, as it does
+ * when the daemon stops and half-closes it); if the collector resets the
+ * connection first (it was stopped with the message unread), the message
+ * is written again on the next connection, before anything newer. The
+ * collector may then get a message twice (the same event.id), never none.
+ * A collector that keeps a connection open without reading for more than
+ * 5 s and then resets it can still lose what it acknowledged.
  */
 #ifndef VIGIE_SYSLOG_H
 #define VIGIE_SYSLOG_H
@@ -23,6 +32,7 @@ struct syslog_sink;
 
 struct syslog_stats {
 	uint64_t sent, dropped, reconnects;
+	uint64_t resent; /* written again: the collector reset the connection (TCP) */
 	uint64_t queued, queued_bytes;   /* in memory now */
 	uint64_t spooled, spooled_bytes; /* on disk now (syslog_spool.h) */
 };

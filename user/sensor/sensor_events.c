@@ -69,6 +69,7 @@ void sensor_add_stats(struct sensor *s, json_t *ev)
 		event_set_count(ev, "vigie.stats.syslog.spooled_bytes", ss.spooled_bytes);
 		event_set_count(ev, "vigie.stats.syslog.dropped", ss.dropped);
 		event_set_count(ev, "vigie.stats.syslog.reconnects", ss.reconnects);
+		event_set_count(ev, "vigie.stats.syslog.resent", ss.resent);
 	}
 	{
 		struct output_stats os;

@@ -123,6 +123,10 @@ static void render_events(struct mx_text *t, const struct sensor_metrics *sm)
 			"Events dropped beyond the syslog queue's and spool's bounds.", ss.dropped);
 		counter(t, "vigie_syslog_reconnects_total", "Connections to the collector made again.",
 			ss.reconnects);
+		counter(t, "vigie_syslog_resent_total",
+			"Events written again: the collector reset the connection before they were "
+			"known read.",
+			ss.resent);
 		gauge(t, "vigie_syslog_queued_bytes", "Bytes of events waiting in memory.",
 		      (double)ss.queued_bytes);
 		gauge(t, "vigie_syslog_spooled_bytes", "Bytes of events waiting in the spool file.",
