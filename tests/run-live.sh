@@ -29,6 +29,11 @@ if [ ! -d "$build/tests" ]; then
 	exit 1
 fi
 
+# the failed checks of every failed binary, printed again at the end: a CI
+# log cut in its middle still shows them
+failures=$(mktemp "${TMPDIR:-/tmp}/vigie-run-live-failures.XXXXXX")
+trap 'rm -f "$failures"' EXIT
+
 # report NAME RC SECS LOG: prints the result of one binary, adds it up
 report() {
 	name=$1 rc=$2 secs=$3 log=$4
@@ -47,6 +52,9 @@ report() {
 	p=${p:-0}; f=${f:-0}; s=${s:-0}
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ "$f" -eq 0 ]; then
 		f=1 # died without counting its failure
+	fi
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+		grep -E '^  FAIL' "$log" | head -n 15 | sed "s/^  FAIL/  $name:/" >>"$failures"
 	fi
 	if [ $rc -eq 77 ]; then
 		s=$((s + 1))
@@ -159,7 +167,10 @@ if [ $found = 0 ]; then
 	echo "run-live: no live test binaries in $build/tests" >&2
 	failed=$((failed + 1))
 fi
-[ -n "$failed_names" ] && echo "failed:$failed_names"
+if [ -n "$failed_names" ]; then
+	echo "failed:$failed_names"
+	cat "$failures"
+fi
 if [ $cskipped -gt 0 ]; then
 	echo "live: $cpassed passed, $cfailed failed, $cskipped skipped"
 else
