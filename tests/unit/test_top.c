@@ -248,6 +248,21 @@ static void test_frame(void)
 	check_frame(b.s ? b.s : "", 50, 10);
 	CHECK(b.s && strstr(b.s, "  q, Ctrl-C   quit") != NULL);
 	top_buf_free(&b);
+	/* lower than the frame's five lines: its first lines, the title
+	 * first, and no newline that would scroll it away */
+	sc.help = false;
+	for (int h = 1; h <= 5; h++) {
+		int nl = 0;
+
+		sc.height = h;
+		top_frame(&b, snap, &sc);
+		for (const char *p = b.s; p && *p; p++)
+			nl += *p == '\n';
+		CHECK_EQ_INT(nl, h - 1);
+		CHECK(b.s && !strncmp(b.s, "\x1b[Hvigie top - a-very", 21));
+		CHECK(b.s && (h < 4) == !strstr(b.s, "sort ratio"));
+		top_buf_free(&b);
+	}
 	/* --once: the same header, whole */
 	top_plain(&b, snap, true);
 	CHECK(b.s && !strncmp(b.s, "vigie top - a-very-long-host-name-that-does-not-fit-in-eighty-"

@@ -150,12 +150,27 @@ static void frame_line(struct top_buf *b, const char *text, int width, const cha
 	top_buf_str(b, "\x1b[K");
 }
 
+/* One line of the frame, after a newline unless it is the first, when the
+ * terminal has room for it (*shown lines so far, of height): a terminal
+ * lower than the frame shows its first lines, the title first, and never
+ * scrolls. */
+static void frame_next(struct top_buf *b, int *shown, int height, const char *text, int width,
+		       const char *sgr, bool utf8)
+{
+	if (height > 0 && *shown >= height)
+		return;
+	if (*shown)
+		top_buf_str(b, "\n");
+	frame_line(b, text, width, sgr, utf8);
+	(*shown)++;
+}
+
 void top_frame(struct top_buf *b, json_t *snap, const struct top_screen *sc)
 {
 	struct top_buf hdr = { 0 }, row = { 0 };
 	struct top_layout l;
 	json_t *rows = json_object_get(snap, "rows");
-	int lines = 0, room = top_rows_room(sc->height);
+	int lines = 0, shown = 0, room = top_rows_room(sc->height);
 	char status[768], *st;
 	char *save = NULL, *tok;
 
@@ -166,32 +181,27 @@ void top_frame(struct top_buf *b, json_t *snap, const struct top_screen *sc)
 		top_buf_str(&hdr, "vigie top\n\n\n");
 	}
 	for (tok = hdr.s ? strtok_r(hdr.s, "\n", &save) : NULL; tok && lines < 3;
-	     tok = strtok_r(NULL, "\n", &save)) {
-		frame_line(b, tok, sc->width, NULL, sc->utf8);
-		top_buf_str(b, "\n");
-		lines++;
-	}
+	     tok = strtok_r(NULL, "\n", &save), lines++)
+		frame_next(b, &shown, sc->height, tok, sc->width, NULL, sc->utf8);
 	for (; lines < 3; lines++)
-		top_buf_str(b, "\x1b[K\n");
+		frame_next(b, &shown, sc->height, "", sc->width, NULL, sc->utf8);
 	top_buf_free(&hdr);
 	snprintf(status, sizeof(status), "sort %s  kind %s%s  %s", sc->sort, sc->kind,
 		 sc->paused ? "  [paused]" : "", sc->status ? sc->status : "h: help  q: quit");
 	st = top_printable(status, sc->utf8);
-	frame_line(b, st ? st : "", sc->width,
+	frame_next(b, &shown, sc->height, st ? st : "", sc->width,
 		   sc->colour && (sc->paused || sc->status) ? SGR_TITLE : NULL, sc->utf8);
 	free(st);
-	top_buf_str(b, "\n");
 	top_layout_for(sc->width, &l);
 	top_titles(&row, &l);
-	frame_line(b, row.s ? row.s : "", sc->width, sc->colour ? SGR_TITLE : NULL, sc->utf8);
+	frame_next(b, &shown, sc->height, row.s ? row.s : "", sc->width,
+		   sc->colour ? SGR_TITLE : NULL, sc->utf8);
 	top_buf_free(&row);
 	lines = 0;
 	if (sc->help) {
 		for (size_t i = 0; i < sizeof(help_lines) / sizeof(help_lines[0]) &&
-				   lines < room; i++, lines++) {
-			top_buf_str(b, "\n");
-			frame_line(b, help_lines[i], sc->width, NULL, false);
-		}
+				   lines < room; i++, lines++)
+			frame_next(b, &shown, sc->height, help_lines[i], sc->width, NULL, false);
 	} else {
 		for (size_t i = 0; i < json_array_size(rows) && lines < room; i++, lines++) {
 			json_t *r = json_array_get(rows, i);
@@ -201,14 +211,13 @@ void top_frame(struct top_buf *b, json_t *snap, const struct top_screen *sc)
 			if (sc->colour && ep)
 				sgr = !strcmp(ep, "critical") ? SGR_CRITICAL : SGR_EPISODE;
 			top_row_line(&row, r, &l, sc->utf8, true);
-			top_buf_str(b, "\n");
-			frame_line(b, row.s ? row.s : "", sc->width, sgr, sc->utf8);
+			frame_next(b, &shown, sc->height, row.s ? row.s : "", sc->width, sgr,
+				   sc->utf8);
 			top_buf_free(&row);
 		}
-		if (snap && !json_array_size(rows) && room > 0) {
-			top_buf_str(b, "\n");
-			frame_line(b, "(no principal yet)", sc->width, NULL, false);
-		}
+		if (snap && !json_array_size(rows) && room > 0)
+			frame_next(b, &shown, sc->height, "(no principal yet)", sc->width, NULL,
+				   false);
 	}
 	top_buf_str(b, "\x1b[J");
 }
