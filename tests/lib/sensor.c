@@ -92,8 +92,12 @@ static int vigie_vstart(struct vigie *v, const char *out_path, const char *confi
 	unlink(v->out_path);
 	if (child_spawn(&v->c, &o, argv))
 		return -1;
-	if (!vigie_wait_action(v, "sensor-start", 20000)) {
-		printf("  ..    vigie did not write sensor-start\n");
+	/* about 0.5 s of CPU (the verifier, the attachments), 0.5 s alone; up
+	 * to 16 s measured beside the suite's two longest tests starting their
+	 * clusters, portals and clients (one start of the previous 20 s bound
+	 * ran out there): a bound for a hung start, not a measure of it */
+	if (!vigie_wait_action(v, "sensor-start", 60000)) {
+		printf("  ..    vigie did not write sensor-start within 60 s\n");
 		dump_file("vigie stderr", v->err_path);
 		child_kill(&v->c);
 		return -1;

@@ -225,6 +225,8 @@ int main(void)
 	snprintf(conninfo, sizeof(conninfo),
 		 "host=127.0.0.1 port=%s user=portail dbname=postgres", pg_port); /* default sslmode: TLS */
 	snprintf(listen_at, sizeof(listen_at), "%s:0", ns.host_ip);
+	/* each portal says "listening" once its pool's 4 TLS connections are
+	 * up: 30 s bounds a hang, on a machine busy with other tests too */
 	{
 		char *argv[] = { portal_bin, "--listen", listen_at, "--conninfo", conninfo,
 				 "--pool", "4", "--tag", "portail", NULL };
@@ -232,10 +234,10 @@ int main(void)
 				  "--pool", "4", NULL };
 
 		if (child_spawn(&portal, &capture, argv) ||
-		    child_readline(&portal, line, sizeof(line), 10000) ||
+		    child_readline(&portal, line, sizeof(line), 30000) ||
 		    sscanf(line, "listening %d", &port) != 1 ||
 		    child_spawn(&portal_plain, &capture, plain) ||
-		    child_readline(&portal_plain, line, sizeof(line), 10000) ||
+		    child_readline(&portal_plain, line, sizeof(line), 30000) ||
 		    sscanf(line, "listening %d", &plain_port) != 1) {
 			CHECK(false, "portals started");
 			return live_finish();
