@@ -118,7 +118,8 @@ static void render_events(struct mx_text *t, const struct sensor_metrics *sm)
 		gauge(t, "vigie_output_queue_depth",
 		      "Events waiting for the syslog collector (memory and spool).",
 		      (double)(ss.queued + ss.spooled));
-		counter(t, "vigie_syslog_sent_total", "Events the syslog collector took.", ss.sent);
+		counter(t, "vigie_syslog_sent_total",
+			"Events written to the syslog collector (each counted once).", ss.sent);
 		counter(t, "vigie_syslog_dropped_total",
 			"Events dropped beyond the syslog queue's and spool's bounds.", ss.dropped);
 		counter(t, "vigie_syslog_reconnects_total", "Connections to the collector made again.",
