@@ -115,6 +115,26 @@ static void check_seq(const int *n, int got, int from, int to)
 		CHECK_MSG(n[i] == from + i, "event %d: got %d, want %d", i, n[i], from + i);
 }
 
+/* The sink's next connection accepted (serviced at when): the events from
+ * .. to-1 come on it, in order. Returns the connection. */
+static int next_connection_brings(struct syslog_sink *s, uint64_t when, int from, int to)
+{
+	int n[64], c = accept_sink(s, when), got = read_frames(c, s, when, n, to - from);
+
+	check_seq(n, got, from, to);
+	return c;
+}
+
+static void check_counts(struct syslog_sink *s, int sent, int resent)
+{
+	struct syslog_stats st;
+
+	syslog_get_stats(s, &st);
+	CHECK_EQ_INT(st.sent, sent);
+	CHECK_EQ_INT(st.resent, resent);
+	CHECK_EQ_INT(st.queued, 0);
+}
+
 static void test_reset_and_clean_close(void)
 {
 	struct syslog_sink *s = syslog_open(url, 3, 1 << 20, "h", NULL, 0);
@@ -127,19 +147,14 @@ static void test_reset_and_clean_close(void)
 		return;
 	/* 1. five events read, then the collector closes cleanly: nothing again */
 	send_n(s, 0, 5);
-	c = accept_sink(s, t0);
-	got = read_frames(c, s, t0, n, 5);
-	check_seq(n, got, 0, 5);
+	c = next_connection_brings(s, t0, 0, 5);
 	close(c);
 	usleep(20 * 1000);
 	syslog_service(s, t0); /* sees the end of file */
 	send_n(s, 5, 6);
-	c = accept_sink(s, t0 + 2 * SEC); /* after the 1 s backoff */
-	got = read_frames(c, s, t0 + 2 * SEC, n, 1);
-	check_seq(n, got, 5, 6);
+	c = next_connection_brings(s, t0 + 2 * SEC, 5, 6); /* after the 1 s backoff */
+	check_counts(s, 6, 0);
 	syslog_get_stats(s, &st);
-	CHECK_EQ_INT(st.sent, 6);
-	CHECK_EQ_INT(st.resent, 0);
 	CHECK_EQ_INT(st.reconnects, 1);
 
 	/* 2. three more not read, the collector resets: the four written on
@@ -147,13 +162,8 @@ static void test_reset_and_clean_close(void)
 	send_n(s, 6, 9);
 	close_unread(c);
 	syslog_service(s, t0 + 2 * SEC);
-	c = accept_sink(s, t0 + 5 * SEC);
-	got = read_frames(c, s, t0 + 5 * SEC, n, 4);
-	check_seq(n, got, 5, 9);
-	syslog_get_stats(s, &st);
-	CHECK_EQ_INT(st.sent, 9);
-	CHECK_EQ_INT(st.resent, 4);
-	CHECK_EQ_INT(st.queued, 0);
+	c = next_connection_brings(s, t0 + 5 * SEC, 5, 9);
+	check_counts(s, 9, 4);
 
 	/* 3. 9 read and 5 s gone by: confirmed; 10 not read, a reset: only 10
 	 * goes again */
@@ -164,12 +174,8 @@ static void test_reset_and_clean_close(void)
 	send_n(s, 10, 11);
 	close_unread(c);
 	syslog_service(s, t0 + 11 * SEC);
-	c = accept_sink(s, t0 + 20 * SEC);
-	got = read_frames(c, s, t0 + 20 * SEC, n, 1);
-	check_seq(n, got, 10, 11);
-	syslog_get_stats(s, &st);
-	CHECK_EQ_INT(st.sent, 11);
-	CHECK_EQ_INT(st.resent, 5);
+	c = next_connection_brings(s, t0 + 20 * SEC, 10, 11);
+	check_counts(s, 11, 5);
 	close(c);
 	syslog_close(s, 0);
 }
