@@ -71,6 +71,25 @@ else
 	echo "FAIL report -o -, standard output closed: exit $rc, want 2 and a message"; failed=$((failed + 1))
 fi
 
+# ---- -o /dev/stdout (a link to descriptor 1, refused as a link until
+# stdout_alias): standard output, the same bytes as without -o or with -o - ----
+"${replay[@]}" -q "$T" >"$tmp/std1" 2>/dev/null
+"${replay[@]}" -q -o /dev/stdout "$T" >"$tmp/std2" 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && [ -s "$tmp/std1" ] && cmp -s "$tmp/std1" "$tmp/std2"; then
+	echo "ok   replay -o /dev/stdout: exit 0, the events on standard output"; passed=$((passed + 1))
+else
+	echo "FAIL replay -o /dev/stdout: exit $rc, $(wc -c <"$tmp/std2") bytes, want 0 and $(wc -c <"$tmp/std1")"; sed 's/^/    | /' "$tmp/err"; failed=$((failed + 1))
+fi
+"$B/vigie" report -q -o - "$T" >"$tmp/page1" 2>/dev/null
+"$B/vigie" report -q -o /dev/stdout "$T" >"$tmp/page2" 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && grep -q '</html>' "$tmp/page2" && [ "$(wc -c <"$tmp/page1")" = "$(wc -c <"$tmp/page2")" ]; then
+	echo "ok   report -o /dev/stdout: exit 0, the page on standard output"; passed=$((passed + 1))
+else
+	echo "FAIL report -o /dev/stdout: exit $rc, $(wc -c <"$tmp/page2") bytes, want 0 and $(wc -c <"$tmp/page1")"; sed 's/^/    | /' "$tmp/err"; failed=$((failed + 1))
+fi
+
 # ---- endless input: a clear end, and the signals that stop a command ----
 # An endless stream without a newline (/dev/zero) is no trace: exit 3 as
 # soon as its first line is longer than a header may be (it read forever).

@@ -13,6 +13,7 @@
 #include "detect/detect.h"
 #include "base/event.h"
 #include "base/log.h"
+#include "base/safefile.h"
 #include "base/stdfds.h"
 #include "base/stopsig.h"
 #include "replay/replay.h"
@@ -35,7 +36,7 @@ static void usage(FILE *f)
 		"\n"
 		"Options of run:\n"
 		"  -c, --config FILE          JSON configuration (built-in defaults otherwise)\n"
-		"  -o, --output FILE          write events to FILE (default: stdout)\n"
+		"  -o, --output FILE          write events to FILE (default, - or /dev/stdout: stdout)\n"
 		"      --duration SECONDS     stop cleanly after SECONDS\n"
 		"      --probes MODE          auto, sock or syscalls (default: auto)\n"
 		"      --tick SECONDS         drain period (default: 1)\n"
@@ -178,12 +179,12 @@ static int cmd_run(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":c:o:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o.config_path = optarg; break;
-		case 'o': o.output = optarg; break;
+		case 'o': o.output = stdout_alias(optarg); break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vigie %s\n", VIGIE_VERSION); return 0;
 		case OPT_CHECK: check_only = true; break;
-		case OPT_RECORD: o.record = optarg; break;
+		case OPT_RECORD: o.record = stdout_alias(optarg); break;
 		case OPT_STATE: o.state = optarg; break;
 		case OPT_DURATION:
 			if (config_parse_seconds(optarg, &o.duration))

@@ -191,10 +191,39 @@ static void check_stdout_closed(void)
 	free(err_path);
 }
 
+/* -o /dev/stdout, as a unit file or a container's command line says it: a
+ * link to descriptor 1, which the daemon refused as a link ("give the real
+ * path", which has none); now standard output, as -o - is. */
+static void check_dev_stdout(void)
+{
+	char *state = live_path("devstdout-state.json"), *out = live_path("devstdout.json");
+	char *err = live_path("devstdout.err"), *msg;
+	struct events e = { 0 };
+	int st;
+
+	live_section("-o /dev/stdout");
+	/* in braces: live_sh sends the group's output to /dev/null */
+	st = live_sh("{ '%s' run --duration 2 --heartbeat 1 --state '%s' -o /dev/stdout >'%s' "
+		     "2>'%s'; }", live_vigie_bin(), state, out, err);
+	msg = live_read_file(err, NULL);
+	ASSERT_EQ_INT(st, 0, "-o /dev/stdout: exit status");
+	CHECK(msg && !strstr(msg, "error"), "-o /dev/stdout: no error (%s)", msg ? msg : "");
+	ASSERT_TRUE(events_load(&e, out) == 0 && e.bad_lines == 0 &&
+			    events_count(&e, "sensor-start") == 1 && events_count(&e, "heartbeat") >= 1 &&
+			    events_count(&e, "sensor-stop") == 1,
+		    "-o /dev/stdout: the events on standard output");
+	events_free(&e);
+	free(msg);
+	free(state);
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	live_init("stdio");
 	check_stdout_closed();
+	check_dev_stdout();
 	check_output_fifo();
 	return live_finish();
 }

@@ -40,6 +40,16 @@ static int open_no_block(const char *path, int flags, const char *what)
 	return fd;
 }
 
+const char *stdout_alias(const char *path)
+{
+	static const char *const names[] = { "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1" };
+
+	for (size_t i = 0; path && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(path, names[i]))
+			return "-";
+	return path;
+}
+
 int safe_open_write(const char *path, int flags, const char *what)
 {
 	/* truncated only once checked: a planted link is never cut */

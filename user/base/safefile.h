@@ -15,6 +15,10 @@
  * names the file in messages ("output file"). fd, or -1 (logged, errno
  * set). */
 int safe_open_write(const char *path, int flags, const char *what);
+/* "-" for /dev/stdout and its other names (/dev/fd/1, /proc/self/fd/1):
+ * links, which safe_open_write refuses, to the standard output the
+ * process already has; any other path as it is. */
+const char *stdout_alias(const char *path);
 
 /* May the daemon rename path away or replace it with a new file (a state
  * save, a refused file set aside, a rotation)? Only when nothing is there

@@ -47,7 +47,7 @@ static void usage(FILE *f)
 		"                      \"containment\" on, what it would do: dry-run)\n"
 		"      --state FILE    load learned baselines from FILE if it exists,\n"
 		"                      save them back at the end\n"
-		"  -o, --output FILE   append events to FILE (default: stdout)\n"
+		"  -o, --output FILE   append events to FILE (default, - or /dev/stdout: stdout)\n"
 		"  -q, --quiet         no progress, no per-line warnings\n"
 		"TRACE is a vigie trace (plain or gzip, \"-\" for stdin); several are\n"
 		"read in order as one stream.\n"
@@ -97,7 +97,7 @@ int replay_parse_args(struct replay_args *a, int argc, char **argv, const char *
 		switch (c) {
 		case 'c': a->config_path = optarg; break;
 		case 's': a->state_path = optarg; break;
-		case 'o': a->output_path = optarg; break;
+		case 'o': a->output_path = stdout_alias(optarg); break;
 		case 'q': a->quiet = true; break;
 		case 'h': say_usage(stdout); return 0;
 		default: say_usage(stderr); return -1;
