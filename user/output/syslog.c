@@ -565,15 +565,17 @@ void syslog_close(struct syslog_sink *s, int flush_ms)
 	while (s->queue.head && s->spool &&
 	       spool_append(s->spool, s->queue.head->data, s->queue.head->len) == 0)
 		pop(s);
-	for (struct msg *m = s->queue.head; m; m = m->next)
-		not_sent++;
+	not_sent = msgs_count(&s->queue);
+	if (unconfirmed > not_sent)
+		unconfirmed = not_sent;
 	if (not_sent && unconfirmed)
-		log_warn("syslog %s: %zu events not sent at stop (%zu of them sent in the last %llu s, "
+		log_warn("syslog %s: %zu event%s not sent at stop (%zu of them sent in the last %llu s, "
 			 "not confirmed by the collector)",
-			 s->url, not_sent, unconfirmed < not_sent ? unconfirmed : not_sent,
+			 s->url, not_sent, not_sent == 1 ? "" : "s", unconfirmed,
 			 CONFIRM_NS / 1000000000ull);
 	else if (not_sent)
-		log_warn("syslog %s: %zu events not sent at stop", s->url, not_sent);
+		log_warn("syslog %s: %zu event%s not sent at stop", s->url, not_sent,
+			 not_sent == 1 ? "" : "s");
 	else if (spool_records(s->spool))
 		log_info("syslog %s: %llu events kept in the spool for the next start", s->url,
 			 (unsigned long long)spool_records(s->spool));
