@@ -562,12 +562,13 @@ void syslog_close(struct syslog_sink *s, int flush_ms)
 				s->queue.tail = keep.tail;
 		}
 	}
-	while (s->queue.head && s->spool &&
-	       spool_append(s->spool, s->queue.head->data, s->queue.head->len) == 0)
-		pop(s);
 	not_sent = msgs_count(&s->queue);
-	if (unconfirmed > not_sent)
-		unconfirmed = not_sent;
+	while (s->queue.head && s->spool &&
+	       spool_append(s->spool, s->queue.head->data, s->queue.head->len) == 0) {
+		pop(s);
+		not_sent--;
+		unconfirmed -= unconfirmed > 0; /* they come first */
+	}
 	if (not_sent && unconfirmed)
 		log_warn("syslog %s: %zu event%s not sent at stop (%zu of them sent in the last %llu s, "
 			 "not confirmed by the collector)",
