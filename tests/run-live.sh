@@ -105,7 +105,13 @@ report() {
 # - live_tls: its TLS writes pay the uprobes the pair's sensors put on
 #   the same PostgreSQL binary (90 s beside them, 42 s alone);
 # - live_metrics: a real Prometheus starts and scrapes (40 s beside them,
-#   12 s alone).
+#   12 s alone);
+# - live_reload: once in about 13 runs beside them (one CI of 4), the
+#   process it names was missing from the state its sensor saved; never
+#   alone, nor under CPU load alone. Not understood yet: on a miss it now
+#   logs whether its sensor counted that process's bytes, under which
+#   name, and what it lost. Alone it takes about as long as beside them
+#   (12-15 s), so the suite loses nothing.
 PAIR="live_detect_defaults live_portal"
 # A test still running after LIVE_TIMEOUT seconds (300: the longest takes
 # about 130) is sent SIGTERM, which its cleanup handles (SIGKILL 30 s
@@ -114,7 +120,7 @@ PAIR="live_detect_defaults live_portal"
 # the test stays in the terminal's process group, where Ctrl-C reaches it;
 # timeout's own group would leave it running after the suite is stopped.)
 limit=${LIVE_TIMEOUT:-300}
-BESIDE="live_syslog live_reload live_stdio live_sdnotify live_ecs live_privs live_top live_netguard"
+BESIDE="live_syslog live_stdio live_sdnotify live_ecs live_privs live_top live_netguard"
 found=0
 pids=
 for name in $PAIR; do

@@ -225,6 +225,27 @@ static void reload(void)
 	}
 	CHECK(file_has(state, name), "state written at stop holds %s, learned before the reloads",
 	      name);
+	if (!file_has(state, name)) {
+		/* what a miss needs to be understood: did the sensor count the
+		 * generator's bytes, under which name, and did it lose any? */
+		size_t n = 0;
+		long long bytes = 0;
+		json_t *stop = events_find_last(&e, "sensor-stop");
+
+		for (size_t i = 0; i < e.n; i++) {
+			const char *exe = jstr(e.ev[i], "process.executable");
+
+			if (exe && strstr(exe, name)) {
+				n++;
+				bytes += jint(e.ev[i], "source.bytes", 0);
+			}
+		}
+		live_log("events naming %s: %zu (%lld bytes); ringbuf drops %lld, flow fallbacks %lld, "
+			 "detection principals %lld",
+			 name, n, bytes, jint(stop, "vigie.stats.ringbuf_drops", -1),
+			 jint(stop, "vigie.stats.flow_fallbacks", -1),
+			 jint(stop, "vigie.stats.detection.principals", -1));
+	}
 	events_free(&e);
 
 	/* a restart on that state, no traffic: what it saves at stop is what
