@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -120,21 +118,15 @@ static struct msg *msgs_pop(struct msgs *l)
 }
 
 /* Forget the oldest written events the collector is known to have read:
- * all of them (all), or those it acknowledged CONFIRM_NS ago or more on a
- * connection still up (and beyond the queue's bound in bytes, the oldest:
- * no more than that is kept to write again). */
-static void confirm(struct syslog_sink *s, uint64_t now, bool all)
+ * those within the first acked bytes of the connection written at or before
+ * written_by (and beyond the queue's bound in bytes, the oldest: no more
+ * than that is kept to write again). */
+static void confirm(struct syslog_sink *s, uint64_t acked, uint64_t written_by)
 {
-	uint64_t acked = 0;
-	int outq;
-
-	if (!all && s->fd >= 0 && ioctl(s->fd, SIOCOUTQ, &outq) == 0 && outq >= 0 &&
-	    (uint64_t)outq <= s->conn_bytes)
-		acked = s->conn_bytes - (uint64_t)outq;
 	while (s->unconfirmed.head) {
 		struct msg *m = s->unconfirmed.head;
 
-		if (!all && !(m->end <= acked && now >= m->written_ns + CONFIRM_NS) &&
+		if (!(m->end <= acked && m->written_ns <= written_by) &&
 		    s->unconfirmed_bytes <= s->max_bytes)
 			break;
 		s->unconfirmed_bytes -= m->len;
@@ -183,7 +175,7 @@ static void drop_connection(struct syslog_sink *s, uint64_t now, int err, bool l
 	if (lost)
 		s->redo = take_unsettled(s);
 	else
-		confirm(s, now, true);
+		confirm(s, UINT64_MAX, UINT64_MAX);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -204,22 +196,9 @@ static void drop_connection(struct syslog_sink *s, uint64_t now, int err, bool l
 	s->warned = true;
 }
 
-/* At end of file: the collector closed the connection having read all it
- * was sent: its kernel acknowledged every byte, and no reset followed (a
- * collector closing with bytes unread resets instead of closing, and so
- * does its kernel when bytes come after the close; a reset also empties
- * the send queue, hence SO_ERROR). */
-static bool closed_cleanly(struct syslog_sink *s)
-{
-	int err = 0, outq = -1;
-	socklen_t l = sizeof(err);
-
-	return getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err == 0 &&
-	       ioctl(s->fd, SIOCOUTQ, &outq) == 0 && outq == 0;
-}
-
 /* TCP_INFO's count of bytes the collector's kernel acknowledged (its SYN
- * counts too: it is read once connected); 0 when the kernel does not say. */
+ * and, once sent, our FIN count too); 0 when the kernel does not say (then
+ * nothing is confirmed but by the bound in bytes). */
 static uint64_t tcp_bytes_acked(int fd)
 {
 	struct tcp_info ti;
@@ -229,6 +208,15 @@ static uint64_t tcp_bytes_acked(int fd)
 	    l < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
 		return 0;
 	return ti.tcpi_bytes_acked;
+}
+
+/* Bytes written on this connection that the collector's kernel
+ * acknowledged (less its SYN, counted at connect: acked_base). */
+static uint64_t data_acked(const struct syslog_sink *s)
+{
+	uint64_t a = tcp_bytes_acked(s->fd);
+
+	return a > s->acked_base ? a - s->acked_base : 0;
 }
 
 static void connected(struct syslog_sink *s)
@@ -252,15 +240,8 @@ static void connection_ended(struct syslog_sink *s, uint64_t now, int err)
 	char c;
 
 	if (err != ECONNRESET && recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0 &&
-	    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0 && soerr != ECONNRESET) {
-		uint64_t acked = tcp_bytes_acked(s->fd);
-
-		acked = acked > s->acked_base ? acked - s->acked_base : 0;
-		while (s->unconfirmed.head && s->unconfirmed.head->end <= acked) {
-			s->unconfirmed_bytes -= s->unconfirmed.head->len;
-			free(msgs_pop(&s->unconfirmed));
-		}
-	}
+	    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0 && soerr != ECONNRESET)
+		confirm(s, data_acked(s), UINT64_MAX);
 	drop_connection(s, now, err ? err : soerr, true);
 }
 
@@ -413,7 +394,7 @@ void syslog_service(struct syslog_sink *s, uint64_t now)
 	}
 	if (!connection_up(s, now))
 		return;
-	confirm(s, now, false);
+	confirm(s, data_acked(s), now >= CONFIRM_NS ? now - CONFIRM_NS : 0);
 	for (struct msg *m; (m = next_msg(s));) {
 		ssize_t n = send(s->fd, m->data + m->off, m->len - m->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -516,8 +497,8 @@ static void finish_connection(struct syslog_sink *s, uint64_t end)
 		n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
 			continue; /* what the collector says is not read */
-		if (n == 0 && closed_cleanly(s))
-			confirm(s, now, true);
+		if (n == 0) /* it read all, up to our end (acknowledged) */
+			confirm(s, data_acked(s), UINT64_MAX);
 		return;
 	}
 }
